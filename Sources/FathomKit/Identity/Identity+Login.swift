@@ -1,0 +1,109 @@
+import HTTPTypes
+import Foundation
+
+extension Identity {
+    /// A successful sign-in: the user and the new session's cookie value and CSRF token.
+    public struct SignIn: Sendable {
+        public var user: User
+        public var sessionId: String
+        public var csrfToken: String
+    }
+
+    /// Checks the password and opens a session. Failures are counted per username and per client address;
+    /// past the limits the caller gets 429 with `Retry-After` until the window ends.
+    public func login(username rawUsername: String, password: String, address: String?) async throws -> SignIn {
+        let username = rawUsername.trimmingCharacters(in: .whitespaces).lowercased()
+        let window = Int64(configuration.loginThrottleWindow * 1000)
+        let now = clock.millis()
+        let start = RateCounters.windowStart(now: now, length: window)
+        let userBucket = "login-user:" + username
+        let addressBucket = "login-addr:" + (address ?? "unknown")
+        let userFailures = try await counters.count(bucket: userBucket, windowStart: start)
+        let addressFailures = try await counters.count(bucket: addressBucket, windowStart: start)
+        if userFailures >= configuration.loginFailuresPerUsername
+            || addressFailures >= configuration.loginFailuresPerAddress
+        {
+            var headers = HTTPFields()
+            let seconds: Int64 = max(1, (start + window - now + 999) / 1000)
+            headers[.retryAfter] = String(seconds)
+            throw AppError(.authLoginThrottled, "Too many failed login attempts; try again later", headers: headers)
+        }
+
+        let found = try await users.credentials(username: username)
+        // Verify against a real hash even for unknown users so timing does not reveal which usernames exist.
+        var hash = found?.1
+        if hash == nil { hash = try await hasher.dummyHash() }
+        let valid = try await hasher.verify(password, hash: hash ?? "")
+        guard let (user, _) = found, valid, !user.disabled else {
+            _ = try await counters.increment(bucket: userBucket, windowStart: start, windowLength: window)
+            _ = try await counters.increment(bucket: addressBucket, windowStart: start, windowLength: window)
+            logger.info("login failed", metadata: ["username": .string(username)])
+            throw AppError(.authInvalidCredentials)
+        }
+        try await counters.reset(bucket: userBucket, windowStart: start)
+        let session = try await sessions.create(userId: user.id, now: now, absoluteTimeout: absoluteTimeoutMillis)
+        logger.info("login", metadata: ["user_id": .string(user.id)])
+        return SignIn(user: user, sessionId: session.id, csrfToken: session.csrfToken)
+    }
+
+    /// Resolves a session cookie; expired or unknown sessions are AUTH_SESSION_EXPIRED.
+    func principal(sessionId: String) async throws -> Principal {
+        guard let session = try await sessions.find(id: sessionId) else {
+            throw AppError(.authSessionExpired, "Session is invalid or has expired")
+        }
+        let now = clock.millis()
+        if session.user.disabled || now >= session.absoluteExpiresAt || now - session.lastSeenAt >= idleTimeoutMillis {
+            try await sessions.delete(idHash: session.idHash)
+            throw AppError(.authSessionExpired, "Session is invalid or has expired")
+        }
+        // Record activity at most every minute (or tenth of the idle timeout), not on every request.
+        if now - session.lastSeenAt >= min(60_000, idleTimeoutMillis / 10) {
+            try await sessions.touch(idHash: session.idHash, now: now)
+        }
+        return Principal(
+            userId: session.user.id, username: session.user.username, userRole: session.user.role,
+            role: session.user.role, projectId: nil,
+            credential: .session(id: session.idHash, csrfToken: session.csrfToken))
+    }
+
+    /// Resolves a bearer token; the token's role caps the user's.
+    func principal(bearer secret: String) async throws -> Principal {
+        let now = clock.millis()
+        guard let token = try await tokens.find(secret: secret, now: now) else {
+            throw AppError(.authUnauthorized, "API token is invalid, expired or revoked")
+        }
+        if now - (token.lastUsedAt ?? 0) >= 60_000 {
+            try await tokens.markUsed(tokenId: token.tokenId, now: now)
+        }
+        return Principal(
+            userId: token.user.id, username: token.user.username, userRole: token.user.role,
+            role: min(token.user.role, token.role), projectId: token.projectId, credential: .token(id: token.tokenId))
+    }
+
+    /// The CSRF token of the caller's session.
+    func csrfToken(for principal: Principal) -> String? {
+        if case .session(_, let token) = principal.credential { return token }
+        return nil
+    }
+
+    public func logout(_ principal: Principal) async throws {
+        if case .session(let idHash, _) = principal.credential {
+            try await sessions.delete(idHash: idHash)
+        }
+    }
+
+    /// Changes the caller's own password after checking the current one; ends the user's other sessions.
+    public func changePassword(_ principal: Principal, current: String, new: String) async throws {
+        try Credentials.validatePassword(new, field: "newPassword")
+        guard let hash = try await users.passwordHash(id: principal.userId),
+            try await hasher.verify(current, hash: hash)
+        else {
+            throw AppError(.authInvalidCredentials, "Current password is incorrect")
+        }
+        let newHash = try await hasher.hash(new)
+        var keep: String?
+        if case .session(let idHash, _) = principal.credential { keep = idHash }
+        _ = try await users.setPassword(id: principal.userId, hash: newHash, now: clock.millis(), keepSession: keep)
+        logger.info("password changed", metadata: ["user_id": .string(principal.userId)])
+    }
+}

@@ -1,0 +1,61 @@
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// Builds the router: middleware in order (pipeline → authentication → rate limit), then every feature's routes.
+public func buildRouter(services: AppServices) -> (Router<AppRequestContext>, RouteTable) {
+    let router = Router(context: AppRequestContext.self)
+    let table = RouteTable()
+    let renderer = ErrorRenderer(routes: table)
+    let configuration = services.configuration
+    router.add(middleware: PipelineMiddleware(renderer: renderer, metrics: services.metrics, trustProxy: configuration.trustProxy))
+    router.add(middleware: AuthenticationMiddleware(identity: services.identity))
+    router.add(
+        middleware: RateLimitMiddleware(
+            limiter: RateLimiter(
+                counters: RateCounters(store: services.store), clock: services.clock,
+                readLimit: configuration.readRequestsPerMinute, writeLimit: configuration.writeRequestsPerMinute),
+            renderer: renderer))
+
+    let routes = Routes(router: router, table: table)
+    SystemRoutes(services: services, table: table).register(on: routes)
+    ConsoleRoutes().register(on: routes)
+    AuthRoutes(identity: services.identity, configuration: configuration).register(on: routes)
+    TokenRoutes(identity: services.identity).register(on: routes)
+    UserRoutes(identity: services.identity).register(on: routes)
+    return (router, table)
+}
+
+/// The HTTP application with its background services, ready for `runService()` (which handles SIGINT/SIGTERM).
+public func buildApplication(
+    services: AppServices, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    let (router, _) = buildRouter(services: services)
+    return Application(
+        router: router,
+        configuration: .init(
+            address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "fathom"),
+        services: [JanitorService(identity: services.identity, logger: services.logger)],
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+        logger: services.logger)
+}
+
+/// Deletes expired sessions and rate counters every few minutes.
+struct JanitorService: Service {
+    let identity: Identity
+    let logger: Logger
+    var interval: Duration = .seconds(300)
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await identity.purgeExpired()
+                } catch {
+                    logger.warning("purging expired sessions failed", metadata: ["error": .string("\(type(of: error))")])
+                }
+                try await Task.sleep(for: interval)
+            }
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+
+/// Everything Fathom is configured with, built once from flags and environment and passed down.
+public struct FathomConfiguration: Sendable {
+    public enum ServerRole: String, Sendable, CaseIterable {
+        case api, worker, all
+    }
+
+    /// When the session cookie gets `Secure`.
+    public enum CookieSecurity: String, Sendable {
+        /// When the request came over TLS (X-Forwarded-Proto: https from a trusted proxy).
+        case auto
+        case always
+        case never
+    }
+
+    public var host = "127.0.0.1"
+    public var port = 8080
+    public var dataDir = "./fathom-data"
+    /// `postgres://…` for PostgreSQL; nil means SQLite at `<dataDir>/fathom.sqlite`.
+    public var databaseURL: String?
+    public var role: ServerRole = .all
+
+    /// Password for the bootstrap `admin` user; random and printed once when nil.
+    public var adminPassword: String?
+    /// Master key for secrets at rest; nil reads/creates `<dataDir>/secret.key`.
+    public var secretKey: String?
+    public var bcryptCost = 12
+
+    public var sessionIdleTimeout: TimeInterval = 30 * 60
+    public var sessionAbsoluteTimeout: TimeInterval = 12 * 60 * 60
+    public var cookieSecurity: CookieSecurity = .auto
+    /// Trust `X-Forwarded-For` / `X-Forwarded-Proto` from the peer (set when behind a reverse proxy).
+    public var trustProxy = false
+
+    public var readRequestsPerMinute = 600
+    public var writeRequestsPerMinute = 60
+    public var loginFailuresPerUsername = 5
+    public var loginFailuresPerAddress = 20
+    public var loginThrottleWindow: TimeInterval = 15 * 60
+
+    public var logLevel = "info"
+
+    public init() {}
+
+    /// The store URL actually used.
+    public var resolvedDatabaseURL: String {
+        if let databaseURL, !databaseURL.isEmpty { return databaseURL }
+        return URL(fileURLWithPath: dataDir).appendingPathComponent("fathom.sqlite").path
+    }
+
+    /// Applies `FATHOM_*` environment variables; flags given on the command line are applied after this.
+    public mutating func apply(environment: [String: String]) throws {
+        func int(_ name: String) throws -> Int? {
+            guard let text = environment[name], !text.isEmpty else { return nil }
+            guard let value = Int(text), value > 0 else {
+                throw ConfigurationError.invalid(name, "must be a positive integer")
+            }
+            return value
+        }
+        if let value = environment["FATHOM_DATABASE_URL"], !value.isEmpty { databaseURL = value }
+        if let value = environment["FATHOM_DATA_DIR"], !value.isEmpty { dataDir = value }
+        if let value = environment["FATHOM_ADMIN_PASSWORD"], !value.isEmpty { adminPassword = value }
+        if let value = environment["FATHOM_SECRET_KEY"], !value.isEmpty { secretKey = value }
+        if let value = environment["FATHOM_LOG_LEVEL"], !value.isEmpty { logLevel = value }
+        if let value = try int("FATHOM_BCRYPT_COST") {
+            guard (4...31).contains(value) else { throw ConfigurationError.invalid("FATHOM_BCRYPT_COST", "4…31") }
+            bcryptCost = value
+        }
+        if let value = try int("FATHOM_RATE_LIMIT_READ_PER_MINUTE") { readRequestsPerMinute = value }
+        if let value = try int("FATHOM_RATE_LIMIT_WRITE_PER_MINUTE") { writeRequestsPerMinute = value }
+        if let value = try int("FATHOM_SESSION_IDLE_MINUTES") { sessionIdleTimeout = TimeInterval(value * 60) }
+        if let value = try int("FATHOM_SESSION_ABSOLUTE_HOURS") { sessionAbsoluteTimeout = TimeInterval(value * 3600) }
+        if let value = environment["FATHOM_COOKIE_SECURE"], !value.isEmpty {
+            guard let mode = CookieSecurity(rawValue: value) else {
+                throw ConfigurationError.invalid("FATHOM_COOKIE_SECURE", "auto, always or never")
+            }
+            cookieSecurity = mode
+        }
+        if let value = environment["FATHOM_TRUST_PROXY"] { trustProxy = ["1", "true", "yes"].contains(value) }
+    }
+}
+
+public enum ConfigurationError: Error, CustomStringConvertible {
+    case invalid(String, String)
+
+    public var description: String {
+        switch self {
+        case .invalid(let name, let expected): return "\(name): \(expected)"
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import Hummingbird
+
+/// `meta` of every `/api/v1` body.
+public struct ResponseMeta: Encodable, Sendable {
+    public var requestId: String
+    public var timestamp: String
+}
+
+/// `{"data": …, "meta": …}`
+struct DataEnvelope<T: Encodable>: Encodable {
+    var data: T
+    var meta: ResponseMeta
+}
+
+/// Asset-ledger list shape: `{"data": [...], "pagination": {...}, "meta": …}`.
+struct PagedEnvelope<T: Encodable>: Encodable {
+    var data: [T]
+    var pagination: Pagination
+    var meta: ResponseMeta
+}
+
+/// `pagination` of the asset-ledger list shape.
+public struct Pagination: Encodable, Sendable {
+    public var page: Int
+    public var pageSize: Int
+    public var total: Int
+    public var totalPages: Int
+
+    public init(page: Int, pageSize: Int, total: Int) {
+        self.page = page
+        self.pageSize = pageSize
+        self.total = total
+        self.totalPages = pageSize > 0 ? (total + pageSize - 1) / pageSize : 0
+    }
+}
+
+/// JSON encoding shared by every response so bodies look the same everywhere.
+public enum JSONCoding {
+    public static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return encoder
+    }
+
+    public static func response(
+        _ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]
+    ) throws -> Response {
+        let data = try encoder().encode(value)
+        var fields = headers
+        fields[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+extension AppRequestContext {
+    var meta: ResponseMeta { ResponseMeta(requestId: requestId, timestamp: Timestamp.iso8601(Date())) }
+
+    /// Wraps `data` in the success envelope.
+    public func envelope(_ data: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        try JSONCoding.response(DataEnvelope(data: data, meta: meta), status: status)
+    }
+
+    /// The asset-ledger list shape.
+    public func paged<T: Encodable>(_ items: [T], pagination: Pagination) throws -> Response {
+        try JSONCoding.response(PagedEnvelope(data: items, pagination: pagination, meta: meta))
+    }
+}
+
+/// Timestamps as the contracts print them: RFC 3339 UTC with a `Z`.
+public enum Timestamp {
+    public static func iso8601(_ date: Date) -> String {
+        date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false)
+            .timeSeparator(.colon).timeZone(separator: .omitted))
+    }
+
+    public static func iso8601(millis: Int64) -> String {
+        iso8601(Date(timeIntervalSince1970: Double(millis) / 1000))
+    }
+}

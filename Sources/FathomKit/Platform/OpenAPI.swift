@@ -1,0 +1,102 @@
+/// JSON Schema fragments for route declarations.
+public enum Schemas {
+    public static let string: JSONValue = ["type": "string"]
+    public static let integer: JSONValue = ["type": "integer"]
+    public static let boolean: JSONValue = ["type": "boolean"]
+    public static let number: JSONValue = ["type": "number"]
+
+    public static func enumeration(_ values: [String]) -> JSONValue {
+        ["type": "string", "enum": .array(values.map { .string($0) })]
+    }
+
+    public static func object(_ properties: [String: JSONValue], required: [String] = []) -> JSONValue {
+        var schema: [String: JSONValue] = [
+            "type": "object", "properties": .object(properties), "additionalProperties": false,
+        ]
+        if !required.isEmpty { schema["required"] = .array(required.sorted().map { .string($0) }) }
+        return .object(schema)
+    }
+}
+
+/// Builds the OpenAPI 3.1 document from the route table, so the document and the router cannot drift apart.
+public enum OpenAPIDocument {
+    public static func build(routes: [RouteSpec], version: String) -> JSONValue {
+        var paths: [String: [String: JSONValue]] = [:]
+        for route in routes {
+            paths[route.path, default: [:]][route.method.rawValue.lowercased()] = operation(route)
+        }
+        let errorSchema: JSONValue = [
+            "type": "object",
+            "properties": [
+                "error": Schemas.object(
+                    [
+                        "code": Schemas.enumeration(ErrorCode.registry.map(\.name)), "category": Schemas.string,
+                        "message": Schemas.string, "retryable": Schemas.boolean,
+                        "details": ["type": "array", "items": ["type": "object"]],
+                        "redacted_context": ["type": "object"], "request_id": Schemas.string,
+                    ], required: ["code", "category", "message", "retryable", "request_id"]),
+                "meta": Schemas.object(["requestId": Schemas.string, "timestamp": Schemas.string]),
+            ],
+        ]
+        return [
+            "openapi": "3.1.0",
+            "info": [
+                "title": "Fathom API", "version": .string(version),
+                "description": "Control plane for database fleets and the infrastructure under them.",
+            ],
+            "paths": .object(paths.mapValues { .object($0) }),
+            "components": [
+                "securitySchemes": [
+                    "session": ["type": "apiKey", "in": "cookie", "name": "session"],
+                    "bearer": ["type": "http", "scheme": "bearer"],
+                ],
+                "schemas": ["Error": errorSchema],
+            ],
+        ]
+    }
+
+    static func operation(_ route: RouteSpec) -> JSONValue {
+        var op: [String: JSONValue] = [
+            "summary": .string(route.summary),
+            "tags": [.string(route.tag)],
+            "operationId": .string(operationId(route)),
+        ]
+        var parameters: [JSONValue] = route.pathParameters.map { name in
+            ["name": .string(name), "in": "path", "required": true, "schema": Schemas.string]
+        }
+        parameters += route.query.map { name, schema in
+            ["name": .string(name), "in": "query", "required": false, "schema": schema]
+        }
+        if !parameters.isEmpty { op["parameters"] = .array(parameters) }
+        if let body = route.requestBody {
+            op["requestBody"] = ["required": true, "content": ["application/json": ["schema": body]]]
+        }
+        let errorResponse: JSONValue = [
+            "description": "Error", "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Error"]]],
+        ]
+        var responses: [String: JSONValue] = [String(route.successStatus): ["description": "Success"]]
+        if route.requestBody != nil || !route.query.isEmpty { responses["400"] = errorResponse }
+        if route.access != .public {
+            responses["401"] = errorResponse
+            responses["403"] = errorResponse
+            responses["429"] = errorResponse
+            op["security"] = [["session": []], ["bearer": []]]
+        } else {
+            op["security"] = []
+        }
+        if !route.pathParameters.isEmpty { responses["404"] = errorResponse }
+        op["responses"] = .object(responses)
+        if case .permission(let permission) = route.access {
+            op["x-fathom-permission"] = .string(permission.rawValue)
+        }
+        return .object(op)
+    }
+
+    static func operationId(_ route: RouteSpec) -> String {
+        let words = route.path.split(separator: "/").filter { $0 != "api" && $0 != "v1" }.map { segment -> String in
+            let clean = segment.replacingOccurrences(of: "{", with: "by-").replacingOccurrences(of: "}", with: "")
+            return clean.split(separator: "-").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+        }
+        return route.method.rawValue.lowercased() + words.joined()
+    }
+}

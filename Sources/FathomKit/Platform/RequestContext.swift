@@ -1,0 +1,35 @@
+import Hummingbird
+import Logging
+import NIOCore
+
+/// Per-request state: the request id, who is calling, and from where.
+public struct AppRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// `X-Request-ID` echoed on the response and written into every log line and error body.
+    public var requestId: String
+    /// The authenticated caller, if any.
+    public var principal: Principal?
+    /// Why credentials that were presented did not authenticate (expired session, revoked token …).
+    public var authProblem: AppError?
+    /// The peer's IP address; nil under the in-process test client.
+    public let remoteAddress: String?
+    /// The client's address for throttling: the peer, or with a trusted proxy the first X-Forwarded-For entry.
+    public var clientAddress: String?
+    /// True when the request arrived over TLS (directly or, with a trusted proxy, as X-Forwarded-Proto).
+    public var isSecureTransport: Bool = false
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.requestId = ""
+        self.remoteAddress = source.channel.remoteAddress?.ipAddress
+        self.clientAddress = remoteAddress
+    }
+
+    /// Bodies over 1 MiB are refused with 413.
+    public var maxUploadSize: Int { BodyLimits.maxJSONBytes }
+}
+
+/// Request size limits shared by the decoders.
+public enum BodyLimits {
+    public static let maxJSONBytes = 1 << 20
+}

@@ -1,0 +1,124 @@
+import HTTPTypes
+import Hummingbird
+import Synchronization
+
+/// Who may call a route.
+public enum Access: Sendable, Equatable {
+    /// Anyone, no credentials (probes, docs, login).
+    case `public`
+    /// Any signed-in principal.
+    case authenticated
+    /// A principal whose role grants the permission.
+    case permission(Permission)
+}
+
+/// A route's declaration: what the router serves, what the OpenAPI document describes and what the
+/// authorization matrix test walks. Paths use OpenAPI templates (`/api/v1/users/{userId}`).
+public struct RouteSpec: Sendable {
+    public var method: HTTPRequest.Method
+    public var path: String
+    public var access: Access
+    public var summary: String
+    public var tag: String
+    /// JSON Schema of the request body, if the route takes one.
+    public var requestBody: JSONValue?
+    /// Query parameters: name → JSON Schema.
+    public var query: [(String, JSONValue)]
+    public var successStatus: Int
+
+    public init(
+        _ method: HTTPRequest.Method, _ path: String, access: Access, tag: String, summary: String,
+        requestBody: JSONValue? = nil, query: [(String, JSONValue)] = [], successStatus: Int = 200
+    ) {
+        self.method = method
+        self.path = path
+        self.access = access
+        self.summary = summary
+        self.tag = tag
+        self.requestBody = requestBody
+        self.query = query
+        self.successStatus = successStatus
+    }
+
+    /// Names of the `{…}` segments in the path.
+    public var pathParameters: [String] {
+        path.split(separator: "/").compactMap { segment in
+            segment.hasPrefix("{") && segment.hasSuffix("}") ? String(segment.dropFirst().dropLast()) : nil
+        }
+    }
+
+    /// The same path in the router's `:name` syntax.
+    var routerPath: String {
+        "/" + path.split(separator: "/").map { segment in
+            segment.hasPrefix("{") && segment.hasSuffix("}") ? ":" + segment.dropFirst().dropLast() : segment
+        }.joined(separator: "/")
+    }
+
+    var isMutating: Bool { ![.get, .head, .options].contains(method) }
+}
+
+/// Every route registered on the router, in registration order.
+public final class RouteTable: Sendable {
+    private let specs = Mutex<[RouteSpec]>([])
+
+    public init() {}
+
+    public var all: [RouteSpec] { specs.withLock { $0 } }
+
+    func append(_ spec: RouteSpec) { specs.withLock { $0.append(spec) } }
+
+    /// Methods registered for a concrete request path (used to answer 405 with `Allow`).
+    public func methods(forPath path: String) -> Set<HTTPRequest.Method> {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
+        return Set(all.filter { Self.matches(template: $0.path, segments: segments) }.map(\.method))
+    }
+
+    static func matches(template: String, segments: [Substring]) -> Bool {
+        let parts = template.split(separator: "/", omittingEmptySubsequences: true)
+        guard parts.count == segments.count else { return false }
+        return zip(parts, segments).allSatisfy { part, segment in part.hasPrefix("{") || part == segment }
+    }
+}
+
+/// Registers handlers together with their `RouteSpec`, wrapping each in the authorization the spec declares.
+public struct Routes {
+    public typealias Handler = @Sendable (Request, AppRequestContext) async throws -> Response
+
+    let router: Router<AppRequestContext>
+    public let table: RouteTable
+
+    public func add(_ spec: RouteSpec, _ handler: @escaping Handler) {
+        table.append(spec)
+        router.on(RouterPath(spec.routerPath), method: spec.method) { request, context in
+            try Authorization.check(spec, request: request, context: context)
+            return try await handler(request, context)
+        }
+    }
+}
+
+/// The access rules of DESIGN.md: authentication, CSRF for cookie-authenticated writes, role permissions.
+enum Authorization {
+    static func check(_ spec: RouteSpec, request: Request, context: AppRequestContext) throws {
+        guard spec.access != .public else { return }
+        guard let principal = context.principal else {
+            throw context.authProblem ?? AppError(.authUnauthorized)
+        }
+        if spec.isMutating, case .session(_, let csrfToken) = principal.credential {
+            guard let header = request.headers[.csrfToken], Secrets.constantTimeEquals(header, csrfToken) else {
+                throw AppError(.authCSRFInvalid)
+            }
+        }
+        if case .permission(let permission) = spec.access, !principal.role.permissions.contains(permission) {
+            throw AppError(.authForbidden, "Permission '\(permission.rawValue)' required")
+        }
+    }
+}
+
+extension HTTPField.Name {
+    static let csrfToken = HTTPField.Name("X-CSRFToken")!
+    static let requestId = HTTPField.Name("X-Request-ID")!
+    static let rateLimitLimit = HTTPField.Name("X-RateLimit-Limit")!
+    static let rateLimitRemaining = HTTPField.Name("X-RateLimit-Remaining")!
+    static let rateLimitReset = HTTPField.Name("X-RateLimit-Reset")!
+    static let forwardedProto = HTTPField.Name("X-Forwarded-Proto")!
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Logging
+import NIOCore
+import SQLKit
+import SQLiteKit
+import Synchronization
+
+/// Embedded SQLite in WAL mode: one writer connection behind a FIFO lock, a few reader connections.
+final class SQLiteDriver: StoreDriver {
+    private let writer: SQLiteConnection
+    private let readers: [SQLiteConnection]
+    private let writeLock = AsyncLock()
+    private let nextReader = Atomic<Int>(0)
+
+    private init(writer: SQLiteConnection, readers: [SQLiteConnection]) {
+        self.writer = writer
+        self.readers = readers
+    }
+
+    static func open(path: String, logger: Logger, readerCount: Int = 4) async throws -> SQLiteDriver {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var quiet = logger
+        quiet.logLevel = .warning
+        let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: quiet)
+        // WAL lets readers run beside the writer; NORMAL sync is durable across process crashes in WAL mode.
+        for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL"] {
+            _ = try await writer.query(pragma)
+        }
+        try await configure(writer)
+        var readers: [SQLiteConnection] = []
+        for _ in 0..<readerCount {
+            let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: quiet)
+            try await configure(reader)
+            readers.append(reader)
+        }
+        return SQLiteDriver(writer: writer, readers: readers)
+    }
+
+    private static func configure(_ connection: SQLiteConnection) async throws {
+        // Other processes (a second `fathom` command) may hold the write lock briefly: wait instead of failing.
+        for pragma in ["PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=5000"] {
+            _ = try await connection.query(pragma)
+        }
+    }
+
+    func withReader<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        let index = nextReader.wrappingAdd(1, ordering: .relaxed).oldValue
+        return try await body(readers[abs(index) % readers.count].sql())
+    }
+
+    func withTransaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await writeLock.withLock {
+            // IMMEDIATE takes the write lock up front so a transaction never fails half-way on a busy upgrade.
+            try await writer.sql().transaction(begin: "BEGIN IMMEDIATE", body)
+        }
+    }
+
+    func close() async {
+        for connection in readers + [writer] {
+            try? await connection.close()
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import FathomKit
+import Foundation
+import Logging
+
+@main
+struct Fathom: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fathom",
+        abstract: "Control plane for database fleets and the infrastructure under them.",
+        subcommands: [Serve.self, Migrate.self, Users.self, Tokens.self, OpenAPI.self, Version.self])
+}
+
+/// `--data-dir` and `--database-url`, shared by every command that opens the store.
+struct StoreOptions: ParsableArguments {
+    @Option(help: "Directory for the embedded database, secret key and instance data (env FATHOM_DATA_DIR).")
+    var dataDir: String?
+
+    @Option(help: "postgres://user:password@host:port/db selects PostgreSQL; default SQLite in the data directory (env FATHOM_DATABASE_URL).")
+    var databaseURL: String?
+
+    /// Defaults, then `FATHOM_*` environment, then flags.
+    func configuration() throws -> FathomConfiguration {
+        var configuration = FathomConfiguration()
+        try configuration.apply(environment: ProcessInfo.processInfo.environment)
+        if let dataDir { configuration.dataDir = dataDir }
+        if let databaseURL { configuration.databaseURL = databaseURL }
+        return configuration
+    }
+
+    /// Opens the store (applying migrations) for a one-shot command and closes it afterwards.
+    func withServices<T>(_ body: (AppServices) async throws -> T) async throws -> T {
+        let configuration = try configuration()
+        JSONLogHandler.bootstrapOnce(level: ProcessInfo.processInfo.environment["FATHOM_LOG_LEVEL"] ?? "warning")
+        let services = try await AppServices.open(configuration: configuration, logger: Logger(label: "fathom"))
+        do {
+            let result = try await body(services)
+            await services.store.close()
+            return result
+        } catch {
+            await services.store.close()
+            throw error
+        }
+    }
+}
+
+extension JSONLogHandler {
+    nonisolated(unsafe) private static var bootstrapped = false
+
+    /// Logging can be bootstrapped once per process.
+    static func bootstrapOnce(level: String) {
+        guard !bootstrapped else { return }
+        bootstrapped = true
+        bootstrap(level: level)
+    }
+}
+
+/// Turns an API-style error into a readable command-line failure.
+func describe(_ error: any Error) -> String {
+    if let error = error as? AppError {
+        let details = (error.details ?? []).compactMap { $0["message"]?.stringValue }
+        return ([error.message] + details).joined(separator: ": ")
+    }
+    return String(describing: error)
+}

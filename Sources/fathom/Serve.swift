@@ -1,0 +1,81 @@
+import ArgumentParser
+import FathomKit
+import Foundation
+import Hummingbird
+import Logging
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the Fathom server (API, console and workers).")
+
+    @Option(help: "Address to listen on.") var host: String = "127.0.0.1"
+    @Option(help: "Port to listen on.") var port: Int = 8080
+    @Option(help: "api, worker or all.") var role: String = "all"
+    @OptionGroup var store: StoreOptions
+
+    func run() async throws {
+        setvbuf(stdout, nil, _IOLBF, 0)  // start-up lines reach pipes and log collectors immediately
+        var configuration = try store.configuration()
+        configuration.host = host
+        configuration.port = port
+        guard let serverRole = FathomConfiguration.ServerRole(rawValue: role) else {
+            throw ValidationError("--role must be api, worker or all")
+        }
+        configuration.role = serverRole
+        JSONLogHandler.bootstrapOnce(level: configuration.logLevel)
+        let logger = Logger(label: "fathom")
+        let services = try await AppServices.open(configuration: configuration, logger: logger)
+        let admin = try await services.identity.bootstrapAdmin()
+        if admin.created {
+            if let password = admin.generatedPassword {
+                print("Created user 'admin' with password: \(password)")
+                print("(shown once; change it with PUT /api/v1/auth/password or `fathom users set-password admin`)")
+            } else {
+                print("Created user 'admin' with the password from FATHOM_ADMIN_PASSWORD")
+            }
+        }
+        let backend = services.store.backend.rawValue
+        let host = configuration.host
+        let app = buildApplication(services: services) { boundPort in
+            print("Fathom \(FathomVersion.current) listening on http://\(host):\(boundPort) (store: \(backend), role: \(serverRole.rawValue))")
+        }
+        try await app.runService()
+        await services.store.close()
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply pending store migrations and exit.")
+    @OptionGroup var store: StoreOptions
+
+    func run() async throws {
+        try await store.withServices { services in
+            let version = try await Migrations.currentVersion(of: services.store) ?? 0
+            print("Store schema at version \(version) (\(services.store.backend.rawValue))")
+        }
+    }
+}
+
+struct OpenAPI: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "openapi", abstract: "Print the OpenAPI 3.1 document.")
+
+    func run() async throws {
+        // The document only needs the route table; build it over a throw-away store.
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fathom-openapi-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var configuration = FathomConfiguration()
+        configuration.dataDir = directory.path
+        JSONLogHandler.bootstrapOnce(level: "error")
+        let services = try await AppServices.open(configuration: configuration, logger: Logger(label: "fathom"))
+        let (_, table) = buildRouter(services: services)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(OpenAPIDocument.build(routes: table.all, version: FathomVersion.current))
+        print(String(decoding: data, as: UTF8.self))
+        await services.store.close()
+    }
+}
+
+struct Version: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print Fathom's version.")
+    func run() async throws { print("fathom \(FathomVersion.current)") }
+}
