@@ -63,3 +63,8 @@ func describe(_ error: any Error) -> String {
     }
     return String(describing: error)
 }
+
+/// Writes a line to stdout unbuffered, so start-up lines reach pipes and log collectors at once.
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}

@@ -13,7 +13,6 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
 
     func run() async throws {
-        setvbuf(stdout, nil, _IOLBF, 0)  // start-up lines reach pipes and log collectors immediately
         var configuration = try store.configuration()
         configuration.host = host
         configuration.port = port
@@ -27,18 +26,23 @@ struct Serve: AsyncParsableCommand {
         let admin = try await services.identity.bootstrapAdmin()
         if admin.created {
             if let password = admin.generatedPassword {
-                print("Created user 'admin' with password: \(password)")
-                print("(shown once; change it with PUT /api/v1/auth/password or `fathom users set-password admin`)")
+                say("Created user 'admin' with password: \(password)")
+                say("(shown once; change it with PUT /api/v1/auth/password or `fathom users set-password admin`)")
             } else {
-                print("Created user 'admin' with the password from FATHOM_ADMIN_PASSWORD")
+                say("Created user 'admin' with the password from FATHOM_ADMIN_PASSWORD")
             }
         }
         let backend = services.store.backend.rawValue
         let host = configuration.host
         let app = buildApplication(services: services) { boundPort in
-            print("Fathom \(FathomVersion.current) listening on http://\(host):\(boundPort) (store: \(backend), role: \(serverRole.rawValue))")
+            say("Fathom \(FathomVersion.current) listening on http://\(host):\(boundPort) (store: \(backend), role: \(serverRole.rawValue))")
         }
-        try await app.runService()
+        do {
+            try await app.runService()
+        } catch {
+            await services.store.close()
+            throw error
+        }
         await services.store.close()
     }
 }

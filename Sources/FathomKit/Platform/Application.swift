@@ -47,14 +47,15 @@ struct JanitorService: Service {
     var interval: Duration = .seconds(300)
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        // Shutdown cancels the sleep; that ends the loop normally rather than as a service failure.
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
                     try await identity.purgeExpired()
                 } catch {
                     logger.warning("purging expired sessions failed", metadata: ["error": .string("\(type(of: error))")])
                 }
-                try await Task.sleep(for: interval)
+                try? await Task.sleep(for: interval)
             }
         }
     }

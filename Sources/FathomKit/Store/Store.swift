@@ -46,9 +46,18 @@ public final class Store: Sendable {
         }
     }
 
-    /// Answers whether the store can be reached right now.
-    public func ping() async -> Bool {
-        (try? await read { db in try await db.raw("SELECT 1 AS one").first() }) != nil
+    /// Answers whether the store can be reached within `timeout` (a pool retrying a dead server would wait longer).
+    public func ping(timeout: Duration = .seconds(2)) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask { (try? await self.read { db in try await db.raw("SELECT 1 AS one").first() }) != nil }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
     }
 
     public func close() async {

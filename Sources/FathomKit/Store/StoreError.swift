@@ -1,5 +1,6 @@
 import PostgresNIO
 import SQLiteNIO
+import _ConnectionPoolModule
 
 /// Store failures that callers act on; everything else from the drivers stays an internal error.
 public enum StoreError: Error, Sendable {
@@ -29,6 +30,8 @@ public enum StoreError: Error, Sendable {
             default:
                 return nil
             }
+        case let error as ConnectionPoolError where error == .connectionCreationCircuitBreakerTripped || error == .poolShutdown:
+            self = .unavailable
         case let error as SQLiteError:
             switch error.reason {
             case .constraintUniqueFailed, .constraintPrimaryKeyFailed: self = .uniqueViolation(constraint: nil)

@@ -1,3 +1,4 @@
+import HTTPTypes
 import FathomKit
 import Foundation
 import Hummingbird

@@ -1,0 +1,83 @@
+import FathomKit
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// Every registered route × every kind of caller gets the status its access rule promises.
+@Suite struct AuthorizationMatrixTests {
+    /// Routes meant to be reachable without credentials. A route added as public must be listed here.
+    static let publicRoutes: Set<String> = [
+        "GET /healthz", "GET /readyz", "GET /metrics", "GET /api/openapi.json", "GET /api/docs", "GET /",
+        "GET /assets/console.js", "POST /api/v1/auth/login",
+    ]
+
+    enum Caller: String, CaseIterable {
+        case anonymous, viewer, `operator`, admin, bearer, cookieWithoutCSRF
+    }
+
+    @Test(arguments: Backends.all)
+    func everyRouteForEveryCaller(_ backend: Store.Backend) async throws {
+        try await Harness.with(backend) { harness in
+            _ = try await harness.createUser("matrix-viewer", role: .viewer)
+            _ = try await harness.createUser("matrix-operator", role: .operator)
+            let (_, table) = buildRouter(services: harness.services)
+            let declaredPublic = Set(table.all.filter { $0.access == .public }.map { "\($0.method.rawValue) \($0.path)" })
+            #expect(declaredPublic == Self.publicRoutes)
+
+            try await harness.test { client in
+                let token = try await client.createToken(try await client.adminSession())
+                for spec in table.all {
+                    for caller in Caller.allCases {
+                        // Fresh sessions each time: some routes (logout, password) end sessions.
+                        let auth: Auth
+                        switch caller {
+                        case .anonymous: auth = .none
+                        case .viewer: auth = .session(try await client.login("matrix-viewer", "password-123"))
+                        case .operator: auth = .session(try await client.login("matrix-operator", "password-123"))
+                        case .admin: auth = .session(try await client.adminSession())
+                        case .bearer: auth = .bearer(token)
+                        case .cookieWithoutCSRF: auth = .sessionWithoutCSRF(try await client.adminSession())
+                        }
+                        let response = try await client.send(
+                            spec.method, OpenAPITests.concrete(spec.path), auth: auth,
+                            json: spec.requestBody == nil ? nil : "{}")
+                        let expected = Self.expectation(spec, caller)
+                        let label = "\(caller.rawValue) \(spec.method) \(spec.path) → \(response.status.code) \(response.errorCode ?? "")"
+                        switch expected {
+                        case .allowed:
+                            #expect(![401, 403].contains(response.status.code), "\(label)")
+                            #expect(response.status.code < 500, "\(label)")
+                        case .unauthenticated:
+                            #expect(response.status == .unauthorized, "\(label)")
+                        case .forbidden(let code):
+                            #expect(response.status == .forbidden, "\(label)")
+                            #expect(response.errorCode == code, "\(label)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    enum Expectation {
+        case allowed, unauthenticated, forbidden(String)
+    }
+
+    static func expectation(_ spec: RouteSpec, _ caller: Caller) -> Expectation {
+        if spec.access == .public { return .allowed }
+        let mutating = ![.get, .head].contains(spec.method)
+        let role: Role
+        switch caller {
+        case .anonymous: return .unauthenticated
+        case .cookieWithoutCSRF where mutating: return .forbidden("AUTH_CSRF_INVALID")
+        case .viewer: role = .viewer
+        case .operator: role = .operator
+        case .admin, .bearer, .cookieWithoutCSRF: role = .admin
+        }
+        if case .permission(let permission) = spec.access, !role.permissions.contains(permission) {
+            return .forbidden("AUTH_FORBIDDEN")
+        }
+        return .allowed
+    }
+}
