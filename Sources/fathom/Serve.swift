@@ -9,7 +9,8 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "Address to listen on.") var host: String = "127.0.0.1"
     @Option(help: "Port to listen on.") var port: Int = 8080
-    @Option(help: "api, worker or all.") var role: String = "all"
+    @Option(help: "api (HTTP only), worker (jobs and schedules only) or all.") var role: String = "all"
+    @Option(help: "Concurrent jobs in this process (env FATHOM_WORKERS; default: cores).") var workers: Int?
     @OptionGroup var store: StoreOptions
 
     func run() async throws {
@@ -20,6 +21,10 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--role must be api, worker or all")
         }
         configuration.role = serverRole
+        if let workers {
+            guard workers > 0 else { throw ValidationError("--workers must be positive") }
+            configuration.workers = workers
+        }
         JSONLogHandler.bootstrapOnce(level: configuration.logLevel)
         let logger = Logger(label: "fathom")
         let services = try await AppServices.open(configuration: configuration, logger: logger)

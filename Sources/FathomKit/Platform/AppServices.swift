@@ -9,6 +9,11 @@ public struct AppServices: Sendable {
     public let metrics: MetricsRegistry
     public let clock: WallClock
     public let logger: Logger
+    public let jobs: JobQueue
+    public let jobKinds: JobRegistry
+    public let schedules: ScheduleStore
+    /// Runs jobs when this process has the worker role; always present so cancels can reach local jobs.
+    public let runner: JobRunner
 
     public init(
         configuration: FathomConfiguration, store: Store, secrets: SecretBox, clock: WallClock = .system,
@@ -19,8 +24,33 @@ public struct AppServices: Sendable {
         self.secrets = secrets
         self.clock = clock
         self.logger = logger
-        self.metrics = MetricsRegistry()
+        let metrics = MetricsRegistry()
+        self.metrics = metrics
         self.identity = Identity(store: store, configuration: configuration, clock: clock, logger: logger)
+        let jobs = JobQueue(store: store, clock: clock)
+        self.jobs = jobs
+        self.jobKinds = JobRegistry()
+        self.schedules = ScheduleStore(store: store, clock: clock)
+        var options = JobRunner.Options()
+        options.concurrency = configuration.workers
+        self.runner = JobRunner(queue: jobs, registry: jobKinds, options: options, logger: logger, metrics: metrics)
+        JobCatalog.register(jobKinds, services: self)
+        metrics.addCollector { await JobMetrics.render(jobs) }
+    }
+
+    /// Enqueues a job and wakes the local runner.
+    @discardableResult
+    public func enqueue(_ job: NewJob) async throws -> Int64 {
+        let maxAttempts = jobKinds.kind(job.kind)?.maxAttempts ?? 3
+        let now = clock.millis()
+        let id = try await store.write { db in try await JobQueue.insert(job, maxAttempts: maxAttempts, now: now, on: db) }
+        runner.wake()
+        return id
+    }
+
+    /// The scheduler for this process (started with the worker role).
+    public func makeScheduler() -> Scheduler {
+        Scheduler(schedules: schedules, registry: jobKinds, clock: clock, logger: logger) { [runner] in runner.wake() }
     }
 
     /// Opens the configured store, applies pending migrations and loads the secret key.
@@ -31,7 +61,11 @@ public struct AppServices: Sendable {
         do {
             try await Migrations.run(on: store)
             let secrets = try SecretBox.load(environmentKey: configuration.secretKey, dataDir: configuration.dataDir)
-            return AppServices(configuration: configuration, store: store, secrets: secrets, clock: clock, logger: logger)
+            let services = AppServices(configuration: configuration, store: store, secrets: secrets, clock: clock, logger: logger)
+            for definition in JobCatalog.schedules(timezone: configuration.timezone) {
+                try await services.schedules.ensure(definition)
+            }
+            return services
         } catch {
             await store.close()
             throw error

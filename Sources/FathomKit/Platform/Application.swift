@@ -1,6 +1,5 @@
 import Hummingbird
 import Logging
-import ServiceLifecycle
 
 /// Builds the router: middleware in order (pipeline → authentication → rate limit), then every feature's routes.
 public func buildRouter(services: AppServices) -> (Router<AppRequestContext>, RouteTable) {
@@ -23,6 +22,8 @@ public func buildRouter(services: AppServices) -> (Router<AppRequestContext>, Ro
     AuthRoutes(identity: services.identity, configuration: configuration).register(on: routes)
     TokenRoutes(identity: services.identity).register(on: routes)
     UserRoutes(identity: services.identity).register(on: routes)
+    TaskRunRoutes(services: services).register(on: routes)
+    ScheduleRoutes(services: services).register(on: routes)
     return (router, table)
 }
 
@@ -35,28 +36,7 @@ public func buildApplication(
         router: router,
         configuration: .init(
             address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "fathom"),
-        services: [JanitorService(identity: services.identity, logger: services.logger)],
+        services: services.configuration.role == .api ? [] : [services.runner, services.makeScheduler()],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
         logger: services.logger)
-}
-
-/// Deletes expired sessions and rate counters every few minutes.
-struct JanitorService: Service {
-    let identity: Identity
-    let logger: Logger
-    var interval: Duration = .seconds(300)
-
-    func run() async throws {
-        // Shutdown cancels the sleep; that ends the loop normally rather than as a service failure.
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await identity.purgeExpired()
-                } catch {
-                    logger.warning("purging expired sessions failed", metadata: ["error": .string("\(type(of: error))")])
-                }
-                try? await Task.sleep(for: interval)
-            }
-        }
-    }
 }

@@ -40,6 +40,10 @@ public struct FathomConfiguration: Sendable {
     public var loginThrottleWindow: TimeInterval = 15 * 60
 
     public var logLevel = "info"
+    /// Concurrent jobs per worker process.
+    public var workers = ProcessInfo.processInfo.activeProcessorCount
+    /// Business time zone (IANA) for daily schedules and capacity days.
+    public var timezone = "UTC"
 
     public init() {}
 
@@ -76,6 +80,13 @@ public struct FathomConfiguration: Sendable {
                 throw ConfigurationError.invalid("FATHOM_COOKIE_SECURE", "auto, always or never")
             }
             cookieSecurity = mode
+        }
+        if let value = try int("FATHOM_WORKERS") { workers = value }
+        if let value = environment["FATHOM_TIMEZONE"], !value.isEmpty {
+            guard TimeZone(identifier: value) != nil else {
+                throw ConfigurationError.invalid("FATHOM_TIMEZONE", "an IANA time zone such as Europe/Berlin")
+            }
+            timezone = value
         }
         if let value = environment["FATHOM_TRUST_PROXY"] { trustProxy = ["1", "true", "yes"].contains(value) }
     }

@@ -20,6 +20,21 @@ struct PagedEnvelope<T: Encodable>: Encodable {
     var meta: ResponseMeta
 }
 
+/// Capacity/databases list shape: `data: {items, total, page, limit}`.
+public struct ItemsPage<T: Encodable>: Encodable {
+    public var items: [T]
+    public var total: Int
+    public var page: Int
+    public var limit: Int
+
+    public init(items: [T], total: Int, page: Int, limit: Int) {
+        self.items = items
+        self.total = total
+        self.page = page
+        self.limit = limit
+    }
+}
+
 /// `pagination` of the asset-ledger list shape.
 public struct Pagination: Encodable, Sendable {
     public var page: Int

@@ -79,6 +79,11 @@ extension ErrorCode {
     public static let notAcceptable = code(
         "NOT_ACCEPTABLE", .notAcceptable, "request", "Requested representation is not available")
 
+    // Background jobs.
+    public static let jobTimeout = code("JOB_TIMEOUT", .gatewayTimeout, "job", "Job exceeded its timeout")
+    public static let jobFailed = code("JOB_FAILED", .internalServerError, "job", "Job failed")
+    public static let jobFinished = code("JOB_ALREADY_FINISHED", .conflict, "job", "The job has already finished")
+
     // Protocol-level errors every surface shares.
     public static let routeNotFound = code("ROUTE_NOT_FOUND", .notFound, "request", "No such route")
     public static let methodNotAllowed = code(
@@ -101,7 +106,7 @@ extension ErrorCode {
         configScheduleGroupNotFound, configRunNotFound, configAssetNotFound, pluginTimeout, pluginOutputInvalidJSON,
         dbWriteFailed, databaseConnectionError, syncDataError, quotaExceeded, notFound, conflict,
         operationInProgress, unprocessable, engineNotSupported, idempotencyKeyReused, idempotencyInFlight,
-        notAcceptable, routeNotFound, methodNotAllowed, payloadTooLarge, unsupportedMediaType, rateLimited,
+        notAcceptable, jobTimeout, jobFailed, jobFinished, routeNotFound, methodNotAllowed, payloadTooLarge, unsupportedMediaType, rateLimited,
         storeUnavailable, internalError,
     ]
 

@@ -1,43 +1,67 @@
 import Foundation
-import Hummingbird
 import Synchronization
 
-/// Request counters and latency histograms, rendered in the Prometheus text format at `/metrics`.
+/// Counters and histograms rendered in the Prometheus text format at `/metrics`.
 public final class MetricsRegistry: Sendable {
-    static let buckets: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+    public static let latencyBuckets: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300]
 
-    private struct RequestKey: Hashable {
-        var method: String
-        var route: String
-        var status: Int
+    /// A metric family: its name, help text and type.
+    public struct Family: Hashable, Sendable {
+        public var name: String
+        public var help: String
+        public var type: String
+    }
+
+    private struct Series: Hashable {
+        var family: String
+        var labels: String
     }
 
     private struct Histogram {
-        var counts = [Int](repeating: 0, count: MetricsRegistry.buckets.count)
+        var counts = [Int](repeating: 0, count: MetricsRegistry.latencyBuckets.count)
         var sum = 0.0
         var total = 0
     }
 
     private struct State {
-        var requests: [RequestKey: Int] = [:]
-        var latency: [String: Histogram] = [:]
+        var families: [String: Family] = [:]
+        var counters: [Series: Double] = [:]
+        var histograms: [Series: Histogram] = [:]
     }
 
     private let state = Mutex(State())
-    /// Extra sections (e.g. job gauges) appended by other features.
+    /// Sections computed at scrape time (e.g. queue depth read from the store).
     private let collectors = Mutex<[@Sendable () async -> String]>([])
 
     public init() {}
 
-    public func recordRequest(method: String, route: String, status: Int, seconds: Double) {
+    public func increment(_ name: String, help: String, labels: KeyValuePairs<String, String>, by amount: Double = 1) {
+        let series = Series(family: name, labels: Self.render(labels))
         state.withLock { state in
-            state.requests[RequestKey(method: method, route: route, status: status), default: 0] += 1
-            var histogram = state.latency[route] ?? Histogram()
-            if let index = Self.buckets.firstIndex(where: { seconds <= $0 }) { histogram.counts[index] += 1 }
+            state.families[name] = state.families[name] ?? Family(name: name, help: help, type: "counter")
+            state.counters[series, default: 0] += amount
+        }
+    }
+
+    public func observe(_ name: String, help: String, labels: KeyValuePairs<String, String>, seconds: Double) {
+        let series = Series(family: name, labels: Self.render(labels))
+        state.withLock { state in
+            state.families[name] = state.families[name] ?? Family(name: name, help: help, type: "histogram")
+            var histogram = state.histograms[series] ?? Histogram()
+            if let index = Self.latencyBuckets.firstIndex(where: { seconds <= $0 }) { histogram.counts[index] += 1 }
             histogram.sum += seconds
             histogram.total += 1
-            state.latency[route] = histogram
+            state.histograms[series] = histogram
         }
+    }
+
+    public func recordRequest(method: String, route: String, status: Int, seconds: Double) {
+        increment(
+            "fathom_http_requests_total", help: "HTTP requests by route and status.",
+            labels: ["method": method, "route": route, "status": String(status)])
+        observe(
+            "fathom_http_request_duration_seconds", help: "HTTP request latency by route.", labels: ["route": route],
+            seconds: seconds)
     }
 
     public func addCollector(_ collector: @escaping @Sendable () async -> String) {
@@ -46,23 +70,25 @@ public final class MetricsRegistry: Sendable {
 
     public func render() async -> String {
         var out = state.withLock { state -> String in
-            var out = "# HELP fathom_http_requests_total HTTP requests by route and status.\n"
-            out += "# TYPE fathom_http_requests_total counter\n"
-            for (key, count) in state.requests.sorted(by: { ($0.key.route, $0.key.status) < ($1.key.route, $1.key.status) }) {
-                out += "fathom_http_requests_total{method=\"\(key.method)\",route=\"\(Self.escape(key.route))\",status=\"\(key.status)\"} \(count)\n"
-            }
-            out += "# HELP fathom_http_request_duration_seconds Request latency by route.\n"
-            out += "# TYPE fathom_http_request_duration_seconds histogram\n"
-            for (route, histogram) in state.latency.sorted(by: { $0.key < $1.key }) {
-                let label = "route=\"\(Self.escape(route))\""
-                var cumulative = 0
-                for (index, bound) in Self.buckets.enumerated() {
-                    cumulative += histogram.counts[index]
-                    out += "fathom_http_request_duration_seconds_bucket{\(label),le=\"\(bound)\"} \(cumulative)\n"
+            var out = ""
+            for family in state.families.values.sorted(by: { $0.name < $1.name }) {
+                out += "# HELP \(family.name) \(family.help)\n# TYPE \(family.name) \(family.type)\n"
+                if family.type == "counter" {
+                    for (series, value) in state.counters where series.family == family.name {
+                        out += "\(family.name){\(series.labels)} \(Self.number(value))\n"
+                    }
+                    continue
                 }
-                out += "fathom_http_request_duration_seconds_bucket{\(label),le=\"+Inf\"} \(histogram.total)\n"
-                out += "fathom_http_request_duration_seconds_sum{\(label)} \(histogram.sum)\n"
-                out += "fathom_http_request_duration_seconds_count{\(label)} \(histogram.total)\n"
+                for (series, histogram) in state.histograms where series.family == family.name {
+                    var cumulative = 0
+                    for (index, bound) in Self.latencyBuckets.enumerated() {
+                        cumulative += histogram.counts[index]
+                        out += "\(family.name)_bucket{\(series.labels),le=\"\(bound)\"} \(cumulative)\n"
+                    }
+                    out += "\(family.name)_bucket{\(series.labels),le=\"+Inf\"} \(histogram.total)\n"
+                    out += "\(family.name)_sum{\(series.labels)} \(histogram.sum)\n"
+                    out += "\(family.name)_count{\(series.labels)} \(histogram.total)\n"
+                }
             }
             return out
         }
@@ -72,7 +98,16 @@ public final class MetricsRegistry: Sendable {
         return out
     }
 
+    static func render(_ labels: KeyValuePairs<String, String>) -> String {
+        labels.map { "\($0.key)=\"\(escape($0.value))\"" }.joined(separator: ",")
+    }
+
+    static func number(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+    }
+
     static func escape(_ text: String) -> String {
         text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
     }
 }

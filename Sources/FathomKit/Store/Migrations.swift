@@ -14,6 +14,7 @@ public enum Migrations {
     public static let all: [Migration] = [
         Migration(version: 1, name: "identity", statements: IdentitySchema.statements),
         Migration(version: 2, name: "rate_counters", statements: RateCounterSchema.statements),
+        Migration(version: 3, name: "jobs", statements: JobsSchema.statements),
     ]
 
     public static var latestVersion: Int { all.map(\.version).max() ?? 0 }

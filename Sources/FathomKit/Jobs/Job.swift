@@ -1,0 +1,92 @@
+import Foundation
+
+/// A job's lifecycle state.
+public enum JobState: String, Sendable, Codable, CaseIterable {
+    case queued, running, succeeded, failed, cancelled
+
+    public var isFinished: Bool { self == .succeeded || self == .failed || self == .cancelled }
+}
+
+/// A durable unit of background work, as stored.
+public struct Job: Sendable, Equatable {
+    public var id: Int64
+    public var kind: String
+    public var payload: JSONValue
+    public var state: JobState
+    public var priority: Int
+    public var notBefore: Int64
+    public var attempts: Int
+    public var maxAttempts: Int
+    public var leaseOwner: String?
+    public var leaseExpiresAt: Int64?
+    public var cancelRequested: Bool
+    public var progressPercent: Int
+    public var progressMessage: String?
+    public var result: JSONValue?
+    public var errorCode: String?
+    public var errorMessage: String?
+    public var createdAt: Int64
+    public var startedAt: Int64?
+    public var finishedAt: Int64?
+    public var updatedAt: Int64
+}
+
+/// What to enqueue.
+public struct NewJob: Sendable {
+    public var kind: String
+    public var payload: JSONValue
+    public var priority: Int
+    public var notBefore: Date?
+    public var maxAttempts: Int?
+
+    public init(kind: String, payload: JSONValue = [:], priority: Int = 0, notBefore: Date? = nil, maxAttempts: Int? = nil) {
+        self.kind = kind
+        self.payload = payload
+        self.priority = priority
+        self.notBefore = notBefore
+        self.maxAttempts = maxAttempts
+    }
+}
+
+/// A job as `/api/v1/task-runs` shows it.
+public struct TaskRunView: Encodable, Sendable {
+    public var id: Int64
+    public var kind: String
+    public var state: JobState
+    public var priority: Int
+    public var attempts: Int
+    public var max_attempts: Int
+    public var progress_percent: Int
+    public var progress_message: String?
+    public var cancel_requested: Bool
+    public var payload: JSONValue
+    public var result: JSONValue?
+    public var error: [String: String]?
+    public var not_before: String
+    public var created_at: String
+    public var started_at: String?
+    public var finished_at: String?
+    public var updated_at: String
+    public var duration_ms: Int64?
+
+    public init(_ job: Job) {
+        id = job.id
+        kind = job.kind
+        state = job.state
+        priority = job.priority
+        attempts = job.attempts
+        max_attempts = job.maxAttempts
+        progress_percent = job.progressPercent
+        progress_message = job.progressMessage
+        cancel_requested = job.cancelRequested
+        payload = job.payload
+        result = job.result
+        error = job.errorCode.map { ["code": $0, "message": job.errorMessage ?? ""] }
+        not_before = Timestamp.iso8601(millis: job.notBefore)
+        created_at = Timestamp.iso8601(millis: job.createdAt)
+        started_at = job.startedAt.map(Timestamp.iso8601(millis:))
+        finished_at = job.finishedAt.map(Timestamp.iso8601(millis:))
+        updated_at = Timestamp.iso8601(millis: job.updatedAt)
+        if let started = job.startedAt, let finished = job.finishedAt { duration_ms = finished - started }
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs a child process in its own process group. Cancelling the calling task kills the whole group
+/// (SIGTERM, then SIGKILL after a grace period), so no grandchild outlives a cancelled job.
+public enum Subprocess {
+    public struct Result: Sendable {
+        public var status: Int32
+        /// Combined stdout and stderr, at most the last 64 KiB.
+        public var output: String
+    }
+
+    public struct LaunchError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+        killGrace: Duration = .seconds(3), onStart: (@Sendable (pid_t) -> Void)? = nil
+    ) async throws -> Result {
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("fathom-proc-\(UUID().uuidString)").path
+        defer { unlink(outputPath) }
+        let pid = try spawn(executable, arguments, environment: environment, outputPath: outputPath)
+        onStart?(pid)
+        let cancelled = ManagedFlag()
+        // The reaper runs detached: it must keep waiting for the child after this task is cancelled.
+        let reaper = Task.detached { await wait(pid: pid, cancelled: cancelled, killGrace: killGrace) }
+        let status = await withTaskCancellationHandler {
+            await reaper.value
+        } onCancel: {
+            cancelled.set()
+            kill(-pid, SIGTERM)
+        }
+        if cancelled.isSet { throw CancellationError() }
+        return Result(status: status, output: tail(of: outputPath, bytes: 65_536))
+    }
+
+    private static func spawn(_ executable: String, _ arguments: [String], environment: [String: String]?, outputPath: String) throws -> pid_t {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // A new process group led by the child: kill(-pid) then reaches everything it starts.
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        posix_spawnattr_setpgroup(&attributes, 0)
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+
+        var argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let env = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
+        var envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup($0) } + [nil]
+        defer { envp.forEach { free($0) } }
+
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, executable, &actions, &attributes, &argv, &envp)
+        guard result == 0 else {
+            throw LaunchError(description: "cannot start \(executable): \(String(cString: strerror(result)))")
+        }
+        return pid
+    }
+
+    private static func wait(pid: pid_t, cancelled: ManagedFlag, killGrace: Duration) async -> Int32 {
+        var killDeadline: ContinuousClock.Instant?
+        while true {
+            var status: Int32 = 0
+            let result = waitpid(pid, &status, WNOHANG)
+            if result == pid {
+                let exited = status & 0x7f == 0
+                return exited ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+            }
+            if result < 0 && errno != EINTR { return -1 }
+            if cancelled.isSet {
+                let now = ContinuousClock.now
+                if let deadline = killDeadline {
+                    if now >= deadline { kill(-pid, SIGKILL) }
+                } else {
+                    killDeadline = now + killGrace
+                }
+            }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    private static func tail(of path: String, bytes: Int) -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return "" }
+        defer { try? handle.close() }
+        let size = (try? handle.seekToEnd()) ?? 0
+        try? handle.seek(toOffset: size > UInt64(bytes) ? size - UInt64(bytes) : 0)
+        return String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+    }
+}
+
+/// A thread-safe one-way flag.
+final class ManagedFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func set() { value.store(true, ordering: .relaxed) }
+    var isSet: Bool { value.load(ordering: .relaxed) }
+}
