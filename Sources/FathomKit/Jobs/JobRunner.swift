@@ -26,7 +26,8 @@ public final class JobRunner: Service, Sendable {
     }
 
     private struct Running {
-        var task: Task<Void, Never>?
+        /// The handler's task; cancelling it stops the handler (the outcome is still recorded).
+        var work: Task<JobQueue.Outcome, Never>?
         var reason: StopReason?
     }
 
@@ -156,9 +157,15 @@ public final class JobRunner: Service, Sendable {
 
     private func launch(_ job: Job) {
         running.withLock { $0[job.id] = Running() }
-        let task = Task {
+        let work = Task { await execute(job) }
+        running.withLock { entries in
+            entries[job.id]?.work = work
+            if entries[job.id]?.reason != nil { work.cancel() }
+        }
+        // The bookkeeping task is never cancelled, so the outcome of a cancelled handler is still recorded.
+        Task {
             let started = ContinuousClock.now
-            let outcome = await execute(job)
+            let outcome = await work.value
             do {
                 try await queue.finish(job.id, owner: owner, attempt: job.attempts, outcome)
             } catch {
@@ -175,20 +182,15 @@ public final class JobRunner: Service, Sendable {
             running.withLock { _ = $0.removeValue(forKey: job.id) }
             wakeSignal.notify()
         }
-        running.withLock { entries in
-            guard entries[job.id] != nil else { return }
-            entries[job.id]?.task = task
-            if entries[job.id]?.reason != nil { task.cancel() }
-        }
     }
 
     private func stopJob(_ id: Int64, _ reason: StopReason) {
-        let task = running.withLock { entries -> Task<Void, Never>? in
+        let work = running.withLock { entries -> Task<JobQueue.Outcome, Never>? in
             guard entries[id] != nil else { return nil }
             if entries[id]?.reason == nil { entries[id]?.reason = reason }
-            return entries[id]?.task
+            return entries[id]?.work
         }
-        task?.cancel()
+        work?.cancel()
     }
 
     private func stopReason(_ id: Int64) -> StopReason? { running.withLock { $0[id]?.reason } }

@@ -40,7 +40,8 @@ public final class Scheduler: Service, Sendable {
     /// After downtime only the latest missed slot fires, once. Returns the names and job ids fired.
     @discardableResult
     public func tick() async throws -> [(name: String, jobId: Int64)] {
-        let now = clock.now()
+        // Whole milliseconds, like the stored anchors and slots, so slot boundaries compare exactly.
+        let now = Millis.date(clock.millis())
         var fired: [(String, Int64)] = []
         for schedule in try await schedules.list() where schedule.enabled {
             guard let zone = TimeZone(identifier: schedule.timezone),

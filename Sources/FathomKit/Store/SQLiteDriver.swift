@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
+import NIOPosix
 import SQLKit
 import SQLiteKit
 import Synchronization
@@ -9,12 +10,15 @@ import Synchronization
 final class SQLiteDriver: StoreDriver {
     private let writer: SQLiteConnection
     private let readers: [SQLiteConnection]
+    /// Its own threads: a statement waiting on another process's lock blocks one of these, never shared ones.
+    private let threadPool: NIOThreadPool
     private let writeLock = AsyncLock()
     private let nextReader = Atomic<Int>(0)
 
-    private init(writer: SQLiteConnection, readers: [SQLiteConnection]) {
+    private init(writer: SQLiteConnection, readers: [SQLiteConnection], threadPool: NIOThreadPool) {
         self.writer = writer
         self.readers = readers
+        self.threadPool = threadPool
     }
 
     static func open(path: String, logger: Logger, readerCount: Int = 4) async throws -> SQLiteDriver {
@@ -22,7 +26,11 @@ final class SQLiteDriver: StoreDriver {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var quiet = logger
         quiet.logLevel = .warning
-        let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: quiet)
+        let threadPool = NIOThreadPool(numberOfThreads: readerCount + 1)
+        threadPool.start()
+        let eventLoop = MultiThreadedEventLoopGroup.singleton.any()
+        let writer = try await SQLiteConnection.open(
+            storage: .file(path: path), threadPool: threadPool, logger: quiet, on: eventLoop)
         // WAL lets readers run beside the writer; NORMAL sync is durable across process crashes in WAL mode.
         for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL"] {
             _ = try await writer.query(pragma)
@@ -30,11 +38,12 @@ final class SQLiteDriver: StoreDriver {
         try await configure(writer)
         var readers: [SQLiteConnection] = []
         for _ in 0..<readerCount {
-            let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: quiet)
+            let reader = try await SQLiteConnection.open(
+                storage: .file(path: path), threadPool: threadPool, logger: quiet, on: eventLoop)
             try await configure(reader)
             readers.append(reader)
         }
-        return SQLiteDriver(writer: writer, readers: readers)
+        return SQLiteDriver(writer: writer, readers: readers, threadPool: threadPool)
     }
 
     private static func configure(_ connection: SQLiteConnection) async throws {
@@ -60,5 +69,6 @@ final class SQLiteDriver: StoreDriver {
         for connection in readers + [writer] {
             try? await connection.close()
         }
+        try? await threadPool.shutdownGracefully()
     }
 }

@@ -1,5 +1,6 @@
 import Logging
 import SQLKit
+import Synchronization
 
 /// Fathom's own database: one SQL path (SQLKit) over embedded SQLite or a PostgreSQL server.
 public final class Store: Sendable {
@@ -38,9 +39,13 @@ public final class Store: Sendable {
     }
 
     /// Runs statements in one transaction: all of it commits or none of it does.
+    ///
+    /// A transaction, once started, runs to COMMIT or ROLLBACK even if the calling task is cancelled: cancelling
+    /// half-way would leave the connection inside an open transaction.
     public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        let driver = self.driver
         do {
-            return try await driver.withTransaction(body)
+            return try await Task { try await driver.withTransaction(body) }.value
         } catch {
             throw StoreError.map(error)
         }
@@ -48,15 +53,17 @@ public final class Store: Sendable {
 
     /// Answers whether the store can be reached within `timeout` (a pool retrying a dead server would wait longer).
     public func ping(timeout: Duration = .seconds(2)) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask { (try? await self.read { db in try await db.raw("SELECT 1 AS one").first() }) != nil }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return false
+        let answer = OnceBox<Bool>()
+        // Neither attempt is awaited to its end: a pool retrying a dead server must not hold up the answer.
+        return await withCheckedContinuation { continuation in
+            Task {
+                let reachable = (try? await self.read { db in try await db.raw("SELECT 1 AS one").first() }) != nil
+                answer.resume(continuation, with: reachable)
             }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
+            Task {
+                try? await Task.sleep(for: timeout)
+                answer.resume(continuation, with: false)
+            }
         }
     }
 
@@ -98,5 +105,18 @@ extension SQLDatabase {
             try? await raw("ROLLBACK").run()
             throw error
         }
+    }
+}
+
+/// Resumes a continuation once, whichever of several racers gets there first.
+final class OnceBox<T: Sendable>: Sendable {
+    private let done = Mutex(false)
+
+    func resume(_ continuation: CheckedContinuation<T, Never>, with value: T) {
+        let first = done.withLock { done -> Bool in
+            defer { done = true }
+            return !done
+        }
+        if first { continuation.resume(returning: value) }
     }
 }

@@ -102,7 +102,8 @@ import Testing
         defer { Task { await store.close() } }
         let started = ContinuousClock.now
         #expect(await store.ping() == false)
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // Well before the pool gives up (a minute); the bound leaves room for a loaded test machine.
+        #expect(ContinuousClock.now - started < .seconds(10))
     }
 
     @Test func driverErrorsMapToStoreErrors() {

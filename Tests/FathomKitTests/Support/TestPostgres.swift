@@ -33,13 +33,13 @@ enum TestPostgres {
         }
     }
 
-    private static let cluster = Task<Cluster, any Error> { try start() }
+    private static let cluster = Task<Cluster, any Error> { try await offCooperativePool(start) }
 
     /// A fresh, empty database in the shared test cluster.
     static func createDatabase() async throws -> String {
         let cluster = try await cluster.value
         let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
-        try psql(cluster, "CREATE DATABASE \(name)")
+        try await offCooperativePool { try psql(cluster, "CREATE DATABASE \(name)") }
         return cluster.url(database: String(name))
     }
 
@@ -107,6 +107,13 @@ enum TestPostgres {
         try process.run()
         process.waitUntilExit()
         return process.terminationStatus
+    }
+}
+
+/// Runs blocking work (process waits, sleeps) on a dispatch thread so the few cooperative threads stay free.
+func offCooperativePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
     }
 }
 
