@@ -36,7 +36,8 @@ public enum StoreError: Error, Sendable {
             switch error.reason {
             case .constraintUniqueFailed, .constraintPrimaryKeyFailed: self = .uniqueViolation(constraint: nil)
             case .constraintForeignKeyFailed: self = .foreignKeyViolation
-            case .busy, .locked, .cantOpen, .ioError: self = .unavailable
+            case .busy, .busyTimeout, .busyInRecovery, .busyInSnapshot, .locked, .lockedBySharedCache, .cantOpen, .ioError:
+                self = .unavailable
             default: return nil
             }
         default:
