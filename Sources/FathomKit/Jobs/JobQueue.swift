@@ -110,37 +110,57 @@ public struct JobQueue: Sendable {
         case retry(after: Int64, code: String, message: String)
     }
 
+    /// One attempt's outcome to record.
+    struct Finish: Sendable {
+        var id: Int64
+        var owner: String
+        var attempt: Int
+        var outcome: Outcome
+    }
+
     /// Records the outcome of attempt `attempt` held by `owner`; false if the lease was lost meanwhile.
     @discardableResult
     func finish(_ id: Int64, owner: String, attempt: Int, _ outcome: Outcome) async throws -> Bool {
+        try await finish([Finish(id: id, owner: owner, attempt: attempt, outcome: outcome)])[0]
+    }
+
+    /// Records several outcomes in one transaction (the runner groups completions this way).
+    func finish(_ items: [Finish]) async throws -> [Bool] {
         let now = clock.millis()
-        let update: SQLQueryString
+        return try await store.write { db in
+            var recorded: [Bool] = []
+            for item in items {
+                let rows = try await db.raw(
+                    """
+                    UPDATE jobs SET \(Self.assignments(item.outcome, now: now)), lease_owner = NULL,
+                        lease_expires_at = NULL, updated_at = \(bind: now)
+                    WHERE id = \(bind: item.id) AND lease_owner = \(bind: item.owner) AND attempts = \(bind: item.attempt)
+                      AND state = 'running'
+                    RETURNING id
+                    """
+                ).all()
+                recorded.append(!rows.isEmpty)
+            }
+            return recorded
+        }
+    }
+
+    private static func assignments(_ outcome: Outcome, now: Int64) -> SQLQueryString {
         switch outcome {
         case .succeeded(let result):
-            update = """
+            return """
                 state = 'succeeded', progress_percent = 100, result = \(bind: result.map(JSONText.encode)),
                 finished_at = \(bind: now)
                 """
         case .failed(let code, let message):
-            update = "state = 'failed', error_code = \(bind: code), error_message = \(bind: message), finished_at = \(bind: now)"
+            return "state = 'failed', error_code = \(bind: code), error_message = \(bind: message), finished_at = \(bind: now)"
         case .cancelled:
-            update = "state = 'cancelled', error_code = 'JOB_CANCELLED', error_message = 'Cancelled', finished_at = \(bind: now)"
+            return "state = 'cancelled', error_code = 'JOB_CANCELLED', error_message = 'Cancelled', finished_at = \(bind: now)"
         case .retry(let after, let code, let message):
-            update = """
+            return """
                 state = 'queued', not_before = \(bind: now + after), error_code = \(bind: code),
                 error_message = \(bind: message)
                 """
-        }
-        return try await store.write { db in
-            let rows = try await db.raw(
-                """
-                UPDATE jobs SET \(update), lease_owner = NULL, lease_expires_at = NULL, updated_at = \(bind: now)
-                WHERE id = \(bind: id) AND lease_owner = \(bind: owner) AND attempts = \(bind: attempt)
-                  AND state = 'running'
-                RETURNING id
-                """
-            ).all()
-            return !rows.isEmpty
         }
     }
 

@@ -39,6 +39,7 @@ public final class JobRunner: Service, Sendable {
     let metrics: MetricsRegistry?
     private let running = Mutex<[Int64: Running]>([:])
     private let wakeSignal = WakeSignal()
+    private let outcomes: OutcomeBatcher
 
     public init(queue: JobQueue, registry: JobRegistry, options: Options = Options(), logger: Logger, metrics: MetricsRegistry? = nil) {
         self.queue = queue
@@ -46,6 +47,7 @@ public final class JobRunner: Service, Sendable {
         self.options = options
         self.logger = logger
         self.metrics = metrics
+        self.outcomes = OutcomeBatcher(queue: queue)
         self.owner = "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(Secrets.randomToken(bytes: 4))"
     }
 
@@ -167,7 +169,7 @@ public final class JobRunner: Service, Sendable {
             let started = ContinuousClock.now
             let outcome = await work.value
             do {
-                try await queue.finish(job.id, owner: owner, attempt: job.attempts, outcome)
+                _ = try await outcomes.record(.init(id: job.id, owner: owner, attempt: job.attempts, outcome: outcome))
             } catch {
                 // The lease will run out and recovery will decide what happens to the job.
                 logger.error("recording job outcome failed", metadata: ["job_id": .stringConvertible(job.id)])

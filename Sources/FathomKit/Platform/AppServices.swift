@@ -48,6 +48,18 @@ public struct AppServices: Sendable {
         return id
     }
 
+    /// Enqueues many jobs in one transaction.
+    public func enqueueBatch(_ jobs: [NewJob]) async throws {
+        let now = clock.millis()
+        let kinds = jobKinds
+        try await store.write { db in
+            for job in jobs {
+                _ = try await JobQueue.insert(job, maxAttempts: kinds.kind(job.kind)?.maxAttempts ?? 3, now: now, on: db)
+            }
+        }
+        runner.wake()
+    }
+
     /// The scheduler for this process (started with the worker role).
     public func makeScheduler() -> Scheduler {
         Scheduler(schedules: schedules, registry: jobKinds, clock: clock, logger: logger) { [runner] in runner.wake() }

@@ -1,0 +1,69 @@
+import ArgumentParser
+import FathomKit
+import Foundation
+import Logging
+import Synchronization
+
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Measure Fathom's throughput.", subcommands: [Jobs.self])
+
+    struct Jobs: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Empty-job throughput of the durable queue (enqueue, claim, run, record).")
+
+        @Option(help: "Jobs to run.") var count = 20_000
+        @Option(help: "Concurrent jobs in the runner.") var workers = 32
+        @Option(help: "postgres://… to measure PostgreSQL; default a throw-away SQLite store.") var databaseURL: String?
+
+        func run() async throws {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fathom-bench-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            var configuration = FathomConfiguration()
+            configuration.dataDir = directory.path
+            configuration.databaseURL = databaseURL
+            configuration.workers = workers
+            JSONLogHandler.bootstrapOnce(level: "error")
+            let services = try await AppServices.open(configuration: configuration, logger: Logger(label: "bench"))
+            let kind = "bench.noop.\(UUID().uuidString.prefix(8))"
+            let done = Counter()
+            services.jobKinds.register(JobKind(kind) { _ in
+                done.increment()
+                return nil
+            })
+
+            let enqueueStart = ContinuousClock.now
+            var remaining = count
+            while remaining > 0 {
+                let batch = min(1000, remaining)
+                try await services.enqueueBatch((0..<batch).map { _ in NewJob(kind: kind) })
+                remaining -= batch
+            }
+            let enqueueTime = ContinuousClock.now - enqueueStart
+
+            let runStart = ContinuousClock.now
+            let loops = services.runner.start()
+            while done.value < count { try await Task.sleep(for: .milliseconds(5)) }
+            // Wait until every outcome is recorded in the store, not only until the handlers ran.
+            while try await services.jobs.list(kind: kind, state: .succeeded, offset: 0, limit: 1).total < count {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            let runTime = ContinuousClock.now - runStart
+            await services.runner.stop(loops)
+            await services.store.close()
+
+            func rate(_ duration: Duration) -> Int {
+                Int(Double(count) / (Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18))
+            }
+            say("backend=\(services.store.backend.rawValue) jobs=\(count) workers=\(workers)")
+            say("enqueue: \(rate(enqueueTime)) jobs/s (batches of 1000)")
+            say("run:     \(rate(runTime)) jobs/s (claim + run + record outcome), \(runTime)")
+        }
+    }
+}
+
+/// A thread-safe counter for the benchmark's handler.
+final class Counter: Sendable {
+    private let storage = Mutex(0)
+    func increment() { storage.withLock { $0 += 1 } }
+    var value: Int { storage.withLock { $0 } }
+}
