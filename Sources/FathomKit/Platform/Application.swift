@@ -18,6 +18,8 @@ public func buildRouter(services: AppServices) -> (Router<AppRequestContext>, Ro
 
     let routes = Routes(router: router, table: table)
     SystemRoutes(services: services, table: table).register(on: routes)
+    // A worker-only process answers probes and metrics; the API and console are for `api` and `all`.
+    guard configuration.role != .worker else { return (router, table) }
     ConsoleRoutes().register(on: routes)
     AuthRoutes(identity: services.identity, configuration: configuration).register(on: routes)
     TokenRoutes(identity: services.identity).register(on: routes)

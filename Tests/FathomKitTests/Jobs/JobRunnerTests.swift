@@ -163,3 +163,49 @@ func enqueueMany(_ services: AppServices, kind: String, count: Int) async throws
         }
     }
 }
+
+@Suite struct JobProgressTests {
+    @Test(arguments: Backends.all)
+    func progressIsVisibleWhileTheJobRuns(_ backend: Store.Backend) async throws {
+        try await Harness.with(backend) { harness in
+            let services = harness.services
+            let release = ManagedFlag()
+            services.jobKinds.register(JobKind("test.progress") { context in
+                await context.progress(40, "copying files")
+                while !release.isSet { try await Task.sleep(for: .milliseconds(10)) }
+                return ["copied": 3]
+            })
+            let id = try await services.enqueue(NewJob(kind: "test.progress"))
+            let runner = fastRunner(services)
+            let loops = runner.start()
+            #expect(try await waitUntil { try await services.jobs.get(id)?.progressPercent == 40 })
+            try await harness.test { client in
+                let token = try await client.createToken(try await client.adminSession(), role: .viewer)
+                let running = try await client.send(.get, "/api/v1/task-runs/\(id)", auth: .bearer(token))
+                #expect(running.json["data"]?["state"] == "running")
+                #expect(running.json["data"]?["progress_percent"] == 40)
+                #expect(running.json["data"]?["progress_message"] == "copying files")
+            }
+            release.set()
+            #expect(try await waitUntil { try await services.jobs.get(id)?.state == .succeeded })
+            await runner.stop(loops)
+            let done = try #require(try await services.jobs.get(id))
+            #expect(done.progressPercent == 100)
+            #expect(done.result?["copied"] == 3)
+        }
+    }
+}
+
+@Suite struct ServerRoleTests {
+    @Test func workerRoleServesOnlyProbesAndMetrics() async throws {
+        try await Harness.with(.sqlite, configure: { $0.role = .worker }) { harness in
+            let statuses = try await harness.test { client in
+                [
+                    try await client.send(.get, "/healthz").status, try await client.send(.get, "/metrics").status,
+                    try await client.send(.post, "/api/v1/auth/login", json: "{}").status,
+                ]
+            }
+            #expect(statuses == [.ok, .ok, .notFound])
+        }
+    }
+}
