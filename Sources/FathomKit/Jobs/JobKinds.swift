@@ -29,12 +29,16 @@ public struct JobKind: Sendable {
     public var backoff: Duration
     /// Whether a run whose worker died is run again (idempotent work) or failed (work that must not repeat blindly).
     public var retryAfterWorkerLoss: Bool
+    /// Called when recovery gives up on a run whose worker died, so the kind can put its resources right.
+    public var onGiveUp: (@Sendable (Job) async -> Void)?
     public var handler: Handler
 
     public init(
         _ name: String, timeout: Duration = .seconds(600), maxAttempts: Int = 3, backoff: Duration = .seconds(5),
-        retryAfterWorkerLoss: Bool = true, handler: @escaping Handler
+        retryAfterWorkerLoss: Bool = true, onGiveUp: (@Sendable (Job) async -> Void)? = nil,
+        handler: @escaping Handler
     ) {
+        self.onGiveUp = onGiveUp
         self.name = name
         self.timeout = timeout
         self.maxAttempts = maxAttempts

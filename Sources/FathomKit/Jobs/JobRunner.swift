@@ -142,6 +142,7 @@ public final class JobRunner: Service, Sendable {
                 let kind = registry.kind(job.kind)
                 let requeue = (kind?.retryAfterWorkerLoss ?? true) && job.attempts < job.maxAttempts
                 if try await queue.recover(job, requeue: requeue) {
+                    if !requeue, let onGiveUp = kind?.onGiveUp { await onGiveUp(job) }
                     logger.warning(
                         "recovered abandoned job",
                         metadata: ["job_id": .stringConvertible(job.id), "kind": .string(job.kind), "requeued": .stringConvertible(requeue)])

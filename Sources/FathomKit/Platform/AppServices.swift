@@ -14,6 +14,8 @@ public struct AppServices: Sendable {
     public let schedules: ScheduleStore
     /// Runs jobs when this process has the worker role; always present so cancels can reach local jobs.
     public let runner: JobRunner
+    public let providers: ProviderRegistry
+    public let controlPlane: ControlPlane
 
     public init(
         configuration: FathomConfiguration, store: Store, secrets: SecretBox, clock: WallClock = .system,
@@ -34,7 +36,14 @@ public struct AppServices: Sendable {
         var options = JobRunner.Options()
         options.concurrency = configuration.workers
         self.runner = JobRunner(queue: jobs, registry: jobKinds, options: options, logger: logger, metrics: metrics)
+        let providers = ProviderRegistry()
+        providers.register(ExternalProvider())
+        self.providers = providers
+        self.controlPlane = ControlPlane(
+            store: store, clock: clock, secrets: secrets, providers: providers, runner: runner, jobKinds: jobKinds,
+            defaultProvider: configuration.defaultProvider)
         JobCatalog.register(jobKinds, services: self)
+        ControlPlaneJobs.register(jobKinds, plane: controlPlane)
         metrics.addCollector { await JobMetrics.render(jobs) }
     }
 

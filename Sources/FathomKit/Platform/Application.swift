@@ -15,6 +15,8 @@ public func buildRouter(services: AppServices) -> (Router<AppRequestContext>, Ro
                 counters: RateCounters(store: services.store), clock: services.clock,
                 readLimit: configuration.readRequestsPerMinute, writeLimit: configuration.writeRequestsPerMinute),
             renderer: renderer))
+    router.add(middleware: APIVersionMiddleware())
+    router.add(middleware: IdempotencyMiddleware(store: services.store, clock: services.clock, renderer: renderer))
 
     let routes = Routes(router: router, table: table)
     SystemRoutes(services: services, table: table).register(on: routes)
@@ -26,6 +28,10 @@ public func buildRouter(services: AppServices) -> (Router<AppRequestContext>, Ro
     UserRoutes(identity: services.identity).register(on: routes)
     TaskRunRoutes(services: services).register(on: routes)
     ScheduleRoutes(services: services).register(on: routes)
+    ProjectRoutes(plane: services.controlPlane, identity: services.identity).register(on: routes)
+    InstanceRoutes(plane: services.controlPlane).register(on: routes)
+    OperationRoutes(plane: services.controlPlane, runner: services.runner).register(on: routes)
+    BackupAndUserRoutes(plane: services.controlPlane).register(on: routes)
     return (router, table)
 }
 

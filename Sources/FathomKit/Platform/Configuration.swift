@@ -42,6 +42,8 @@ public struct FathomConfiguration: Sendable {
     public var logLevel = "info"
     /// Concurrent jobs per worker process.
     public var workers = ProcessInfo.processInfo.activeProcessorCount
+    /// Provider used when a create request names none.
+    public var defaultProvider = "local"
     /// Business time zone (IANA) for daily schedules and capacity days.
     public var timezone = "UTC"
 

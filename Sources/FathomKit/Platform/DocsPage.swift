@@ -33,6 +33,7 @@ enum DocsPage {
         case .public: return "public"
         case .authenticated: return "signed in"
         case .permission(let permission): return "permission: \(permission.rawValue)"
+        case .project(let permission): return "project permission: \(permission.rawValue)"
         }
     }
 

@@ -86,8 +86,10 @@ public enum OpenAPIDocument {
         }
         if !route.pathParameters.isEmpty { responses["404"] = errorResponse }
         op["responses"] = .object(responses)
-        if case .permission(let permission) = route.access {
-            op["x-fathom-permission"] = .string(permission.rawValue)
+        switch route.access {
+        case .permission(let permission): op["x-fathom-permission"] = .string(permission.rawValue)
+        case .project(let permission): op["x-fathom-project-permission"] = .string(permission.rawValue)
+        default: break
         }
         return .object(op)
     }

@@ -10,6 +10,9 @@ public enum Access: Sendable, Equatable {
     case authenticated
     /// A principal whose role grants the permission.
     case permission(Permission)
+    /// A principal holding the permission in the project named by the `{pid}` path parameter
+    /// (checked by the handler through `ProjectAccess`; the role ceiling is checked here).
+    case project(Permission)
 }
 
 /// A route's declaration: what the router serves, what the OpenAPI document describes and what the
@@ -108,8 +111,13 @@ enum Authorization {
                 throw AppError(.authCSRFInvalid)
             }
         }
-        if case .permission(let permission) = spec.access, !principal.role.permissions.contains(permission) {
-            throw AppError(.authForbidden, "Permission '\(permission.rawValue)' required")
+        switch spec.access {
+        case .permission(let permission), .project(let permission):
+            if !principal.role.permissions.contains(permission) {
+                throw AppError(.authForbidden, "Permission '\(permission.rawValue)' required")
+            }
+        default:
+            break
         }
     }
 }

@@ -15,6 +15,7 @@ public enum Migrations {
         Migration(version: 1, name: "identity", statements: IdentitySchema.statements),
         Migration(version: 2, name: "rate_counters", statements: RateCounterSchema.statements),
         Migration(version: 3, name: "jobs", statements: JobsSchema.statements),
+        Migration(version: 4, name: "control_plane", statements: ControlPlaneSchema.statements),
     ]
 
     public static var latestVersion: Int { all.map(\.version).max() ?? 0 }

@@ -34,6 +34,11 @@ public struct SecretBox: @unchecked Sendable {  // SymmetricKey is immutable
         return SecretBox(key: key)
     }
 
+    /// A key for one purpose (e.g. signing page tokens), derived so the master key itself is never used twice.
+    public func derivedKey(purpose: String) -> SymmetricKey {
+        SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Data(purpose.utf8), using: key))
+    }
+
     public func seal(_ plaintext: String) throws -> String {
         let box = try AES.GCM.seal(Data(plaintext.utf8), using: key)
         guard let combined = box.combined else { throw SecretError.sealFailed }

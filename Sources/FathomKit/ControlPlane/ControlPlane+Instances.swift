@@ -1,0 +1,278 @@
+import Foundation
+import SQLKit
+
+/// `POST /v1/projects/{pid}/instances` body.
+struct CreateInstanceBody: StrictBody {
+    var name: String
+    var engine: String
+    var version: String?
+    var region: String?
+    var resources: Resources?
+    var provider: String?
+    var high_availability: Bool?
+    var labels: [String: String]?
+    var connection: ExternalConnection?
+    var credential: CredentialBody?
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case name, engine, version, region, resources, provider, high_availability, labels, connection, credential
+    }
+}
+
+/// Username and password of an existing server's account (external instances).
+struct CredentialBody: Codable, Sendable {
+    var username: String
+    var password: String
+}
+
+/// `PATCH /v1/projects/{pid}/instances/{id}` body.
+struct UpdateInstanceBody: StrictBody {
+    var name: String?
+    var labels: [String: String]?
+    var resources: Resources?
+    var high_availability: Bool?
+    enum CodingKeys: String, CodingKey, CaseIterable { case name, labels, resources, high_availability }
+}
+
+extension ControlPlane {
+    static let defaultResources = Resources(cpu: 1, memory_gb: 1, storage_gb: 10)
+
+    func createInstance(_ principal: Principal, project: Project, _ body: CreateInstanceBody) async throws -> (Instance, Operation) {
+        let name = try Self.validateName(body.name)
+        let labels = try Self.validateLabels(body.labels ?? [:])
+        let resources = body.resources ?? Self.defaultResources
+        try resources.validate()
+        let providerName = body.provider ?? (body.connection != nil ? "external" : defaultProvider)
+        let provider = try provider(named: providerName)
+        let version = try Self.checkEngine(provider, engine: body.engine, version: body.version)
+        var sealedCredential: String?
+        if providerName == "external" {
+            guard let connection = body.connection, let credential = body.credential else {
+                throw AppError.invalid(
+                    field: body.connection == nil ? "connection" : "credential", issue: "required",
+                    "external instances need connection {host, port, database} and credential {username, password}")
+            }
+            guard !connection.host.isEmpty, (1...65_535).contains(connection.port), !connection.database.isEmpty else {
+                throw AppError.invalid(field: "connection", issue: "invalid", "connection needs host, a port 1-65535 and database")
+            }
+            sealedCredential = try secrets.seal(JSONText.encode(["username": .string(credential.username), "password": .string(credential.password)]))
+        } else if body.connection != nil || body.credential != nil {
+            throw AppError.invalid(field: "connection", issue: "not_allowed", "connection and credential are only for provider external")
+        }
+        if body.high_availability == true && !provider.supportedActions.contains(.failover) {
+            throw AppError(.unprocessable, "Provider '\(providerName)' does not offer high availability")
+        }
+        let now = clock.millis()
+        let draft = Instance(
+            instanceId: 0, id: ResourceID.make("inst"), projectId: project.id, name: name, engine: body.engine,
+            version: version, region: body.region ?? "local", provider: providerName, state: .CREATING,
+            resources: resources, highAvailability: body.high_availability ?? false, labels: labels, endpoints: [],
+            connection: body.connection, sealedCredential: sealedCredential, activeOperationId: nil, createdAt: now,
+            updatedAt: now)
+        let backend = store.backend
+        let (instanceId, operationId) = try await withDuplicateName(name) {
+            try await withOperation { db in
+                try await Self.lockProject(project.id, backend: backend, on: db)
+                try await Self.checkQuota(project, addInstances: 1, addStorage: resources.storage_gb, on: db)
+                let instance = try await InstanceStore.insert(draft, on: db)
+                let operationId = try await startOperation(
+                    OperationRequest(
+                        type: .CREATE_INSTANCE, projectId: project.id, instanceId: instance.id,
+                        target: ("instance", instance.id), parameters: [:], createdBy: principal.userId,
+                        allowed: [.CREATING], newState: nil),
+                    on: db)
+                return (instance.id, operationId)
+            }
+        }
+        return (try await self.instance(instanceId, projectId: project.id), try await operation(operationId, projectId: project.id))
+    }
+
+    /// Name/labels change at once; resources or high availability start an UPDATE_INSTANCE operation.
+    func updateInstance(_ principal: Principal, project: Project, id: String, _ body: UpdateInstanceBody) async throws
+        -> (Instance, Operation?)
+    {
+        let current = try await instance(id, projectId: project.id)
+        let name = try body.name.map { try Self.validateName($0) }
+        let labels = try body.labels.map { try Self.validateLabels($0) }
+        try body.resources?.validate()
+        let changesShape = (body.resources.map { $0 != current.resources } ?? false)
+            || (body.high_availability.map { $0 != current.highAvailability } ?? false)
+        if name == nil && labels == nil && !changesShape && body.resources == nil && body.high_availability == nil {
+            throw AppError.invalid(field: "body", issue: "empty", "give at least one of name, labels, resources, high_availability")
+        }
+        guard current.state != .DELETING else {
+            throw AppError(.conflict, "Instance \(id) is being deleted")
+        }
+        if changesShape {
+            let provider = try provider(named: current.provider)
+            guard provider.supportedActions.contains(.update) else {
+                throw AppError(.unprocessable, "Provider '\(current.provider)' cannot change resources")
+            }
+            if body.high_availability == true && !provider.supportedActions.contains(.failover) {
+                throw AppError(.unprocessable, "Provider '\(current.provider)' does not offer high availability")
+            }
+        }
+        let now = clock.millis()
+        let backend = store.backend
+        let operationId: String? = try await withDuplicateName(name ?? current.name) {
+            try await withOperation { db in
+                if let name {
+                    try await db.raw("UPDATE instances SET name = \(bind: name), updated_at = \(bind: now) WHERE id = \(bind: id)").run()
+                }
+                if let labels {
+                    try await InstanceStore.setLabels(current.instanceId, labels, on: db)
+                    try await db.raw("UPDATE instances SET updated_at = \(bind: now) WHERE id = \(bind: id)").run()
+                }
+                guard changesShape else { return nil }
+                let target = body.resources ?? current.resources
+                try await Self.lockProject(project.id, backend: backend, on: db)
+                try await Self.checkQuota(project, addInstances: 0, addStorage: target.storage_gb - current.resources.storage_gb, on: db)
+                let operationId = try await startOperation(
+                    OperationRequest(
+                        type: .UPDATE_INSTANCE, projectId: project.id, instanceId: id, target: ("instance", id),
+                        parameters: [
+                            "resources": JSONValue.encode(target),
+                            "high_availability": .bool(body.high_availability ?? current.highAvailability),
+                        ],
+                        createdBy: principal.userId, allowed: [.RUNNING, .STOPPED], newState: nil),
+                    on: db)
+                return operationId
+            }
+        }
+        let updated = try await instance(id, projectId: project.id)
+        guard let operationId else { return (updated, nil) }
+        return (updated, try await operation(operationId, projectId: project.id))
+    }
+
+    func deleteInstance(_ principal: Principal, project: Project, id: String) async throws -> (Instance, Operation) {
+        _ = try await instance(id, projectId: project.id)
+        return try await instanceAction(principal, project: project, id: id, type: .DELETE_INSTANCE, parameters: [:],
+            allowed: [.RUNNING, .STOPPED, .FAILED], newState: .DELETING)
+    }
+
+    func restartInstance(_ principal: Principal, project: Project, id: String) async throws -> (Instance, Operation) {
+        let current = try await instance(id, projectId: project.id)
+        try requireAction(.restart, current)
+        return try await instanceAction(principal, project: project, id: id, type: .RESTART_INSTANCE, parameters: [:],
+            allowed: [.RUNNING, .STOPPED, .FAILED], newState: .RESTARTING)
+    }
+
+    func failoverInstance(_ principal: Principal, project: Project, id: String) async throws -> (Instance, Operation) {
+        let current = try await instance(id, projectId: project.id)
+        try requireAction(.failover, current)
+        guard current.highAvailability, current.endpoints.contains(where: { $0.role == .standby }) || current.state != .RUNNING else {
+            throw AppError(.conflict, "Instance \(id) has no standby to fail over to; enable high_availability first")
+        }
+        return try await instanceAction(principal, project: project, id: id, type: .FAILOVER_INSTANCE, parameters: [:],
+            allowed: [.RUNNING], newState: .FAILING_OVER)
+    }
+
+    func restoreInstance(_ principal: Principal, project: Project, id: String, backupId: String) async throws -> (Instance, Operation) {
+        let current = try await instance(id, projectId: project.id)
+        try requireAction(.restore, current)
+        let backup = try await backup(backupId, projectId: project.id)
+        guard backup.state == .SUCCEEDED else {
+            throw AppError(.conflict, "Backup \(backupId) is \(backup.state.rawValue); only SUCCEEDED backups can be restored")
+        }
+        guard let source = try await store.read({ db in try await InstanceStore.find(id: backup.instanceId, on: db) }),
+            source.engine == current.engine, source.version == current.version
+        else {
+            throw AppError(.unprocessable, "Backup \(backupId) is not from a \(current.engine) \(current.version) instance")
+        }
+        return try await instanceAction(principal, project: project, id: id, type: .RESTORE_INSTANCE,
+            parameters: ["backup_id": .string(backupId)], allowed: [.RUNNING, .STOPPED, .FAILED], newState: .RESTORING)
+    }
+
+    func instanceAction(
+        _ principal: Principal, project: Project, id: String, type: OperationType, parameters: JSONValue,
+        allowed: [InstanceState], newState: InstanceState
+    ) async throws -> (Instance, Operation) {
+        let current = try await instance(id, projectId: project.id)
+        var params = parameters
+        if case .object(var object) = params {
+            object["from_state"] = .string(current.state.rawValue)
+            params = .object(object)
+        }
+        let request = OperationRequest(
+            type: type, projectId: project.id, instanceId: id, target: ("instance", id), parameters: params,
+            createdBy: principal.userId, allowed: allowed, newState: newState)
+        let operationId = try await withOperation { db in try await startOperation(request, on: db) }
+        return (try await instance(id, projectId: project.id), try await operation(operationId, projectId: project.id))
+    }
+
+    func requireAction(_ action: ProviderAction, _ instance: Instance) throws {
+        guard try provider(named: instance.provider).supportedActions.contains(action) else {
+            throw AppError(.unprocessable, "Provider '\(instance.provider)' does not support \(action.rawValue)")
+        }
+    }
+
+    /// The version to use: the given one if offered, else the newest offered; 422 lists what is supported.
+    static func checkEngine(_ provider: any Provider, engine: String, version: String?) throws -> String {
+        let engines = provider.engines()
+        guard let versions = engines[engine] else {
+            let reason = provider.unavailableReason.map { " (\($0))" } ?? ""
+            throw AppError(
+                .engineNotSupported,
+                "Engine '\(engine)' is not supported by provider '\(provider.name)'\(reason); supported: \(engines.keys.sorted().joined(separator: ", "))",
+                details: engines.sorted { $0.key < $1.key }.map { ["engine": .string($0.key), "versions": .array($0.value.map { .string($0) })] })
+        }
+        // An empty list means any version (the provider learns it from the server).
+        if versions.isEmpty { return version ?? "" }
+        guard let version else { return versions.sorted { $0.compare($1, options: .numeric) == .orderedAscending }.last ?? "" }
+        guard versions.contains(version) else {
+            throw AppError(
+                .engineNotSupported, "\(engine) \(version) is not supported; supported versions: \(versions.joined(separator: ", "))",
+                details: [["engine": .string(engine), "versions": .array(versions.map { .string($0) })]])
+        }
+        return version
+    }
+
+    static func validateLabels(_ labels: [String: String]) throws -> [String: String] {
+        guard labels.count <= 64 else { throw AppError.invalid(field: "labels", issue: "too_many", "at most 64 labels") }
+        let keyCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./")
+        for (key, value) in labels {
+            guard (1...63).contains(key.count), key.allSatisfy(keyCharacters.contains) else {
+                throw AppError.invalid(field: "labels.\(key)", issue: "invalid", "label keys are 1-63 of letters, digits, '-', '_', '.', '/'")
+            }
+            guard value.count <= 255 else {
+                throw AppError.invalid(field: "labels.\(key)", issue: "too_long", "label values are at most 255 characters")
+            }
+        }
+        return labels
+    }
+
+    /// On PostgreSQL, serializes quota checks of one project (SQLite already has one writer).
+    static func lockProject(_ id: String, backend: Store.Backend, on db: any SQLDatabase) async throws {
+        guard backend == .postgres else { return }
+        try await db.raw("SELECT id FROM projects WHERE id = \(bind: id) FOR UPDATE").run()
+    }
+
+    static func checkQuota(_ project: Project, addInstances: Int, addStorage: Int, on db: any SQLDatabase) async throws {
+        let row = try await db.raw(
+            """
+            SELECT COUNT(*) AS n, COALESCE(SUM(storage_gb), 0) AS storage FROM instances
+            WHERE project_id = \(bind: project.id) AND state <> 'DELETED'
+            """
+        ).first()
+        let instances = try row?.int("n") ?? 0
+        let storage = try row?.int("storage") ?? 0
+        if addInstances > 0 && instances + addInstances > project.quotaInstances {
+            throw AppError(
+                .quotaExceeded, "Instance limit exceeded: \(instances)/\(project.quotaInstances) instances used",
+                details: [["resource": "instances", "limit": .int(Int64(project.quotaInstances)), "current": .int(Int64(instances))]])
+        }
+        if addStorage > 0 && storage + addStorage > project.quotaStorageGB {
+            throw AppError(
+                .quotaExceeded, "Storage limit exceeded: \(storage) of \(project.quotaStorageGB) GiB used, \(addStorage) more requested",
+                details: [["resource": "storage_gb", "limit": .int(Int64(project.quotaStorageGB)), "current": .int(Int64(storage))]])
+        }
+    }
+
+    /// Maps a duplicate live name to 409 CONFIG_DUPLICATE_NAME.
+    func withDuplicateName<T>(_ name: String, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as StoreError where error.isUniqueViolation {
+            throw AppError(.configDuplicateName, "An instance named '\(name)' already exists in this project")
+        }
+    }
+}

@@ -1,0 +1,293 @@
+import Foundation
+import Logging
+import SQLKit
+
+/// The job kinds that carry out DBaaS operations. An operation runs once: a failure is reported on the
+/// operation rather than retried blindly, and a run whose worker died is failed and its instance put right.
+enum ControlPlaneJobs {
+    static func register(_ registry: JobRegistry, plane: ControlPlane) {
+        for type in OperationType.allCases {
+            registry.register(
+                JobKind(
+                    type.jobKind, timeout: .seconds(3600), maxAttempts: 1, retryAfterWorkerLoss: false,
+                    onGiveUp: { job in await plane.abandoned(job) },
+                    handler: { context in try await plane.execute(context) }))
+        }
+    }
+}
+
+extension ControlPlane {
+    /// Runs the operation behind a job.
+    func execute(_ context: JobContext) async throws -> JSONValue? {
+        guard let operation = try await store.read({ db in try await OperationStore.find(jobId: context.job.id, on: db) }) else {
+            throw AppError(.notFound, "No operation for job \(context.job.id)")
+        }
+        switch operation.type {
+        case .DELETE_BACKUP:
+            try await deleteBackupFiles(operation)
+            return nil
+        default:
+            guard let instanceId = operation.instanceId,
+                let instance = try await store.read({ db in try await InstanceStore.find(id: instanceId, on: db) })
+            else { throw AppError(.notFound, "Instance of operation \(operation.id) not found") }
+            do {
+                return try await run(operation, on: instance, context: context)
+            } catch {
+                await fail(operation, instance: instance, error: error, context: context)
+                throw error
+            }
+        }
+    }
+
+    private func providerContext(_ instance: Instance, _ context: JobContext) throws -> ProviderContext {
+        let credential = try instance.sealedCredential.map { JSONText.decode(try secrets.open($0)) }
+        return ProviderContext(
+            instance: instance, credential: credential, logger: context.logger,
+            progress: { percent, message in await context.progress(percent, message) })
+    }
+
+    private func run(_ operation: Operation, on instance: Instance, context: JobContext) async throws -> JSONValue? {
+        let provider = try provider(named: instance.provider)
+        var providerContext = try providerContext(instance, context)
+        let clock = self.clock
+        let now: @Sendable () -> Int64 = { clock.millis() }
+        switch operation.type {
+        case .CREATE_INSTANCE:
+            let result = try await provider.create(providerContext)
+            let sealed = try result.credential.map { try secrets.seal(JSONText.encode($0)) }
+            try await store.write { db in
+                try await InstanceStore.end(id: instance.id, operationId: operation.id, state: .RUNNING, result: result,
+                    sealedCredential: sealed, now: now(), on: db)
+            }
+        case .UPDATE_INSTANCE:
+            var target = instance
+            if let resources = operation.parameters["resources"] {
+                target.resources = try JSONDecoder().decode(Resources.self, from: JSONEncoder().encode(resources))
+            }
+            if case .bool(let ha)? = operation.parameters["high_availability"] { target.highAvailability = ha }
+            providerContext.instance = target
+            let result = try await provider.update(providerContext, from: instance)
+            let applied = target
+            try await store.write { db in
+                try await db.raw(
+                    """
+                    UPDATE instances SET cpu = \(bind: applied.resources.cpu), memory_gb = \(bind: applied.resources.memory_gb),
+                        storage_gb = \(bind: applied.resources.storage_gb), high_availability = \(bind: applied.highAvailability)
+                    WHERE id = \(bind: instance.id)
+                    """
+                ).run()
+                try await InstanceStore.end(id: instance.id, operationId: operation.id, state: .RUNNING, result: result,
+                    sealedCredential: nil, now: now(), on: db)
+            }
+        case .DELETE_INSTANCE:
+            try await provider.delete(providerContext)
+            try await store.write { db in
+                try await InstanceStore.end(id: instance.id, operationId: operation.id, state: .DELETED, result: nil,
+                    sealedCredential: nil, deletedAt: now(), now: now(), on: db)
+                try await db.raw("UPDATE database_users SET state = 'DELETED' WHERE instance_id = \(bind: instance.id)").run()
+            }
+        case .RESTART_INSTANCE:
+            try await provider.restart(providerContext)
+            try await endRunning(instance, operation, result: nil)
+        case .FAILOVER_INSTANCE:
+            let result = try await provider.failover(providerContext)
+            try await endRunning(instance, operation, result: result)
+            return ["endpoints": JSONValue.encode(result.endpoints)]
+        case .RESTORE_INSTANCE:
+            guard let backupId = operation.parameters["backup_id"]?.stringValue else { throw AppError(.configInvalidRequest) }
+            let backup = try await backup(backupId, projectId: operation.projectId)
+            try await provider.restore(providerContext, from: backup)
+            try await endRunning(instance, operation, result: nil)
+        case .CREATE_BACKUP:
+            guard let backupId = operation.parameters["backup_id"]?.stringValue else { throw AppError(.configInvalidRequest) }
+            try await store.write { db in
+                try await db.raw("UPDATE backups SET state = 'RUNNING', started_at = \(bind: now()) WHERE id = \(bind: backupId)").run()
+            }
+            let backup = try await backup(backupId, projectId: operation.projectId)
+            let made = try await provider.backup(providerContext, backup: backup)
+            try await store.write { db in
+                try await db.raw(
+                    """
+                    UPDATE backups SET state = 'SUCCEEDED', size_bytes = \(bind: made.sizeBytes), location = \(bind: made.location),
+                        finished_at = \(bind: now())
+                    WHERE id = \(bind: backupId)
+                    """
+                ).run()
+                try await InstanceStore.end(id: instance.id, operationId: operation.id, state: .RUNNING, result: nil,
+                    sealedCredential: nil, now: now(), on: db)
+            }
+            return ["size_bytes": .int(made.sizeBytes)]
+        case .CREATE_USER, .UPDATE_USER, .DELETE_USER:
+            try await runUserOperation(operation, instance: instance, provider: provider, context: providerContext)
+        case .DELETE_BACKUP:
+            break
+        }
+        return nil
+    }
+
+    private func endRunning(_ instance: Instance, _ operation: Operation, result: ProvisionResult?) async throws {
+        let now = clock.millis()
+        try await store.write { db in
+            try await InstanceStore.end(id: instance.id, operationId: operation.id, state: .RUNNING, result: result,
+                sealedCredential: nil, now: now, on: db)
+        }
+    }
+
+    private func runUserOperation(_ operation: Operation, instance: Instance, provider: any Provider, context: ProviderContext) async throws {
+        guard let userId = operation.parameters["user_id"]?.stringValue else { throw AppError(.configInvalidRequest) }
+        let user = try await databaseUser(userId, projectId: operation.projectId, instanceId: instance.id)
+        let now = clock.millis()
+        if operation.type == .DELETE_USER {
+            try await provider.dropUser(context, name: user.name)
+            try await store.write { db in
+                try await db.raw("UPDATE database_users SET state = 'DELETED', updated_at = \(bind: now) WHERE id = \(bind: userId)").run()
+                try await Self.releaseInstance(instance.id, operation.id, on: db)
+            }
+            return
+        }
+        let password = try operation.parameters["password_sealed"]?.stringValue.map { try secrets.open($0) }
+        func decode<T: Decodable>(_ key: String, _ type: T.Type) throws -> T? {
+            guard let value = operation.parameters[key] else { return nil }
+            return try JSONDecoder().decode(T.self, from: JSONEncoder().encode(value))
+        }
+        let change = UserChange(
+            name: user.name, password: password, login: try decode("login", Bool.self) ?? user.login,
+            connectionLimit: try decode("connection_limit", Int.self) ?? user.connectionLimit,
+            roles: try decode("roles", [String].self) ?? user.roles,
+            privileges: try decode("privileges", [String: [String]].self) ?? user.privileges)
+        try await provider.applyUser(context, change, creating: operation.type == .CREATE_USER)
+        try await store.write { db in
+            try await db.raw(
+                """
+                UPDATE database_users SET state = 'ACTIVE', login = \(bind: change.login),
+                    connection_limit = \(bind: change.connectionLimit), roles = \(bind: JSONText.encode(JSONValue.encode(change.roles))),
+                    privileges = \(bind: JSONText.encode(JSONValue.encode(change.privileges))), updated_at = \(bind: now)
+                WHERE id = \(bind: userId)
+                """
+            ).run()
+            try await Self.eraseSecrets(operation.id, on: db)
+            try await Self.releaseInstance(instance.id, operation.id, on: db)
+        }
+    }
+
+    /// The password travels to the job sealed; once the job ends it is removed from the operation.
+    static func eraseSecrets(_ operationId: String, on db: any SQLDatabase) async throws {
+        guard let operation = try await OperationStore.find(projectId: nil, id: operationId, on: db),
+            case .object(var parameters) = operation.parameters, parameters["password_sealed"] != nil
+        else { return }
+        parameters.removeValue(forKey: "password_sealed")
+        try await db.raw(
+            "UPDATE operations SET parameters = \(bind: JSONText.encode(.object(parameters))) WHERE id = \(bind: operationId)"
+        ).run()
+    }
+
+    static func releaseInstance(_ instanceId: String, _ operationId: String, on db: any SQLDatabase) async throws {
+        try await db.raw(
+            "UPDATE instances SET active_operation_id = NULL WHERE id = \(bind: instanceId) AND active_operation_id = \(bind: operationId)"
+        ).run()
+    }
+
+    /// Puts the instance (and backup/user rows) into the state a failed or cancelled operation leaves.
+    func fail(_ operation: Operation, instance: Instance, error: any Error, context: JobContext) async {
+        let now = clock.millis()
+        let code = (error as? AppError)?.code.name ?? (error is CancellationError ? "JOB_CANCELLED" : "JOB_FAILED")
+        let message = (error as? AppError)?.message ?? (error is CancellationError ? "Cancelled" : "Operation failed")
+        if operation.type == .CREATE_INSTANCE, let provider = providers.provider(instance.provider),
+            let providerContext = try? providerContext(instance, context)
+        {
+            // Nothing half-made stays behind a failed create.
+            try? await provider.delete(providerContext)
+        }
+        let state: InstanceState
+        switch operation.type {
+        case .CREATE_INSTANCE, .DELETE_INSTANCE: state = .FAILED
+        default: state = operation.parameters["from_state"]?.stringValue.flatMap(InstanceState.init(rawValue:)) ?? instance.state
+        }
+        _ = try? await store.write { db in
+            if let backupId = operation.parameters["backup_id"]?.stringValue, operation.type == .CREATE_BACKUP {
+                try await db.raw(
+                    """
+                    UPDATE backups SET state = 'FAILED', error_code = \(bind: code), error_message = \(bind: message),
+                        finished_at = \(bind: now) WHERE id = \(bind: backupId)
+                    """
+                ).run()
+            }
+            if operation.type == .CREATE_USER, let userId = operation.parameters["user_id"]?.stringValue {
+                try await db.raw("UPDATE database_users SET state = 'FAILED', updated_at = \(bind: now) WHERE id = \(bind: userId)").run()
+            }
+            try await Self.eraseSecrets(operation.id, on: db)
+            try await InstanceStore.end(id: instance.id, operationId: operation.id, state: state, result: nil,
+                sealedCredential: nil, now: now, on: db)
+        }
+    }
+
+    /// A run whose worker died: the instance is marked FAILED (reconciliation may bring it back) and released.
+    func abandoned(_ job: Job) async {
+        let now = clock.millis()
+        _ = try? await store.write { db in
+            guard let operation = try await OperationStore.find(jobId: job.id, on: db) else { return }
+            try await Self.eraseSecrets(operation.id, on: db)
+            if let instanceId = operation.instanceId {
+                try await InstanceStore.end(id: instanceId, operationId: operation.id, state: .FAILED, result: nil,
+                    sealedCredential: nil, now: now, on: db)
+            }
+            if operation.type == .DELETE_BACKUP, let backupId = operation.parameters["backup_id"]?.stringValue {
+                try await db.raw("UPDATE backups SET state = 'FAILED' WHERE id = \(bind: backupId)").run()
+            }
+        }
+    }
+
+    private func deleteBackupFiles(_ operation: Operation) async throws {
+        guard let backupId = operation.parameters["backup_id"]?.stringValue else { throw AppError(.configInvalidRequest) }
+        let backup = try await store.read { db in
+            try await db.raw("SELECT \(unsafeRaw: Self.backupColumns) FROM backups WHERE id = \(bind: backupId)").first()
+                .map(Self.decodeBackup)
+        }
+        guard let backup else { return }
+        let instance = try await store.read { db in try await InstanceStore.find(id: backup.instanceId, on: db) }
+        let provider = providers.provider(instance?.provider ?? "")
+        do {
+            try await provider?.deleteBackup(backup)
+            let now = clock.millis()
+            try await store.write { db in
+                try await db.raw("UPDATE backups SET state = 'DELETED', finished_at = \(bind: now) WHERE id = \(bind: backupId)").run()
+            }
+        } catch {
+            _ = try? await store.write { db in
+                try await db.raw("UPDATE backups SET state = 'FAILED' WHERE id = \(bind: backupId)").run()
+            }
+            throw error
+        }
+    }
+}
+
+extension ControlPlane {
+    /// Cancels an operation: a pending one ends at once and its instance goes back to where it was (a create
+    /// that never started leaves no instance); a running one is asked to stop and settles when its handler does.
+    func cancel(_ operation: Operation) async throws {
+        guard let job = try await JobQueue(store: store, clock: clock).requestCancel(operation.job.id),
+            job.state == .cancelled, job.attempts == 0
+        else { return }
+        let now = clock.millis()
+        try await store.write { db in
+            try await Self.eraseSecrets(operation.id, on: db)
+            if let instanceId = operation.instanceId {
+                let previous = operation.parameters["from_state"]?.stringValue.flatMap(InstanceState.init(rawValue:))
+                let state: InstanceState = operation.type == .CREATE_INSTANCE ? .DELETED : (previous ?? .RUNNING)
+                try await InstanceStore.end(
+                    id: instanceId, operationId: operation.id, state: state, result: nil, sealedCredential: nil,
+                    deletedAt: state == .DELETED ? now : nil, now: now, on: db)
+            }
+            switch operation.type {
+            case .CREATE_BACKUP:
+                try await db.raw("UPDATE backups SET state = 'FAILED', error_code = 'JOB_CANCELLED', error_message = 'Cancelled' WHERE id = \(bind: operation.targetId)").run()
+            case .DELETE_BACKUP:
+                try await db.raw("UPDATE backups SET state = 'SUCCEEDED' WHERE id = \(bind: operation.targetId)").run()
+            case .CREATE_USER:
+                try await db.raw("UPDATE database_users SET state = 'DELETED' WHERE id = \(bind: operation.targetId)").run()
+            default:
+                break
+            }
+        }
+    }
+}

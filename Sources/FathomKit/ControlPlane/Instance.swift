@@ -1,0 +1,112 @@
+import Foundation
+
+/// An instance's lifecycle state (DESIGN.md "DBaaS semantics").
+public enum InstanceState: String, Sendable, Codable, CaseIterable {
+    case CREATING, RUNNING, STOPPED, RESTARTING, FAILING_OVER, RESTORING, BACKING_UP, DELETING, DELETED, FAILED
+}
+
+/// Requested compute and storage.
+public struct Resources: Codable, Sendable, Equatable {
+    public var cpu: Int
+    public var memory_gb: Int
+    public var storage_gb: Int
+
+    public init(cpu: Int, memory_gb: Int, storage_gb: Int) {
+        self.cpu = cpu
+        self.memory_gb = memory_gb
+        self.storage_gb = storage_gb
+    }
+
+    func validate(field: String = "resources") throws {
+        var issues: [FieldIssue] = []
+        if !(1...64).contains(cpu) { issues.append(.init(field: "\(field).cpu", issue: "out_of_range", message: "cpu must be 1-64")) }
+        if !(1...512).contains(memory_gb) {
+            issues.append(.init(field: "\(field).memory_gb", issue: "out_of_range", message: "memory_gb must be 1-512"))
+        }
+        if !(1...65_536).contains(storage_gb) {
+            issues.append(.init(field: "\(field).storage_gb", issue: "out_of_range", message: "storage_gb must be 1-65536"))
+        }
+        if !issues.isEmpty { throw AppError.invalid(issues) }
+    }
+}
+
+/// Where clients connect.
+public struct Endpoint: Codable, Sendable, Equatable {
+    public enum Role: String, Codable, Sendable { case primary, standby }
+    public var host: String
+    public var port: Int
+    public var role: Role
+
+    public init(host: String, port: Int, role: Role) {
+        self.host = host
+        self.port = port
+        self.role = role
+    }
+}
+
+/// An existing server an `external` instance points at.
+public struct ExternalConnection: Codable, Sendable, Equatable {
+    public var host: String
+    public var port: Int
+    public var database: String
+}
+
+/// A database instance as stored.
+public struct Instance: Sendable, Equatable {
+    public var instanceId: Int64
+    public var id: String
+    public var projectId: String
+    public var name: String
+    public var engine: String
+    public var version: String
+    public var region: String
+    public var provider: String
+    public var state: InstanceState
+    public var resources: Resources
+    public var highAvailability: Bool
+    public var labels: [String: String]
+    public var endpoints: [Endpoint]
+    public var connection: ExternalConnection?
+    /// Sealed (AES-GCM) credential JSON; never leaves the server.
+    public var sealedCredential: String?
+    public var activeOperationId: String?
+    public var createdAt: Int64
+    public var updatedAt: Int64
+}
+
+/// An instance as the DBaaS API shows it (credentials are never included).
+struct InstanceView: Encodable {
+    var id: String
+    var instance_id: Int64
+    var name: String
+    var state: InstanceState
+    var engine: String
+    var version: String
+    var region: String
+    var provider: String
+    var resources: Resources
+    var high_availability: Bool
+    var labels: [String: String]
+    var endpoints: [Endpoint]
+    var connection: ExternalConnection?
+    var created_at: String
+    var updated_at: String
+
+    init(_ instance: Instance) {
+        id = instance.id
+        instance_id = instance.instanceId
+        name = instance.name
+        state = instance.state
+        engine = instance.engine
+        version = instance.version
+        region = instance.region
+        provider = instance.provider
+        resources = instance.resources
+        high_availability = instance.highAvailability
+        labels = instance.labels
+        endpoints = instance.endpoints
+        connection = instance.connection
+        created_at = Timestamp.iso8601(millis: instance.createdAt)
+        updated_at = Timestamp.iso8601(millis: instance.updatedAt)
+    }
+}
