@@ -15,6 +15,8 @@ import Testing
             #expect(bodyRoutes.count >= 6)
             try await harness.test { client in
                 let token = try await client.createToken(try await client.adminSession())
+                // A real project, so that project-scoped routes reach their body; other ids stay placeholders.
+                let project = try await client.createProject(.bearer(token), name: "bodies")
                 let cases: [(String, String, Int, String?)] = [
                     ("malformed", #"{"a": "#, 400, "CONFIG_INVALID_REQUEST"),
                     ("not an object", "[1, 2]", 400, "CONFIG_INVALID_REQUEST"),
@@ -23,7 +25,7 @@ import Testing
                     ("csrf_token in body", #"{"csrf_token":"x"}"#, 403, "AUTH_CSRF_INVALID"),
                 ]
                 for spec in bodyRoutes {
-                    let path = OpenAPITests.concrete(spec.path)
+                    let path = OpenAPITests.concrete(spec.path.replacingOccurrences(of: "{pid}", with: project))
                     for (label, body, status, code) in cases {
                         let response = try await client.send(spec.method, path, auth: .bearer(token), json: body)
                         #expect(Int(response.status.code) == status, "\(spec.method) \(spec.path) \(label): \(response.status.code)")

@@ -33,6 +33,9 @@ struct Harness: Sendable {
         configuration.adminPassword = adminPassword
         configuration.readRequestsPerMinute = 100_000
         configuration.writeRequestsPerMinute = 100_000
+        // The in-process test client runs the application's services: no background runner or scheduler unless a
+        // test starts one itself.
+        configuration.role = .api
         if backend == .postgres {
             configuration.databaseURL = try await TestPostgres.createDatabase()
         }
