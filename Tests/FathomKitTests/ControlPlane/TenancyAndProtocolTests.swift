@@ -211,4 +211,22 @@ import Testing
             }
         }
     }
+
+    @Test(arguments: Backends.all)
+    func dbaasWritesAreRateLimited(_ backend: Store.Backend) async throws {
+        try await Harness.with(backend, configure: { $0.writeRequestsPerMinute = 3 }) { harness in
+            try await harness.test { client in
+                let token = try await client.createToken(try await client.adminSession())  // 1 write (as admin)
+                var statuses: [HTTPResponse.Status] = []
+                for index in 0..<3 {
+                    statuses.append(try await client.send(.post, "/v1/projects", auth: .bearer(token), json: #"{"name":"rl-\#(index)"}"#).status)
+                }
+                #expect(statuses == [.created, .created, .tooManyRequests])
+                let limited = try await client.send(.post, "/v1/projects", auth: .bearer(token), json: #"{"name":"rl-x"}"#)
+                #expect(limited.headers[.retryAfter] != nil)
+                #expect(limited.headers[HTTPField.Name("X-RateLimit-Remaining")!] == "0")
+                #expect(limited.errorCode == "RATE_LIMITED")
+            }
+        }
+    }
 }
