@@ -8,7 +8,7 @@ struct Fathom: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fathom",
         abstract: "Control plane for database fleets and the infrastructure under them.",
-        subcommands: [Serve.self, Migrate.self, Users.self, Tokens.self, OpenAPI.self, Bench.self, Version.self])
+        subcommands: [Serve.self, Migrate.self, Users.self, Tokens.self, OpenAPI.self, Instances.self, Bench.self, Version.self])
 }
 
 /// `--data-dir` and `--database-url`, shared by every command that opens the store.
@@ -67,4 +67,22 @@ func describe(_ error: any Error) -> String {
 /// Writes a line to stdout unbuffered, so start-up lines reach pipes and log collectors at once.
 func say(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+struct Instances: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Operate local instances.", subcommands: [StopAll.self])
+
+    struct StopAll: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "stop-all", abstract: "Stop the servers of every local instance (`fathom serve` stopping leaves them running).")
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            try await store.withServices { services in
+                let count = try await services.makeReconciler().stopAll()
+                print("Stopped \(count) local instance(s)")
+            }
+        }
+    }
 }

@@ -92,7 +92,9 @@ extension ControlPlane {
         case .FAILOVER_INSTANCE:
             let result = try await provider.failover(providerContext)
             try await endRunning(instance, operation, result: result)
-            return ["endpoints": JSONValue.encode(result.endpoints)]
+            var report = result.report
+            report["endpoints"] = JSONValue.encode(result.endpoints)
+            return .object(report)
         case .RESTORE_INSTANCE:
             guard let backupId = operation.parameters["backup_id"]?.stringValue else { throw AppError(.configInvalidRequest) }
             let backup = try await backup(backupId, projectId: operation.projectId)

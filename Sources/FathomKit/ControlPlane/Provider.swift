@@ -17,11 +17,14 @@ public struct ProvisionResult: Sendable {
     public var version: String?
     /// A credential to keep (sealed) for later operations, e.g. a generated superuser password.
     public var credential: JSONValue?
+    /// Figures for the operation's result (e.g. how long a failover left clients without a primary).
+    public var report: [String: JSONValue]
 
-    public init(endpoints: [Endpoint], version: String? = nil, credential: JSONValue? = nil) {
+    public init(endpoints: [Endpoint], version: String? = nil, credential: JSONValue? = nil, report: [String: JSONValue] = [:]) {
         self.endpoints = endpoints
         self.version = version
         self.credential = credential
+        self.report = report
     }
 }
 

@@ -38,6 +38,11 @@ public struct AppServices: Sendable {
         self.runner = JobRunner(queue: jobs, registry: jobKinds, options: options, logger: logger, metrics: metrics)
         let providers = ProviderRegistry()
         providers.register(ExternalProvider())
+        let portStore = store
+        providers.register(
+            LocalProvider(dataDir: configuration.dataDir, ports: configuration.localPorts) {
+                (try? await LocalReconciler.portsInUse(portStore)) ?? []
+            })
         self.providers = providers
         self.controlPlane = ControlPlane(
             store: store, clock: clock, secrets: secrets, providers: providers, runner: runner, jobKinds: jobKinds,
@@ -67,6 +72,11 @@ public struct AppServices: Sendable {
             }
         }
         runner.wake()
+    }
+
+    /// Keeps local instances' servers running (started with the worker role).
+    public func makeReconciler() -> LocalReconciler {
+        LocalReconciler(store: store, providers: providers, secrets: secrets, clock: clock, logger: logger)
     }
 
     /// The scheduler for this process (started with the worker role).

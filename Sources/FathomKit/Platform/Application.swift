@@ -44,7 +44,8 @@ public func buildApplication(
         router: router,
         configuration: .init(
             address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "fathom"),
-        services: services.configuration.role == .api ? [] : [services.runner, services.makeScheduler()],
+        services: services.configuration.role == .api
+            ? [] : [services.runner, services.makeScheduler(), services.makeReconciler()],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
         logger: services.logger)
 }

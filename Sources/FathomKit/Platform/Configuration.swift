@@ -44,6 +44,8 @@ public struct FathomConfiguration: Sendable {
     public var workers = ProcessInfo.processInfo.activeProcessorCount
     /// Provider used when a create request names none.
     public var defaultProvider = "local"
+    /// Loopback ports the local provider gives to instances.
+    public var localPorts: ClosedRange<Int> = 15432...16431
     /// Business time zone (IANA) for daily schedules and capacity days.
     public var timezone = "UTC"
 
@@ -84,6 +86,13 @@ public struct FathomConfiguration: Sendable {
             cookieSecurity = mode
         }
         if let value = try int("FATHOM_WORKERS") { workers = value }
+        if let value = environment["FATHOM_LOCAL_PORTS"], !value.isEmpty {
+            let parts = value.split(separator: "-").compactMap { Int($0) }
+            guard parts.count == 2, parts[0] >= 1024, parts[0] <= parts[1], parts[1] <= 65_535 else {
+                throw ConfigurationError.invalid("FATHOM_LOCAL_PORTS", "a range such as 15432-16431")
+            }
+            localPorts = parts[0]...parts[1]
+        }
         if let value = environment["FATHOM_TIMEZONE"], !value.isEmpty {
             guard TimeZone(identifier: value) != nil else {
                 throw ConfigurationError.invalid("FATHOM_TIMEZONE", "an IANA time zone such as Europe/Berlin")

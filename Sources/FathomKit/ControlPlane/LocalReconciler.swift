@@ -1,0 +1,107 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import SQLKit
+import Synchronization
+
+/// Compares local instances' real processes with the store: a crashed server is started again (an instance whose
+/// server will not start is marked FAILED after a few tries) and data directories without an instance are reported.
+public final class LocalReconciler: Service, Sendable {
+    let store: Store
+    let providers: ProviderRegistry
+    let secrets: SecretBox
+    let clock: WallClock
+    let logger: Logger
+    let interval: Duration
+    static let attemptsBeforeFailing = 3
+    private let failures = Mutex<[String: Int]>([:])
+
+    public init(store: Store, providers: ProviderRegistry, secrets: SecretBox, clock: WallClock, logger: Logger, interval: Duration = .seconds(30)) {
+        self.store = store
+        self.providers = providers
+        self.secrets = secrets
+        self.clock = clock
+        self.logger = logger
+        self.interval = interval
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await self.reconcile()
+                try? await Task.sleep(for: self.interval)
+            }
+        }
+    }
+
+    /// One pass; returns the ids of instances whose servers had to be started.
+    @discardableResult
+    public func reconcile() async -> [String] {
+        guard let local = providers.provider("local") as? LocalProvider else { return [] }
+        do {
+            let instances = try await store.read { db in
+                try await db.raw(
+                    """
+                    SELECT \(unsafeRaw: InstanceStore.columns) FROM instances i
+                    WHERE i.provider = 'local' AND i.state <> 'DELETED'
+                      AND (i.active_operation_id IS NULL OR NOT EXISTS (
+                            SELECT 1 FROM operations o JOIN jobs j ON j.id = o.job_id
+                            WHERE o.id = i.active_operation_id AND j.state IN ('queued', 'running')))
+                    """
+                ).all().map(InstanceStore.decode)
+            }
+            var restarted: [String] = []
+            for instance in instances where instance.state == .RUNNING {
+                if await local.ensureRunning(instance, logger: logger) {
+                    failures.withLock { _ = $0.removeValue(forKey: instance.id) }
+                    continue
+                }
+                restarted.append(instance.id)
+                let count = failures.withLock { failures -> Int in
+                    failures[instance.id, default: 0] += 1
+                    return failures[instance.id]!
+                }
+                if count >= Self.attemptsBeforeFailing {
+                    logger.error("local instance does not start; marking it FAILED", metadata: ["instance_id": .string(instance.id)])
+                    let now = clock.millis()
+                    try await store.write { db in
+                        try await db.raw("UPDATE instances SET state = 'FAILED', updated_at = \(bind: now) WHERE id = \(bind: instance.id) AND state = 'RUNNING'").run()
+                    }
+                }
+            }
+            let known = try await store.read { db in
+                Set(try await db.raw("SELECT id FROM instances WHERE provider = 'local'").all().map { try $0.string("id") })
+            }
+            for orphan in local.orphanDirectories(known: known) {
+                logger.warning("orphan instance directory (no instance in the store)", metadata: ["path": .string(orphan)])
+            }
+            return restarted
+        } catch {
+            logger.warning("reconciliation failed", metadata: ["error": .string("\(type(of: error))")])
+            return []
+        }
+    }
+
+    /// Ports given to local instances that still exist.
+    static func portsInUse(_ store: Store) async throws -> Set<Int> {
+        try await store.read { db in
+            var ports = Set<Int>()
+            for row in try await db.raw("SELECT endpoints FROM instances WHERE provider = 'local' AND state <> 'DELETED'").all() {
+                let endpoints = (try? JSONDecoder().decode([Endpoint].self, from: Data(try row.string("endpoints").utf8))) ?? []
+                ports.formUnion(endpoints.map(\.port))
+            }
+            return ports
+        }
+    }
+
+    /// Stops every local instance's servers (`fathom instances stop-all`).
+    public func stopAll() async throws -> Int {
+        guard let local = providers.provider("local") as? LocalProvider else { return 0 }
+        let instances = try await store.read { db in
+            try await db.raw("SELECT \(unsafeRaw: InstanceStore.columns) FROM instances i WHERE i.provider = 'local' AND i.state <> 'DELETED'")
+                .all().map(InstanceStore.decode)
+        }
+        for instance in instances { await local.stopAll(instance) }
+        return instances.count
+    }
+}

@@ -1,0 +1,164 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Synchronization
+
+/// Real PostgreSQL servers on this host: `initdb`/`pg_ctl` from the installed PostgreSQL, loopback ports, data under
+/// `<data-dir>/instances/<id>/node-<port>`, base backups under `<data-dir>/backups/<id>`, a streaming standby for
+/// high availability. Servers keep running when Fathom stops.
+public final class LocalProvider: Provider, Sendable {
+    public let name = "local"
+    let tools: LocalTools
+    let root: String
+    let ports: ClosedRange<Int>
+    /// Ports in use by instances in the store (so two instances never share one, running or not).
+    let portsInUse: @Sendable () async -> Set<Int>
+    private let reserved = Mutex<Set<Int>>([])
+
+    public init(
+        dataDir: String, ports: ClosedRange<Int>, environment: [String: String] = ProcessInfo.processInfo.environment,
+        portsInUse: @escaping @Sendable () async -> Set<Int>
+    ) {
+        let binaries = PostgresBinaries.discover(environment: environment)
+        tools = LocalTools.make(binaries: binaries, environment: environment)
+        root = URL(fileURLWithPath: dataDir).standardizedFileURL.path
+        self.ports = ports
+        self.portsInUse = portsInUse
+    }
+
+    public func engines() -> [String: [String]] {
+        tools.binaries.directories.isEmpty ? [:] : ["postgresql": tools.binaries.directories.keys.sorted()]
+    }
+
+    public var unavailableReason: String? {
+        tools.binaries.directories.isEmpty
+            ? "no PostgreSQL server binaries found: install them (apt-get install postgresql) or set FATHOM_PG_BIN" : nil
+    }
+
+    public var supportedActions: Set<ProviderAction> { Set(ProviderAction.allCases) }
+
+    // MARK: Layout
+
+    func instanceDirectory(_ id: String) -> String { "\(root)/instances/\(id)" }
+    func nodeDirectory(_ id: String, port: Int) -> String { "\(instanceDirectory(id))/node-\(port)" }
+    func socketDirectory(_ id: String) -> String { "\(instanceDirectory(id))/run" }
+    func backupDirectory(_ id: String) -> String { "\(root)/backups/\(id)" }
+
+    static func superuser(_ context: ProviderContext) throws -> (String, String) {
+        guard let user = context.credential?["username"]?.stringValue, let password = context.credential?["password"]?.stringValue else {
+            throw AppError(.jobFailed, "Instance \(context.instance.id) has no superuser credential")
+        }
+        return (user, password)
+    }
+
+    // MARK: Create
+
+    public func create(_ context: ProviderContext) async throws -> ProvisionResult {
+        guard unavailableReason == nil else { throw AppError(.engineNotSupported, unavailableReason!) }
+        let instance = context.instance
+        let password = Secrets.randomToken(bytes: 24)
+        try await tools.makePrivateDirectory(instanceDirectory(instance.id))
+        try await tools.makePrivateDirectory(socketDirectory(instance.id))
+        let primaryPort = try await allocatePort()
+        defer { release(primaryPort) }
+        let primary = nodeDirectory(instance.id, port: primaryPort)
+        await context.progress(10, "initdb")
+        let passwordFile = "\(instanceDirectory(instance.id))/.pwfile"
+        try await tools.write(password, to: passwordFile)
+        defer { try? FileManager.default.removeItem(atPath: passwordFile) }
+        try await tools.run(
+            "initdb", version: instance.version,
+            [
+                "-D", primary, "--username=postgres", "--pwfile=\(passwordFile)", "--auth-host=scram-sha-256",
+                // The socket directory is private to the instance user, so local connections can be trusted.
+                "--auth-local=trust", "--data-checksums", "--encoding=UTF8", "--locale=C",
+            ])
+        try await configure(primary, instance: instance, port: primaryPort)
+        await context.progress(50, "starting")
+        try await start(primary, version: instance.version)
+        var endpoints = [Endpoint(host: "127.0.0.1", port: primaryPort, role: .primary)]
+        if instance.highAvailability {
+            await context.progress(70, "creating the standby")
+            endpoints.append(try await addStandby(instance, primaryPort: primaryPort, password: password))
+        }
+        await context.progress(95, "ready")
+        return ProvisionResult(
+            endpoints: endpoints, version: instance.version, credential: ["username": "postgres", "password": .string(password)])
+    }
+
+    /// Writes `fathom.conf` for a node and makes sure postgresql.conf includes it.
+    func configure(_ node: String, instance: Instance, port: Int) async throws {
+        try await tools.write(
+            LocalSettings.render(resources: instance.resources, port: port, socketDirectory: socketDirectory(instance.id)),
+            to: "\(node)/fathom.conf")
+        let main = "\(node)/postgresql.conf"
+        let text = (try? String(contentsOfFile: main, encoding: .utf8)) ?? ""
+        if !text.contains("include_if_exists = 'fathom.conf'") {
+            try await tools.write(text + "\ninclude_if_exists = 'fathom.conf'\n", to: main)
+        }
+    }
+
+    func start(_ node: String, version: String) async throws {
+        try await tools.run("pg_ctl", version: version, ["-D", node, "-l", "\(node).log", "-w", "-t", "60", "start"])
+    }
+
+    func stop(_ node: String, version: String) async throws {
+        guard FileManager.default.fileExists(atPath: "\(node)/postmaster.pid") else { return }
+        try await tools.run("pg_ctl", version: version, ["-D", node, "-m", "fast", "-w", "-t", "60", "stop"], check: false)
+    }
+
+    func isRunning(_ node: String, version: String) async -> Bool {
+        (try? await tools.run("pg_ctl", version: version, ["-D", node, "status"], check: false))?.status == 0
+    }
+
+    /// A streaming standby of the primary on its own port (pg_basebackup -R).
+    func addStandby(_ instance: Instance, primaryPort: Int, password: String) async throws -> Endpoint {
+        let port = try await allocatePort()
+        defer { release(port) }
+        let standby = nodeDirectory(instance.id, port: port)
+        try await cloneStandby(instance, into: standby, port: port, fromPort: primaryPort, password: password)
+        return Endpoint(host: "127.0.0.1", port: port, role: .standby)
+    }
+
+    func cloneStandby(_ instance: Instance, into node: String, port: Int, fromPort: Int, password: String) async throws {
+        try? FileManager.default.removeItem(atPath: node)
+        try await tools.run(
+            "pg_basebackup", version: instance.version,
+            ["-h", "127.0.0.1", "-p", String(fromPort), "-U", "postgres", "-D", node, "-R", "-X", "stream", "-c", "fast"],
+            environment: ["PGPASSWORD": password])
+        try await configure(node, instance: instance, port: port)
+        try await start(node, version: instance.version)
+    }
+
+    // MARK: Ports
+
+    func allocatePort() async throws -> Int {
+        let used = await portsInUse()
+        for port in ports where !used.contains(port) {
+            let claimed = reserved.withLock { reserved -> Bool in
+                guard !reserved.contains(port) else { return false }
+                reserved.insert(port)
+                return true
+            }
+            guard claimed else { continue }
+            if Self.isFree(port) { return port }
+            release(port)
+        }
+        throw AppError(.quotaExceeded, "No free port left in \(ports.lowerBound)-\(ports.upperBound) for a local instance")
+    }
+
+    func release(_ port: Int) { reserved.withLock { _ = $0.remove(port) } }
+
+    static func isFree(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+
+/// The PostgreSQL server installations on this host, by major version.
+public struct PostgresBinaries: Sendable {
+    /// Major version → directory holding initdb, pg_ctl, postgres, pg_basebackup, pg_verifybackup, pg_rewind.
+    public let directories: [String: String]
+
+    static let required = ["initdb", "pg_ctl", "postgres", "pg_basebackup", "pg_verifybackup", "pg_rewind"]
+
+    /// Looks in `FATHOM_PG_BIN`, `/usr/lib/postgresql/*/bin` and `PATH`.
+    public static func discover(environment: [String: String] = ProcessInfo.processInfo.environment) -> PostgresBinaries {
+        var candidates: [String] = []
+        if let explicit = environment["FATHOM_PG_BIN"], !explicit.isEmpty { candidates.append(explicit) }
+        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []).sorted()
+        candidates += versions.map { "/usr/lib/postgresql/\($0)/bin" }
+        candidates += (environment["PATH"] ?? "").split(separator: ":").map(String.init)
+        var found: [String: String] = [:]
+        for directory in candidates where required.allSatisfy({ FileManager.default.isExecutableFile(atPath: "\(directory)/\($0)") }) {
+            if let major = majorVersion(of: "\(directory)/postgres"), found[major] == nil { found[major] = directory }
+        }
+        return PostgresBinaries(directories: found)
+    }
+
+    /// "postgres (PostgreSQL) 15.18 (Debian …)" → "15".
+    static func majorVersion(of postgres: String) -> String? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: postgres)
+        process.arguments = ["--version"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return nil }
+        process.waitUntilExit()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        guard let range = text.range(of: #"\d+(\.\d+)?"#, options: .regularExpression) else { return nil }
+        return text[range].split(separator: ".").first.map(String.init)
+    }
+
+    public func tool(_ name: String, version: String) -> String? { directories[version].map { "\($0)/\(name)" } }
+}
