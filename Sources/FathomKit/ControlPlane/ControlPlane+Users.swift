@@ -171,8 +171,11 @@ extension ControlPlane {
 
     static func validatePrivileges(_ privileges: [String: [String]]) throws -> [String: [String]] {
         var result: [String: [String]] = [:]
+        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789_-")
         for (database, grants) in privileges {
-            _ = try validateRoleName(database, field: "privileges")
+            guard (1...63).contains(database.count), database.allSatisfy(allowed.contains) else {
+                throw AppError.invalid(field: "privileges", issue: "invalid", "database names are 1-63 lower-case letters, digits, '_' or '-'")
+            }
             let upper = grants.map { $0.uppercased() }
             guard upper.allSatisfy(allowedPrivileges.contains) else {
                 throw AppError.invalid(field: "privileges.\(database)", issue: "invalid",

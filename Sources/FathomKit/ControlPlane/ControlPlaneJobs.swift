@@ -224,7 +224,17 @@ extension ControlPlane {
     }
 
     /// A run whose worker died: the instance is marked FAILED (reconciliation may bring it back) and released.
+    /// A create that died half-way is cleaned up first, so no server of it keeps running.
     func abandoned(_ job: Job) async {
+        if let operation = try? await store.read({ db in try await OperationStore.find(jobId: job.id, on: db) }),
+            operation.type == .CREATE_INSTANCE, let instanceId = operation.instanceId,
+            let instance = try? await store.read({ db in try await InstanceStore.find(id: instanceId, on: db) }),
+            let provider = providers.provider(instance.provider)
+        {
+            let context = ProviderContext(
+                instance: instance, credential: nil, logger: Logger(label: "fathom.recovery"), progress: { _, _ in })
+            try? await provider.delete(context)
+        }
         let now = clock.millis()
         _ = try? await store.write { db in
             guard let operation = try await OperationStore.find(jobId: job.id, on: db) else { return }

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOPosix
@@ -35,6 +36,7 @@ public enum PostgresSession {
             connection = try await PostgresConnection.connect(
                 on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: 1, logger: logger)
         } catch {
+            if ProcessInfo.processInfo.environment["DEBUG_PG"] != nil { print("DEBUG PG", String(reflecting: error)) }
             throw AppError(
                 .databaseConnectionError,
                 "Could not connect to \(target.host):\(target.port)/\(target.database) as \(target.username): \(describe(error))")

@@ -35,6 +35,9 @@ public struct AppServices: Sendable {
         self.schedules = ScheduleStore(store: store, clock: clock)
         var options = JobRunner.Options()
         options.concurrency = configuration.workers
+        options.lease = .seconds(configuration.jobLeaseSeconds)
+        options.heartbeat = .seconds(max(1, configuration.jobLeaseSeconds / 5))
+        options.recoveryInterval = .seconds(max(1, configuration.jobLeaseSeconds / 2))
         self.runner = JobRunner(queue: jobs, registry: jobKinds, options: options, logger: logger, metrics: metrics)
         let providers = ProviderRegistry()
         providers.register(ExternalProvider())

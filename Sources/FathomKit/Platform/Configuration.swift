@@ -40,6 +40,8 @@ public struct FathomConfiguration: Sendable {
     public var loginThrottleWindow: TimeInterval = 15 * 60
 
     public var logLevel = "info"
+    /// How long a job's lease lasts without a heartbeat before another worker may take the job over.
+    public var jobLeaseSeconds = 30
     /// Concurrent jobs per worker process.
     public var workers = ProcessInfo.processInfo.activeProcessorCount
     /// Provider used when a create request names none.
@@ -86,6 +88,7 @@ public struct FathomConfiguration: Sendable {
             cookieSecurity = mode
         }
         if let value = try int("FATHOM_WORKERS") { workers = value }
+        if let value = try int("FATHOM_JOB_LEASE_SECONDS") { jobLeaseSeconds = max(2, value) }
         if let value = environment["FATHOM_LOCAL_PORTS"], !value.isEmpty {
             let parts = value.split(separator: "-").compactMap { Int($0) }
             guard parts.count == 2, parts[0] >= 1024, parts[0] <= parts[1], parts[1] <= 65_535 else {

@@ -26,7 +26,9 @@ struct Harness: Sendable {
         _ body: (Harness) async throws -> T
     ) async throws -> T {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fathom-test-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: directory) }
+        defer {
+            if ProcessInfo.processInfo.environment["FATHOM_TEST_KEEP"] == nil { try? FileManager.default.removeItem(at: directory) }
+        }
         var configuration = FathomConfiguration()
         configuration.dataDir = directory.path
         configuration.bcryptCost = 4

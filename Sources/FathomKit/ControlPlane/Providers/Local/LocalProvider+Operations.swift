@@ -222,8 +222,16 @@ extension LocalProvider {
     }
 
     public func dropUser(_ context: ProviderContext, name: String) async throws {
+        let role = Self.identifier(name)
         try await withSuperuser(context) { connection, logger in
-            try await connection.query(PostgresQuery(unsafeSQL: "DROP ROLE IF EXISTS \(Self.identifier(name))"), logger: logger)
+            let exists = try await connection.query("SELECT 1 FROM pg_roles WHERE rolname = \(name)", logger: logger)
+            var found = false
+            for try await _ in exists { found = true }
+            guard found else { return }
+            // Objects and privileges (including database privileges) go first, or DROP ROLE refuses.
+            for sql in ["REASSIGN OWNED BY \(role) TO postgres", "DROP OWNED BY \(role)", "DROP ROLE \(role)"] {
+                try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+            }
         }
     }
 
@@ -268,7 +276,13 @@ extension LocalProvider {
             guard await !isRunning(node, version: instance.version) else { continue }
             logger.warning("local instance node is down; starting it", metadata: ["instance_id": .string(instance.id), "port": .stringConvertible(endpoint.port)])
             try? FileManager.default.removeItem(atPath: "\(node)/postmaster.pid")
-            if (try? await start(node, version: instance.version)) == nil { healthy = false }
+            // A killed postmaster's children take a moment to notice and release shared memory: retry briefly.
+            var started = false
+            for _ in 0..<10 where !started {
+                started = (try? await start(node, version: instance.version)) != nil
+                if !started { try? await Task.sleep(for: .milliseconds(500)) }
+            }
+            if !started { healthy = false }
         }
         return healthy
     }

@@ -107,8 +107,16 @@ public final class LocalProvider: Provider, Sendable {
         try await tools.run("pg_ctl", version: version, ["-D", node, "-m", "fast", "-w", "-t", "60", "stop"], check: false)
     }
 
+    /// Whether the node's postmaster is alive. Read from postmaster.pid and /proc rather than `pg_ctl status`,
+    /// which takes an unreaped (zombie) postmaster for a running one.
     func isRunning(_ node: String, version: String) async -> Bool {
-        (try? await tools.run("pg_ctl", version: version, ["-D", node, "status"], check: false))?.status == 0
+        guard let text = try? String(contentsOfFile: "\(node)/postmaster.pid", encoding: .utf8),
+            let pid = text.split(separator: "\n").first.flatMap({ Int32($0) }),
+            let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return false }
+        let state = stat[stat.index(close, offsetBy: 2)]
+        return state != "Z" && state != "X" && stat.contains("(postgres)")
     }
 
     /// A streaming standby of the primary on its own port (pg_basebackup -R).
