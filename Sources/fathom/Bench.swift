@@ -5,7 +5,7 @@ import Logging
 import Synchronization
 
 struct Bench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Measure Fathom's throughput.", subcommands: [Jobs.self])
+    static let configuration = CommandConfiguration(abstract: "Measure Fathom's throughput.", subcommands: [Jobs.self, Instances.self])
 
     struct Jobs: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -57,6 +57,33 @@ struct Bench: AsyncParsableCommand {
             say("backend=\(services.store.backend.rawValue) jobs=\(count) workers=\(workers)")
             say("enqueue: \(rate(enqueueTime)) jobs/s (batches of 1000)")
             say("run:     \(rate(runTime)) jobs/s (claim + run + record outcome), \(runTime)")
+        }
+    }
+}
+
+extension Bench {
+    struct Instances: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Local provider timings: create, HA create, failover, backup and restore throughput.")
+
+        @Option(help: "Size of the database to back up and restore, in MB.") var sizeMB = 1024
+
+        func run() async throws {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fathom-bench-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            var configuration = FathomConfiguration()
+            configuration.dataDir = directory.path
+            JSONLogHandler.bootstrapOnce(level: "error")
+            let services = try await AppServices.open(configuration: configuration, logger: Logger(label: "bench"))
+            do {
+                _ = try await services.identity.bootstrapAdmin()
+                try await InstanceBenchmark.run(services: services, sizeMB: sizeMB) { say($0) }
+            } catch {
+                _ = try? await services.makeReconciler().stopAll()
+                await services.store.close()
+                throw error
+            }
+            await services.store.close()
         }
     }
 }
