@@ -70,12 +70,21 @@ public struct Instance: Sendable, Equatable {
     /// Sealed (AES-GCM) credential JSON; never leaves the server.
     public var sealedCredential: String?
     public var activeOperationId: String?
+    /// Measured size of the instance's data, against `resources.storage_gb` as the limit.
+    public var storageUsedBytes: Int64? = nil
     public var createdAt: Int64
     public var updatedAt: Int64
 }
 
 /// An instance as the DBaaS API shows it (credentials are never included).
 struct InstanceView: Encodable {
+    /// The storage limit and what the instance uses of it (measured by reconciliation for local instances).
+    struct Storage: Encodable {
+        var limit_gb: Int
+        var used_bytes: Int64?
+        var over_limit: Bool
+    }
+
     var id: String
     var instance_id: Int64
     var name: String
@@ -89,6 +98,7 @@ struct InstanceView: Encodable {
     var labels: [String: String]
     var endpoints: [Endpoint]
     var connection: ExternalConnection?
+    var storage: Storage
     var created_at: String
     var updated_at: String
 
@@ -106,6 +116,10 @@ struct InstanceView: Encodable {
         labels = instance.labels
         endpoints = instance.endpoints
         connection = instance.connection
+        let limit = Int64(instance.resources.storage_gb) * 1_073_741_824
+        storage = Storage(
+            limit_gb: instance.resources.storage_gb, used_bytes: instance.storageUsedBytes,
+            over_limit: instance.storageUsedBytes.map { $0 > limit } ?? false)
         created_at = Timestamp.iso8601(millis: instance.createdAt)
         updated_at = Timestamp.iso8601(millis: instance.updatedAt)
     }

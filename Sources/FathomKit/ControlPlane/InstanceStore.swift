@@ -6,7 +6,7 @@ enum InstanceStore {
     static let columns = """
         i.instance_id, i.id, i.project_id, i.name, i.engine, i.version, i.region, i.provider, i.state, i.cpu,
         i.memory_gb, i.storage_gb, i.high_availability, i.endpoints, i.connection, i.credential, i.active_operation_id,
-        i.created_at, i.updated_at
+        i.storage_used_bytes, i.created_at, i.updated_at
         """
 
     static func decode(_ row: any SQLRow) throws -> Instance {
@@ -22,7 +22,8 @@ enum InstanceStore {
             resources: Resources(cpu: try row.int("cpu"), memory_gb: try row.int("memory_gb"), storage_gb: try row.int("storage_gb")),
             highAvailability: try row.bool("high_availability"), labels: [:], endpoints: endpoints, connection: connection,
             sealedCredential: try row.optionalString("credential"),
-            activeOperationId: try row.optionalString("active_operation_id"), createdAt: try row.int64("created_at"),
+            activeOperationId: try row.optionalString("active_operation_id"),
+            storageUsedBytes: try row.optionalInt64("storage_used_bytes"), createdAt: try row.int64("created_at"),
             updatedAt: try row.int64("updated_at"))
     }
 

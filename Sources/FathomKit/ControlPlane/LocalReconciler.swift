@@ -54,6 +54,7 @@ public final class LocalReconciler: Service, Sendable {
             for instance in instances where instance.state == .RUNNING {
                 if await local.ensureRunning(instance, logger: logger) {
                     failures.withLock { _ = $0.removeValue(forKey: instance.id) }
+                    try await recordStorage(instance, local: local)
                     continue
                 }
                 restarted.append(instance.id)
@@ -79,6 +80,19 @@ public final class LocalReconciler: Service, Sendable {
         } catch {
             logger.warning("reconciliation failed", metadata: ["error": .string("\(type(of: error))")])
             return []
+        }
+    }
+
+    /// Measures the instance's data against its storage limit; over the limit is logged on every pass.
+    func recordStorage(_ instance: Instance, local: LocalProvider) async throws {
+        let used = local.storageUsed(instance)
+        try await store.write { db in
+            try await db.raw("UPDATE instances SET storage_used_bytes = \(bind: used) WHERE id = \(bind: instance.id)").run()
+        }
+        if used > Int64(instance.resources.storage_gb) * 1_073_741_824 {
+            logger.warning(
+                "local instance is over its storage limit",
+                metadata: ["instance_id": .string(instance.id), "used_bytes": .stringConvertible(used), "limit_gb": .stringConvertible(instance.resources.storage_gb)])
         }
     }
 

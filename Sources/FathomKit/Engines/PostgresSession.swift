@@ -1,4 +1,3 @@
-import Foundation
 import Logging
 import NIOCore
 import NIOPosix
@@ -36,7 +35,6 @@ public enum PostgresSession {
             connection = try await PostgresConnection.connect(
                 on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: 1, logger: logger)
         } catch {
-            if ProcessInfo.processInfo.environment["DEBUG_PG"] != nil { print("DEBUG PG", String(reflecting: error)) }
             throw AppError(
                 .databaseConnectionError,
                 "Could not connect to \(target.host):\(target.port)/\(target.database) as \(target.username): \(describe(error))")

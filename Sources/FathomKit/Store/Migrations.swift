@@ -16,6 +16,9 @@ public enum Migrations {
         Migration(version: 2, name: "rate_counters", statements: RateCounterSchema.statements),
         Migration(version: 3, name: "jobs", statements: JobsSchema.statements),
         Migration(version: 4, name: "control_plane", statements: ControlPlaneSchema.statements),
+        Migration(version: 5, name: "instance_storage_used", statements: { _ in
+            ["ALTER TABLE instances ADD COLUMN storage_used_bytes BIGINT"]
+        }),
     ]
 
     public static var latestVersion: Int { all.map(\.version).max() ?? 0 }

@@ -110,6 +110,13 @@ struct LocalProviderTests {
             let restarted = await fixture.services.makeReconciler().reconcile()
             #expect(restarted.isEmpty)  // started again on the first try
             #expect(try await Self.query(target, "SELECT 'back'") == ["back"])
+            // Reconciliation also measured the data against the storage limit.
+            let measured = try await fixture.harness.test { client in
+                try await client.send(.get, "/v1/projects/\(project)/instances/\(id)", auth: .session(try await client.adminSession()))
+            }
+            #expect((measured.json["instance"]?["storage"]?["used_bytes"]?.intValue ?? 0) > 10_000_000)
+            #expect(measured.json["instance"]?["storage"]?["limit_gb"] == 5)
+            #expect(measured.json["instance"]?["storage"]?["over_limit"] == false)
 
             let (delete, _) = try await Self.start(fixture, .delete, "/v1/projects/\(project)/instances/\(id)")
             #expect(try await Self.finish(fixture, delete) == "SUCCEEDED")

@@ -287,6 +287,21 @@ extension LocalProvider {
         return healthy
     }
 
+    /// Bytes used by the primary's data directory.
+    public func storageUsed(_ instance: Instance) -> Int64 {
+        guard let primary = try? primary(instance) else { return 0 }
+        let node = nodeDirectory(instance.id, port: primary.port)
+        var total: Int64 = 0
+        let enumerator = FileManager.default.enumerator(
+            at: URL(fileURLWithPath: node), includingPropertiesForKeys: [.fileSizeKey, .isRegularFileKey])
+        while let url = enumerator?.nextObject() as? URL {
+            if let values = try? url.resourceValues(forKeys: [.fileSizeKey, .isRegularFileKey]), values.isRegularFile == true {
+                total += Int64(values.fileSize ?? 0)
+            }
+        }
+        return total
+    }
+
     /// Instance directories with no instance in the store.
     public func orphanDirectories(known: Set<String>) -> [String] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "\(root)/instances")) ?? []
