@@ -131,7 +131,8 @@ extension LocalProvider {
             await context.progress(60, "pg_verifybackup")
             try await tools.run("pg_verifybackup", version: instance.version, [plain])
             await context.progress(80, "compressing")
-            try await tools.command("/bin/tar", ["-czf", "\(directory)/base.tar.gz", "-C", plain, "."])
+            // gzip's fastest level: several times the throughput of the default for a few percent more bytes.
+            try await tools.command("/bin/tar", ["--use-compress-program=gzip -1", "-cf", "\(directory)/base.tar.gz", "-C", plain, "."])
             try FileManager.default.removeItem(atPath: plain)
             let size = (try FileManager.default.attributesOfItem(atPath: "\(directory)/base.tar.gz")[.size] as? NSNumber)?.int64Value ?? 0
             return (size, "\(directory)/base.tar.gz")
