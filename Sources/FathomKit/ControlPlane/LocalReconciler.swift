@@ -108,13 +108,14 @@ public final class LocalReconciler: Service, Sendable {
         }
     }
 
-    /// Stops every local instance's servers (`fathom instances stop-all`).
-    public func stopAll() async throws -> Int {
+    /// Stops every local instance's servers (`fathom instances stop-all`), or only those of one instance.
+    @discardableResult
+    public func stopAll(only id: String? = nil) async throws -> Int {
         guard let local = providers.provider("local") as? LocalProvider else { return 0 }
         let instances = try await store.read { db in
             try await db.raw("SELECT \(unsafeRaw: InstanceStore.columns) FROM instances i WHERE i.provider = 'local' AND i.state <> 'DELETED'")
                 .all().map(InstanceStore.decode)
-        }
+        }.filter { id == nil || $0.id == id }
         for instance in instances { await local.stopAll(instance) }
         return instances.count
     }

@@ -16,6 +16,7 @@ public struct AppServices: Sendable {
     public let runner: JobRunner
     public let providers: ProviderRegistry
     public let controlPlane: ControlPlane
+    public let capacity: CapacityCollector
 
     public init(
         configuration: FathomConfiguration, store: Store, secrets: SecretBox, clock: WallClock = .system,
@@ -50,7 +51,11 @@ public struct AppServices: Sendable {
         self.controlPlane = ControlPlane(
             store: store, clock: clock, secrets: secrets, providers: providers, runner: runner, jobKinds: jobKinds,
             defaultProvider: configuration.defaultProvider)
+        self.capacity = CapacityCollector(
+            store: store, secrets: secrets, clock: clock, calendar: BusinessCalendar(identifier: configuration.timezone),
+            excluded: configuration.capacityExcluded, logger: logger)
         JobCatalog.register(jobKinds, services: self)
+        CapacityJobs.register(jobKinds, collector: capacity)
         ControlPlaneJobs.register(jobKinds, plane: controlPlane)
         metrics.addCollector { await JobMetrics.render(jobs) }
     }
@@ -96,7 +101,7 @@ public struct AppServices: Sendable {
             try await Migrations.run(on: store)
             let secrets = try SecretBox.load(environmentKey: configuration.secretKey, dataDir: configuration.dataDir)
             let services = AppServices(configuration: configuration, store: store, secrets: secrets, clock: clock, logger: logger)
-            for definition in JobCatalog.schedules(timezone: configuration.timezone) {
+            for definition in JobCatalog.schedules(timezone: configuration.timezone) + CapacityJobs.schedules(timezone: configuration.timezone) {
                 try await services.schedules.ensure(definition)
             }
             return services

@@ -32,6 +32,7 @@ public func buildRouter(services: AppServices) -> (Router<AppRequestContext>, Ro
     InstanceRoutes(plane: services.controlPlane).register(on: routes)
     OperationRoutes(plane: services.controlPlane, runner: services.runner).register(on: routes)
     BackupAndUserRoutes(plane: services.controlPlane).register(on: routes)
+    DatabaseRoutes(services: services).register(on: routes)
     return (router, table)
 }
 

@@ -46,6 +46,8 @@ public struct FathomConfiguration: Sendable {
     public var workers = ProcessInfo.processInfo.activeProcessorCount
     /// Provider used when a create request names none.
     public var defaultProvider = "local"
+    /// Database names (shell globs) the inventory never records.
+    public var capacityExcluded: [String] = []
     /// Loopback ports the local provider gives to instances.
     public var localPorts: ClosedRange<Int> = 15432...16431
     /// Business time zone (IANA) for daily schedules and capacity days.
@@ -88,6 +90,9 @@ public struct FathomConfiguration: Sendable {
             cookieSecurity = mode
         }
         if let value = try int("FATHOM_WORKERS") { workers = value }
+        if let value = environment["FATHOM_CAPACITY_EXCLUDE"], !value.isEmpty {
+            capacityExcluded = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
         if let value = try int("FATHOM_JOB_LEASE_SECONDS") { jobLeaseSeconds = max(2, value) }
         if let value = environment["FATHOM_LOCAL_PORTS"], !value.isEmpty {
             let parts = value.split(separator: "-").compactMap { Int($0) }

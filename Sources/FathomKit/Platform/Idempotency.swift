@@ -57,7 +57,7 @@ struct IdempotencyMiddleware: RouterMiddleware {
                 guard ContinuousClock.now < deadline else {
                     throw AppError(.idempotencyInFlight, "A request with Idempotency-Key '\(key)' is still in progress")
                 }
-                try await Task.sleep(for: .milliseconds(25))
+                try await Task.sleep(for: .milliseconds(50))
             }
         }
     }
@@ -67,20 +67,26 @@ struct IdempotencyMiddleware: RouterMiddleware {
         case replay(Int, String)
     }
 
-    /// Takes the key for this request, or reports what holds it.
+    /// Takes the key for this request, or reports what holds it. Looking is a read; only a free key costs a write,
+    /// so duplicates waiting for the first request do not crowd the store's writer.
     private func claim(owner: String, key: String, fingerprint: String) async throws -> Claim {
         let now = clock.millis()
-        return try await store.write { db in
-            if let row = try await db.raw(
+        let existing = try await store.read { db in
+            try await db.raw(
                 "SELECT fingerprint, state, status, body, expires_at FROM idempotency_keys WHERE principal = \(bind: owner) AND key = \(bind: key)"
-            ).first() {
-                if try row.int64("expires_at") > now {
-                    guard try row.string("fingerprint") == fingerprint else { return .mismatch }
-                    guard try row.string("state") == "done" else { return .inFlight }
-                    return .replay(try row.int("status"), try row.optionalString("body") ?? "")
-                }
-                try await db.raw("DELETE FROM idempotency_keys WHERE principal = \(bind: owner) AND key = \(bind: key)").run()
+            ).first().map { row -> Claim? in
+                guard try row.int64("expires_at") > now else { return nil }
+                guard try row.string("fingerprint") == fingerprint else { return .mismatch }
+                guard try row.string("state") == "done" else { return .inFlight }
+                return .replay(try row.int("status"), try row.optionalString("body") ?? "")
             }
+        }
+        if let existing, let decided = existing { return decided }
+        return try await store.write { db in
+            // Gone or expired: replace it (a concurrent duplicate inserting first makes this a unique violation).
+            try await db.raw(
+                "DELETE FROM idempotency_keys WHERE principal = \(bind: owner) AND key = \(bind: key) AND expires_at <= \(bind: now)"
+            ).run()
             try await db.raw(
                 """
                 INSERT INTO idempotency_keys (principal, key, fingerprint, state, created_at, expires_at)

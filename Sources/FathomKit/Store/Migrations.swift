@@ -19,6 +19,7 @@ public enum Migrations {
         Migration(version: 5, name: "instance_storage_used", statements: { _ in
             ["ALTER TABLE instances ADD COLUMN storage_used_bytes BIGINT"]
         }),
+        Migration(version: 6, name: "capacity", statements: CapacitySchema.statements),
     ]
 
     public static var latestVersion: Int { all.map(\.version).max() ?? 0 }

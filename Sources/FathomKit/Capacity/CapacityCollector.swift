@@ -1,0 +1,110 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SQLKit
+
+/// Connects to instances and records their databases and sizes.
+public struct CapacityCollector: Sendable {
+    let store: Store
+    let secrets: SecretBox
+    let clock: WallClock
+    let calendar: BusinessCalendar
+    /// Database names (shell globs) never inventoried, from `FATHOM_CAPACITY_EXCLUDE`.
+    let excluded: [String]
+    let logger: Logger
+
+    /// Instances that can be measured: live PostgreSQL instances with an endpoint.
+    func measurableInstances(ids: [Int64]? = nil) async throws -> [Instance] {
+        try await store.read { db in
+            let filter: SQLQueryString = ids.map { "AND i.instance_id IN (\(binds: $0))" } ?? ""
+            return try await db.raw(
+                """
+                SELECT \(unsafeRaw: InstanceStore.columns) FROM instances i
+                WHERE i.engine = 'postgresql' AND i.state NOT IN ('DELETED', 'CREATING', 'DELETING', 'FAILED') \(filter)
+                ORDER BY i.instance_id
+                """
+            ).all().map(InstanceStore.decode)
+        }
+    }
+
+    /// How to reach an instance (its primary) as the account Fathom holds for it.
+    func target(_ instance: Instance, database: String? = nil) throws -> PostgresSession.Target {
+        guard let endpoint = instance.endpoints.first(where: { $0.role == .primary }) ?? instance.endpoints.first,
+            let sealed = instance.sealedCredential
+        else { throw AppError(.databaseConnectionError, "Instance \(instance.id) has no endpoint or credential") }
+        let credential = JSONText.decode(try secrets.open(sealed))
+        return PostgresSession.Target(
+            host: endpoint.host, port: endpoint.port, username: credential["username"]?.stringValue ?? "postgres",
+            password: credential["password"]?.stringValue ?? "",
+            database: database ?? instance.connection?.database ?? "postgres")
+    }
+
+    /// Inventory and sizes of one instance; returns the number of databases and their total size.
+    func collect(_ instance: Instance, timeout: Duration) async throws -> (databases: Int, bytes: Int64) {
+        let target = try target(instance)
+        let logger = self.logger
+        let listed: [PostgresCatalog.DatabaseSize] = try await PostgresSession.with(target, timeout: timeout, logger: logger) { connection in
+            do {
+                return try await PostgresCatalog.databases(connection, logger: logger)
+            } catch {
+                throw AppError(.syncDataError, "Listing databases of \(instance.id) failed: \(PostgresSession.describe(error))")
+            }
+        }
+        let patterns = excluded
+        let sizes = listed.filter { database in !patterns.contains { fnmatch($0, database.name, 0) == 0 } }
+        let now = clock.millis()
+        let day = calendar.day(clock.now())
+        try await store.write { db in
+            try await InventoryStore.record(instanceId: instance.instanceId, databases: sizes, day: day, now: now, on: db)
+        }
+        return (sizes.count, sizes.reduce(0) { $0 + $1.bytes })
+    }
+
+    /// The outcome of a collection run.
+    public struct RunResult: Sendable, Encodable {
+        public var instances: Int
+        public var succeeded: Int
+        public var databases: Int
+        public var failed: [[String: String]]
+    }
+
+    /// Collects every measurable instance, a few at a time; one unreachable instance fails its own item only.
+    func collectAll(
+        ids: [Int64]? = nil, concurrency: Int = 4, timeout: Duration = .seconds(30),
+        progress: @escaping @Sendable (Int, String) async -> Void
+    ) async throws -> RunResult {
+        let instances = try await measurableInstances(ids: ids)
+        var result = RunResult(instances: instances.count, succeeded: 0, databases: 0, failed: [])
+        var done = 0
+        try await withThrowingTaskGroup(of: (Instance, Result<Int, any Error>).self) { group in
+            var pending = instances.makeIterator()
+            func startNext() {
+                guard let instance = pending.next() else { return }
+                group.addTask {
+                    do {
+                        let collected = try await JobRunner.withDeadline(timeout + .seconds(5)) { try await collect(instance, timeout: timeout) }
+                        return (instance, .success(collected.databases))
+                    } catch {
+                        return (instance, .failure(error))
+                    }
+                }
+            }
+            for _ in 0..<max(1, concurrency) { startNext() }
+            while let (instance, outcome) = try await group.next() {
+                done += 1
+                switch outcome {
+                case .success(let count):
+                    result.succeeded += 1
+                    result.databases += count
+                case .failure(let error):
+                    let message = (error as? AppError)?.message ?? "collection timed out or failed (\(type(of: error)))"
+                    logger.warning("capacity collection failed", metadata: ["instance_id": .string(instance.id)])
+                    result.failed.append(["instance_id": String(instance.instanceId), "id": instance.id, "error": message])
+                }
+                await progress(instances.isEmpty ? 100 : done * 100 / instances.count, "\(done)/\(instances.count) instances")
+                startNext()
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import SQLKit
+
+/// SQL for the database inventory and its samples.
+enum InventoryStore {
+    /// Records one collection of an instance in one transaction: databases seen are inserted or reactivated, those
+    /// gone are deactivated (history kept), today's samples are upserted and the latest size kept current.
+    static func record(
+        instanceId: Int64, databases: [PostgresCatalog.DatabaseSize], day: String, now: Int64, on db: any SQLDatabase
+    ) async throws {
+        var known: [String: (id: Int64, active: Bool)] = [:]
+        for row in try await db.raw(
+            "SELECT database_id, name, is_active FROM instance_databases WHERE instance_id = \(bind: instanceId)"
+        ).all() {
+            known[try row.string("name")] = (try row.int64("database_id"), try row.bool("is_active"))
+        }
+        var total: Int64 = 0
+        for database in databases {
+            total += database.bytes
+            let id: Int64
+            if let existing = known[database.name] {
+                id = existing.id
+                try await db.raw(
+                    """
+                    UPDATE instance_databases SET is_active = \(bind: true), deleted_at = NULL, last_seen_date = \(bind: day),
+                        latest_size_bytes = \(bind: database.bytes), latest_collected_at = \(bind: now), updated_at = \(bind: now)
+                    WHERE database_id = \(bind: id)
+                    """
+                ).run()
+            } else {
+                let row = try await db.raw(
+                    """
+                    INSERT INTO instance_databases (instance_id, name, is_active, first_seen_date, last_seen_date,
+                        latest_size_bytes, latest_collected_at, created_at, updated_at)
+                    VALUES (\(bind: instanceId), \(bind: database.name), \(bind: true), \(bind: day), \(bind: day),
+                        \(bind: database.bytes), \(bind: now), \(bind: now), \(bind: now))
+                    RETURNING database_id
+                    """
+                ).first()
+                id = try row?.int64("database_id") ?? 0
+            }
+            try await db.raw(
+                """
+                INSERT INTO database_size_samples (database_id, sample_date, size_bytes, data_bytes, collected_at)
+                VALUES (\(bind: id), \(bind: day), \(bind: database.bytes), \(bind: database.bytes), \(bind: now))
+                ON CONFLICT (database_id, sample_date) DO UPDATE SET size_bytes = excluded.size_bytes,
+                    data_bytes = excluded.data_bytes, collected_at = excluded.collected_at
+                """
+            ).run()
+        }
+        let seen = Set(databases.map(\.name))
+        for (name, entry) in known where entry.active && !seen.contains(name) {
+            try await db.raw(
+                """
+                UPDATE instance_databases SET is_active = \(bind: false), deleted_at = \(bind: now), updated_at = \(bind: now)
+                WHERE database_id = \(bind: entry.id)
+                """
+            ).run()
+        }
+        try await db.raw(
+            """
+            INSERT INTO instance_size_samples (instance_id, sample_date, total_bytes, database_count, collected_at)
+            VALUES (\(bind: instanceId), \(bind: day), \(bind: total), \(bind: databases.count), \(bind: now))
+            ON CONFLICT (instance_id, sample_date) DO UPDATE SET total_bytes = excluded.total_bytes,
+                database_count = excluded.database_count, collected_at = excluded.collected_at
+            """
+        ).run()
+    }
+}
