@@ -20,6 +20,7 @@ public enum Migrations {
             ["ALTER TABLE instances ADD COLUMN storage_used_bytes BIGINT"]
         }),
         Migration(version: 6, name: "capacity", statements: CapacitySchema.statements),
+        Migration(version: 7, name: "capacity_aggregations", statements: AggregationSchema.statements),
     ]
 
     public static var latestVersion: Int { all.map(\.version).max() ?? 0 }
