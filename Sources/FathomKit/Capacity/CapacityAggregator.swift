@@ -40,6 +40,28 @@ public struct CapacityAggregator: Sendable {
         }
     }
 
+    /// The earliest sample day collected since the last aggregation ("" when nothing was ever aggregated, nil
+    /// when nothing is new): where the next run has to start.
+    public func earliestChangedDay() async throws -> String? {
+        try await store.read { db in
+            let last = try await db.raw(
+                """
+                SELECT MAX(calculated_at) AS t FROM (SELECT calculated_at FROM database_aggregations
+                UNION ALL SELECT calculated_at FROM instance_aggregations) a
+                """
+            ).first()?.optionalInt64("t")
+            guard let last else { return "" }
+            let row = try await db.raw(
+                """
+                SELECT MIN(sample_date) AS d FROM (
+                    SELECT sample_date FROM database_size_samples WHERE collected_at > \(bind: last)
+                    UNION ALL SELECT sample_date FROM instance_size_samples WHERE collected_at > \(bind: last)) s
+                """
+            ).first()
+            return try row?.optionalString("d")
+        }
+    }
+
     /// Re-aggregates every period type (what the daily 04:00 run and a full rebuild do).
     public func aggregateAll(from: String? = nil, scope: Scope = .all) async throws -> (databases: Int, instances: Int) {
         var total = (databases: 0, instances: 0)

@@ -17,6 +17,7 @@ public struct AppServices: Sendable {
     public let providers: ProviderRegistry
     public let controlPlane: ControlPlane
     public let capacity: CapacityCollector
+    public let aggregator: CapacityAggregator
 
     public init(
         configuration: FathomConfiguration, store: Store, secrets: SecretBox, clock: WallClock = .system,
@@ -54,8 +55,9 @@ public struct AppServices: Sendable {
         self.capacity = CapacityCollector(
             store: store, secrets: secrets, clock: clock, calendar: BusinessCalendar(identifier: configuration.timezone),
             excluded: configuration.capacityExcluded, logger: logger)
+        self.aggregator = CapacityAggregator(store: store, clock: clock, calendar: BusinessCalendar(identifier: configuration.timezone))
         JobCatalog.register(jobKinds, services: self)
-        CapacityJobs.register(jobKinds, collector: capacity)
+        CapacityJobs.register(jobKinds, collector: capacity, aggregator: aggregator)
         ControlPlaneJobs.register(jobKinds, plane: controlPlane)
         metrics.addCollector { await JobMetrics.render(jobs) }
     }

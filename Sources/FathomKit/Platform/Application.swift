@@ -33,6 +33,7 @@ public func buildRouter(services: AppServices) -> (Router<AppRequestContext>, Ro
     OperationRoutes(plane: services.controlPlane, runner: services.runner).register(on: routes)
     BackupAndUserRoutes(plane: services.controlPlane).register(on: routes)
     DatabaseRoutes(services: services).register(on: routes)
+    CapacityRoutes(services: services).register(on: routes)
     return (router, table)
 }
 

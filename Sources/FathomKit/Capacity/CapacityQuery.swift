@@ -1,0 +1,204 @@
+import Foundation
+import SQLKit
+
+/// Reads capacity figures for `/api/v1/capacity/*`: daily rows straight from the samples, other periods from the
+/// aggregates; changes, growth and trend are computed here from each row and its predecessor.
+struct CapacityQuery {
+    enum Subject { case database, instance }
+
+    let subject: Subject
+    let backend: Store.Backend
+    let periodType: PeriodType
+    let conditions: [SQLQueryString]
+
+    /// Reads and validates the filters the contract lists for the subject.
+    init(_ subject: Subject, query: QueryParameters, backend: Store.Backend, today: String) throws {
+        self.subject = subject
+        self.backend = backend
+        if let raw = query.string("period_type") {
+            guard let type = PeriodType(rawValue: raw.lowercased()) else {
+                throw AppError.invalid(field: "period_type", issue: "invalid", "period_type must be daily, weekly, monthly or quarterly")
+            }
+            periodType = type
+        } else {
+            periodType = .daily
+        }
+        var start = try query.day("start_date")
+        let end = try query.day("end_date")
+        if let startDay = start, let end, startDay > end {
+            throw AppError.invalid(field: "start_date", issue: "invalid", "start_date must not be after end_date")
+        }
+        if subject == .instance, start == nil, end == nil, let days = try query.int("time_range") {
+            start = PeriodMath.text(PeriodMath.utc.date(byAdding: .day, value: -Int(min(days, 36_500)), to: PeriodMath.date(today))!)
+        }
+        var conditions: [SQLQueryString] = ["i.state <> 'DELETED'"]
+        if let id = try query.int("instance_id") { conditions.append("i.instance_id = \(bind: id)") }
+        if let type = query.string("db_type"), type.lowercased() != "all" { conditions.append("i.engine = \(bind: type.lowercased())") }
+        if subject == .database {
+            if let id = try query.int("database_id") { conditions.append("d.database_id = \(bind: id)") }
+            if let name = query.string("database_name") { conditions.append("LOWER(d.name) LIKE \(bind: "%" + name.lowercased() + "%")") }
+        }
+        if let start { conditions.append("r.period_end >= \(bind: start)") }
+        if let end { conditions.append("r.period_start <= \(bind: end)") }
+        self.conditions = conditions
+    }
+
+    /// The row source as `r` with uniform columns, joined to its database and instance.
+    private var source: SQLQueryString {
+        switch (subject, periodType) {
+        case (.database, .daily):
+            return """
+                (SELECT s.database_id AS owner, s.sample_date AS period_start, s.sample_date AS period_end,
+                        s.size_bytes AS avg_size, s.size_bytes AS max_size, s.size_bytes AS min_size, 1 AS n,
+                        s.size_bytes AS first_size, s.size_bytes AS last_size, 0 AS avg_count, 0 AS max_count
+                 FROM database_size_samples s) r
+                JOIN instance_databases d ON d.database_id = r.owner JOIN instances i ON i.instance_id = d.instance_id
+                """
+        case (.database, _):
+            return """
+                (SELECT database_id AS owner, period_start, period_end, avg_size_bytes AS avg_size, max_size_bytes AS max_size,
+                        min_size_bytes AS min_size, data_count AS n, first_size_bytes AS first_size, last_size_bytes AS last_size,
+                        previous_avg_bytes AS previous_avg, 0 AS avg_count, 0 AS max_count
+                 FROM database_aggregations WHERE period_type = \(bind: periodType.rawValue)) r
+                JOIN instance_databases d ON d.database_id = r.owner JOIN instances i ON i.instance_id = d.instance_id
+                """
+        case (.instance, .daily):
+            return """
+                (SELECT s.instance_id AS owner, s.sample_date AS period_start, s.sample_date AS period_end,
+                        s.total_bytes AS avg_size, s.total_bytes AS max_size, s.total_bytes AS min_size, 1 AS n,
+                        s.total_bytes AS first_size, s.total_bytes AS last_size,
+                        s.database_count AS avg_count, s.database_count AS max_count
+                 FROM instance_size_samples s) r
+                JOIN instances i ON i.instance_id = r.owner
+                """
+        case (.instance, _):
+            return """
+                (SELECT instance_id AS owner, period_start, period_end, avg_size_bytes AS avg_size, max_size_bytes AS max_size,
+                        min_size_bytes AS min_size, data_count AS n, first_size_bytes AS first_size, last_size_bytes AS last_size,
+                        previous_avg_bytes AS previous_avg, avg_database_count AS avg_count, max_database_count AS max_count
+                 FROM instance_aggregations WHERE period_type = \(bind: periodType.rawValue)) r
+                JOIN instances i ON i.instance_id = r.owner
+                """
+        }
+    }
+
+    /// The previous period's average: stored beside aggregates; for days, the sample before (only for rows shown).
+    private var previous: SQLQueryString {
+        switch (subject, periodType) {
+        case (.database, .daily):
+            return """
+                (SELECT p.size_bytes FROM database_size_samples p WHERE p.database_id = r.owner
+                 AND p.sample_date < r.period_start ORDER BY p.sample_date DESC LIMIT 1)
+                """
+        case (.instance, .daily):
+            return """
+                (SELECT p.total_bytes FROM instance_size_samples p WHERE p.instance_id = r.owner
+                 AND p.sample_date < r.period_start ORDER BY p.sample_date DESC LIMIT 1)
+                """
+        default:
+            return "r.previous_avg"
+        }
+    }
+
+    private var names: SQLQueryString {
+        subject == .database ? "d.name AS subject_name, d.database_id AS subject_id" : "i.name AS subject_name, i.instance_id AS subject_id"
+    }
+
+    private var filter: SQLQueryString { conditions.joined(separator: " AND ") }
+
+    /// A page of rows, newest period first.
+    func page(offset: Int, limit: Int, on db: any SQLDatabase) async throws -> (rows: [CapacityRow], total: Int) {
+        let total = try await db.raw("SELECT COUNT(*) AS n FROM \(source) WHERE \(filter)").first()?.int("n") ?? 0
+        let rows = try await db.raw(
+            """
+            SELECT \(names), i.instance_id, i.id AS instance_key, i.name AS instance_name, i.engine, r.period_start,
+                   r.period_end, r.avg_size, r.max_size, r.min_size, r.n, r.first_size, r.last_size, r.avg_count, r.max_count,
+                   \(previous) AS previous_avg
+            FROM \(source) WHERE \(filter)
+            ORDER BY r.period_start DESC, subject_name, subject_id LIMIT \(bind: limit) OFFSET \(bind: offset)
+            """
+        ).all().map(CapacityRow.init)
+        return (rows, total)
+    }
+
+    /// For each subject, its newest and oldest row in the filtered range: summaries count every subject once.
+    func summary(on db: any SQLDatabase) async throws -> CapacitySummary {
+        let rows = try await db.raw(
+            """
+            SELECT subject_id, avg_size, n, newest, oldest FROM (
+                SELECT \(names), r.avg_size, r.n,
+                       ROW_NUMBER() OVER (PARTITION BY r.owner ORDER BY r.period_start DESC) AS newest,
+                       ROW_NUMBER() OVER (PARTITION BY r.owner ORDER BY r.period_start ASC) AS oldest
+                FROM \(source) WHERE \(filter)) ranked
+            WHERE newest = 1 OR oldest = 1
+            """
+        ).all()
+        var latest: [Int64: Int64] = [:]
+        var earliest: [Int64: Int64] = [:]
+        for row in rows {
+            let id = try row.int64("subject_id")
+            let size = try row.int64("avg_size")
+            if try row.int("newest") == 1 { latest[id] = size }
+            if try row.int("oldest") == 1 { earliest[id] = size }
+        }
+        let points = try await db.raw("SELECT COALESCE(SUM(r.n), 0) AS points FROM \(source) WHERE \(filter)").first()?.int64("points") ?? 0
+        return CapacitySummary(periodType: periodType, latest: latest, earliest: earliest, dataPoints: points)
+    }
+}
+
+/// One period of one database or instance.
+struct CapacityRow: Sendable {
+    var subjectId: Int64
+    var subjectName: String
+    var instanceId: Int64
+    var instanceKey: String
+    var instanceName: String
+    var engine: String
+    var periodStart: String
+    var periodEnd: String
+    var avg: Int64, max: Int64, min: Int64, count: Int, first: Int64, last: Int64
+    var previous: Int64?
+    var avgDatabaseCount: Int, maxDatabaseCount: Int
+
+    init(_ row: any SQLRow) throws {
+        subjectId = try row.int64("subject_id")
+        subjectName = try row.string("subject_name")
+        instanceId = try row.int64("instance_id")
+        instanceKey = try row.string("instance_key")
+        instanceName = try row.string("instance_name")
+        engine = try row.string("engine")
+        periodStart = try row.string("period_start")
+        periodEnd = try row.string("period_end")
+        avg = try row.int64("avg_size")
+        max = try row.int64("max_size")
+        min = try row.int64("min_size")
+        count = try row.int("n")
+        first = try row.int64("first_size")
+        last = try row.int64("last_size")
+        previous = try row.optionalInt64("previous_avg")
+        avgDatabaseCount = try row.int("avg_count")
+        maxDatabaseCount = try row.int("max_count")
+    }
+}
+
+/// Growth and trend rules shared by rows and summaries.
+enum Trend {
+    /// Percent change from `from` to `to`, two decimals; nil when there is nothing to compare with.
+    static func percent(from: Int64?, to: Int64) -> Double? {
+        guard let from, from != 0 else { return nil }
+        return (Double(to - from) / Double(from) * 10_000).rounded() / 100
+    }
+
+    /// More than half a percent either way is a direction; less is stable.
+    static func direction(_ percent: Double?) -> String {
+        guard let percent else { return "stable" }
+        return percent > 0.5 ? "growing" : percent < -0.5 ? "shrinking" : "stable"
+    }
+}
+
+struct CapacitySummary: Sendable {
+    var periodType: PeriodType
+    var latest: [Int64: Int64]
+    var earliest: [Int64: Int64]
+    var dataPoints: Int64
+}

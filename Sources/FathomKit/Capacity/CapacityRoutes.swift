@@ -1,0 +1,176 @@
+import Foundation
+import Hummingbird
+import SQLKit
+
+/// `/api/v1/capacity/*` (capacity contract): aggregated capacity of databases and instances, summaries, and the
+/// action that aggregates the current period.
+struct CapacityRoutes {
+    let services: AppServices
+
+    struct RowView: Encodable {
+        var database_id: Int64?
+        var database_name: String?
+        var instance_id: Int64
+        var instance: String
+        var instance_name: String
+        var db_type: String
+        var period_type: PeriodType
+        var period_start: String
+        var period_end: String
+        var avg_size_bytes: Int64
+        var avg_size_mb: Double
+        var max_size_bytes: Int64
+        var max_size_mb: Double
+        var min_size_bytes: Int64
+        var min_size_mb: Double
+        var data_count: Int
+        var size_change_bytes: Int64?
+        var size_change_mb: Double?
+        var size_change_percent: Double?
+        var growth_rate: Double?
+        var trend_direction: String
+        var database_count: Int?
+        var max_database_count: Int?
+
+        init(_ row: CapacityRow, type: PeriodType, subject: CapacityQuery.Subject) {
+            if subject == .database {
+                database_id = row.subjectId
+                database_name = row.subjectName
+            } else {
+                database_count = row.avgDatabaseCount
+                max_database_count = row.maxDatabaseCount
+            }
+            instance_id = row.instanceId
+            instance = row.instanceKey
+            instance_name = row.instanceName
+            db_type = row.engine
+            period_type = type
+            period_start = row.periodStart
+            period_end = row.periodEnd
+            avg_size_bytes = row.avg
+            avg_size_mb = SizeFormat.megabytes(row.avg)
+            max_size_bytes = row.max
+            max_size_mb = SizeFormat.megabytes(row.max)
+            min_size_bytes = row.min
+            min_size_mb = SizeFormat.megabytes(row.min)
+            data_count = row.count
+            size_change_bytes = row.previous.map { row.avg - $0 }
+            size_change_mb = size_change_bytes.map(SizeFormat.megabytes)
+            size_change_percent = Trend.percent(from: row.previous, to: row.avg)
+            // Within a day there is one sample: its growth is the change from the day before.
+            growth_rate = type == .daily ? size_change_percent : Trend.percent(from: row.first, to: row.last)
+            trend_direction = Trend.direction(size_change_percent ?? growth_rate)
+        }
+    }
+
+    struct SummaryView: Encodable {
+        var period_type: PeriodType
+        var total_count: Int
+        var total_size_bytes: Int64
+        var total_size_mb: Double
+        var average_size_mb: Double
+        var max_size_mb: Double
+        var min_size_mb: Double
+        var first_total_size_bytes: Int64
+        var growth_rate: Double?
+        var trend_direction: String
+        var data_points: Int64
+
+        init(_ summary: CapacitySummary) {
+            let sizes = Array(summary.latest.values)
+            let total = sizes.reduce(0, +)
+            let first = summary.earliest.values.reduce(0, +)
+            period_type = summary.periodType
+            total_count = sizes.count
+            total_size_bytes = total
+            total_size_mb = SizeFormat.megabytes(total)
+            average_size_mb = sizes.isEmpty ? 0 : SizeFormat.megabytes(total / Int64(sizes.count))
+            max_size_mb = SizeFormat.megabytes(sizes.max() ?? 0)
+            min_size_mb = SizeFormat.megabytes(sizes.min() ?? 0)
+            first_total_size_bytes = first
+            growth_rate = Trend.percent(from: first, to: total)
+            trend_direction = Trend.direction(growth_rate)
+            data_points = summary.dataPoints
+        }
+    }
+
+    struct AggregateBody: StrictBody {
+        var period_type: String?
+        var scope: String?
+        enum CodingKeys: String, CodingKey, CaseIterable { case period_type, scope }
+    }
+
+    func register(on routes: Routes) {
+        let common: [(String, JSONValue)] = [
+            ("instance_id", Schemas.integer), ("db_type", Schemas.string),
+            ("period_type", Schemas.enumeration(PeriodType.allCases.map(\.rawValue))), ("start_date", Schemas.string),
+            ("end_date", Schemas.string),
+        ]
+        let databaseFilters = common + [("database_name", Schemas.string), ("database_id", Schemas.integer)]
+        let instanceFilters = common + [("time_range", Schemas.integer)]
+        let paging: [(String, JSONValue)] = [("get_all", Schemas.boolean), ("page", Schemas.integer), ("limit", Schemas.integer)]
+
+        for (subject, path, filters) in [
+            (CapacityQuery.Subject.database, "/api/v1/capacity/databases", databaseFilters),
+            (.instance, "/api/v1/capacity/instances", instanceFilters),
+        ] {
+            let noun = subject == .database ? "database" : "instance"
+            routes.add(
+                RouteSpec(.get, path, access: .permission(.view), tag: "capacity",
+                    summary: "Capacity per \(noun) and period (avg/max/min, change vs the previous period, growth, trend)",
+                    query: filters + paging)
+            ) { request, context in
+                let query = QueryParameters(uri: request.uri)
+                let capacity = try CapacityQuery(subject, query: query, backend: services.store.backend, today: today())
+                var page = PageRequest.parse(request.uri, sizeKey: "limit", defaultSize: 20, maxSize: 200)
+                if try query.bool("get_all", default: false) { page = PageRequest(page: 1, size: 10_000) }
+                let frozen = page
+                let result = try await services.store.read { db in try await capacity.page(offset: frozen.offset, limit: frozen.size, on: db) }
+                let items = result.rows.map { RowView($0, type: capacity.periodType, subject: subject) }
+                return try context.envelope(ItemsPage(items: items, total: result.total, page: page.page, limit: page.size))
+            }
+            routes.add(
+                RouteSpec(.get, path + "/summary", access: .permission(.view), tag: "capacity",
+                    summary: "Totals over the filtered \(noun)s, each counted once (its latest and earliest period)", query: filters)
+            ) { request, context in
+                let capacity = try CapacityQuery(subject, query: QueryParameters(uri: request.uri), backend: services.store.backend, today: today())
+                let summary = try await services.store.read { db in try await capacity.summary(on: db) }
+                return try context.envelope(SummaryView(summary))
+            }
+        }
+
+        routes.add(
+            RouteSpec(.post, "/api/v1/capacity/aggregations/current", access: .permission(.admin), tag: "capacity",
+                summary: "Aggregate the current period (today's) now",
+                requestBody: Schemas.object([
+                    "period_type": Schemas.enumeration(PeriodType.allCases.map(\.rawValue)),
+                    "scope": Schemas.enumeration(CapacityAggregator.Scope.allCases.map(\.rawValue)),
+                ]))
+        ) { request, context in
+            let hasBody = request.headers[.contentLength].map { $0 != "0" } ?? false
+            let body = hasBody ? try await request.decodeJSON(AggregateBody.self) : AggregateBody()
+            var types = PeriodType.allCases
+            if let raw = body.period_type {
+                guard let type = PeriodType(rawValue: raw) else {
+                    throw AppError.invalid(field: "period_type", issue: "invalid", "period_type must be daily, weekly, monthly or quarterly")
+                }
+                types = [type]
+            }
+            guard let scope = CapacityAggregator.Scope(rawValue: body.scope ?? "all") else {
+                throw AppError.invalid(field: "scope", issue: "invalid", "scope must be instance, database or all")
+            }
+            let day = today()
+            var periods: [[String: JSONValue]] = []
+            for type in types {
+                let counts = try await services.aggregator.aggregate(type, from: day, scope: scope)
+                periods.append([
+                    "period_type": .string(type.rawValue), "period_start": .string(PeriodMath.start(of: day, type)),
+                    "database_rows": .int(Int64(counts.databases)), "instance_rows": .int(Int64(counts.instances)),
+                ])
+            }
+            return try context.envelope(["scope": .string(scope.rawValue), "date": .string(day), "periods": .array(periods.map { .object($0) })] as JSONValue)
+        }
+    }
+
+    func today() -> String { BusinessCalendar(identifier: services.configuration.timezone).day(services.clock.now()) }
+}
