@@ -69,16 +69,25 @@ struct DatabaseRoutes {
             return try context.envelope(ItemsPage(items: items, total: total, page: page.page, limit: page.size))
         }
 
+        routes.add(
+            RouteSpec(.get, "/api/v1/databases/ledgers/exports", access: .permission(.view), tag: "databases",
+                summary: "The ledger as CSV (same filters; streamed; tags as repeated keys or a comma list)",
+                query: Array(ledgerQuery.prefix(4)))
+        ) { request, _ in
+            try LedgerExport(query: LedgerQuery(services: services, query: QueryParameters(uri: request.uri)), clock: services.clock).response()
+        }
+
         TableSizeRoutes(services: services).register(on: routes)
     }
 }
 
-/// The ledger's filters and its page query.
+/// The ledger's filters, its page query and the keyset batches the CSV export streams.
 struct LedgerQuery {
     let services: AppServices
     let query: QueryParameters
 
-    func page(offset: Int, limit: Int) async throws -> ([LedgerItemView], Int) {
+    /// The WHERE clause for the filters; malformed values are a 400 before anything is read.
+    func filter() throws -> SQLQueryString {
         var conditions: [SQLQueryString] = ["d.is_active = \(bind: true)", "i.state <> 'DELETED'"]
         if let search = query.string("search") {
             conditions.append("(LOWER(d.name) LIKE \(bind: "%" + search.lowercased() + "%") OR LOWER(i.name) LIKE \(bind: "%" + search.lowercased() + "%"))")
@@ -94,7 +103,17 @@ struct LedgerQuery {
             }
             conditions.append("EXISTS (SELECT 1 FROM instance_labels l WHERE l.instance_id = i.instance_id AND (\(matches.joined(separator: " OR "))))")
         }
-        let filter = conditions.joined(separator: " AND ")
+        return conditions.joined(separator: " AND ")
+    }
+
+    static let columns: SQLQueryString = """
+        d.database_id, d.name AS database_name, d.is_active, d.first_seen_date, d.last_seen_date,
+        d.latest_size_bytes, d.latest_collected_at, i.instance_id, i.id AS instance_key, i.name AS instance_name,
+        i.engine, i.endpoints
+        """
+
+    func page(offset: Int, limit: Int) async throws -> ([LedgerItemView], Int) {
+        let filter = try filter()
         let now = services.clock.millis()
         return try await services.store.read { db in
             let total = try await db.raw(
@@ -102,40 +121,54 @@ struct LedgerQuery {
             ).first()?.int("n") ?? 0
             let rows = try await db.raw(
                 """
-                SELECT d.database_id, d.name AS database_name, d.is_active, d.first_seen_date, d.last_seen_date,
-                       d.latest_size_bytes, d.latest_collected_at, i.instance_id, i.id AS instance_key, i.name AS instance_name,
-                       i.engine, i.endpoints
-                FROM instance_databases d JOIN instances i ON i.instance_id = d.instance_id
+                SELECT \(Self.columns) FROM instance_databases d JOIN instances i ON i.instance_id = d.instance_id
                 WHERE \(filter) ORDER BY i.name, d.name, d.database_id LIMIT \(bind: limit) OFFSET \(bind: offset)
                 """
             ).all()
-            let instanceIds = Array(Set(try rows.map { try $0.int64("instance_id") }))
-            var labels: [Int64: [String: String]] = [:]
-            if !instanceIds.isEmpty {
-                for row in try await db.raw("SELECT instance_id, key, value FROM instance_labels WHERE instance_id IN (\(binds: instanceIds))").all() {
-                    labels[try row.int64("instance_id"), default: [:]][try row.string("key")] = try row.string("value")
-                }
+            return (try await Self.items(rows, now: now, on: db), total)
+        }
+    }
+
+    /// The next `limit` rows after `afterId`, in database_id order (constant-memory export).
+    func batch(filter: SQLQueryString, after afterId: Int64, limit: Int) async throws -> [LedgerItemView] {
+        let now = services.clock.millis()
+        return try await services.store.read { db in
+            let rows = try await db.raw(
+                """
+                SELECT \(Self.columns) FROM instance_databases d JOIN instances i ON i.instance_id = d.instance_id
+                WHERE \(filter) AND d.database_id > \(bind: afterId) ORDER BY d.database_id LIMIT \(bind: limit)
+                """
+            ).all()
+            return try await Self.items(rows, now: now, on: db)
+        }
+    }
+
+    static func items(_ rows: [any SQLRow], now: Int64, on db: any SQLDatabase) async throws -> [LedgerItemView] {
+        let instanceIds = Array(Set(try rows.map { try $0.int64("instance_id") }))
+        var labels: [Int64: [String: String]] = [:]
+        if !instanceIds.isEmpty {
+            for row in try await db.raw("SELECT instance_id, key, value FROM instance_labels WHERE instance_id IN (\(binds: instanceIds))").all() {
+                labels[try row.int64("instance_id"), default: [:]][try row.string("key")] = try row.string("value")
             }
-            let items = try rows.map { row -> LedgerItemView in
-                let endpoints = (try? JSONDecoder().decode([Endpoint].self, from: Data(try row.string("endpoints").utf8))) ?? []
-                let primary = endpoints.first { $0.role == .primary } ?? endpoints.first
-                let size = try row.optionalInt64("latest_size_bytes")
-                let collected = try row.optionalInt64("latest_collected_at")
-                let instanceId = try row.int64("instance_id")
-                return LedgerItemView(
-                    database_id: try row.int64("database_id"), database_name: try row.string("database_name"),
-                    instance: LedgerInstanceView(
-                        instance_id: instanceId, id: try row.string("instance_key"), name: try row.string("instance_name"),
-                        host: primary?.host, port: primary?.port, db_type: try row.string("engine")),
-                    is_active: try row.bool("is_active"), first_seen_date: try row.string("first_seen_date"),
-                    last_seen_date: try row.string("last_seen_date"),
-                    capacity: .init(
-                        size_bytes: size, size_mb: size.map(SizeFormat.megabytes), label: size.map(SizeFormat.label) ?? "unknown",
-                        collected_at: collected.map(Timestamp.iso8601(millis:))),
-                    freshness: collected.map { now - $0 <= 36 * 3_600_000 ? "fresh" : "stale" } ?? "never",
-                    tags: InstanceTags.tags(labels[instanceId] ?? [:]))
-            }
-            return (items, total)
+        }
+        return try rows.map { row -> LedgerItemView in
+            let endpoints = (try? JSONDecoder().decode([Endpoint].self, from: Data(try row.string("endpoints").utf8))) ?? []
+            let primary = endpoints.first { $0.role == .primary } ?? endpoints.first
+            let size = try row.optionalInt64("latest_size_bytes")
+            let collected = try row.optionalInt64("latest_collected_at")
+            let instanceId = try row.int64("instance_id")
+            return LedgerItemView(
+                database_id: try row.int64("database_id"), database_name: try row.string("database_name"),
+                instance: LedgerInstanceView(
+                    instance_id: instanceId, id: try row.string("instance_key"), name: try row.string("instance_name"),
+                    host: primary?.host, port: primary?.port, db_type: try row.string("engine")),
+                is_active: try row.bool("is_active"), first_seen_date: try row.string("first_seen_date"),
+                last_seen_date: try row.string("last_seen_date"),
+                capacity: .init(
+                    size_bytes: size, size_mb: size.map(SizeFormat.megabytes), label: size.map(SizeFormat.label) ?? "unknown",
+                    collected_at: collected.map(Timestamp.iso8601(millis:))),
+                freshness: collected.map { now - $0 <= 36 * 3_600_000 ? "fresh" : "stale" } ?? "never",
+                tags: InstanceTags.tags(labels[instanceId] ?? [:]))
         }
     }
 }
