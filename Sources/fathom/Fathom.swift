@@ -8,7 +8,7 @@ struct Fathom: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fathom",
         abstract: "Control plane for database fleets and the infrastructure under them.",
-        subcommands: [Serve.self, Migrate.self, Users.self, Tokens.self, OpenAPI.self, Instances.self, Bench.self, Version.self])
+        subcommands: [Serve.self, Migrate.self, Users.self, Tokens.self, OpenAPI.self, Instances.self, Demo.self, Bench.self, Version.self])
 }
 
 /// `--data-dir` and `--database-url`, shared by every command that opens the store.
@@ -82,6 +82,35 @@ struct Instances: AsyncParsableCommand {
             try await store.withServices { services in
                 let count = try await services.makeReconciler().stopAll()
                 print("Stopped \(count) local instance(s)")
+            }
+        }
+    }
+}
+
+struct Demo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Demo data.", subcommands: [Seed.self])
+
+    struct Seed: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write demo instances, databases and size history (then aggregate) into the store.")
+        @Option(help: "Instances to create.") var instances = 10
+        @Option(help: "Databases per instance.") var databasesPerInstance = 20
+        @Option(help: "Days of daily size history, ending today.") var days = 90
+        @OptionGroup var store: StoreOptions
+
+        func validate() throws {
+            guard instances > 0, databasesPerInstance > 0, (1...3650).contains(days) else {
+                throw ValidationError("--instances and --databases-per-instance must be positive; --days 1-3650")
+            }
+        }
+
+        func run() async throws {
+            try await store.withServices { services in
+                _ = try await services.identity.bootstrapAdmin()
+                let started = ContinuousClock.now
+                let result = try await DemoSeeder.seed(
+                    services: services, instances: instances, databasesPerInstance: databasesPerInstance, days: days) { say($0) }
+                say("Seeded \(result.instances) instances, \(result.databases) databases, \(result.samples) samples in \(ContinuousClock.now - started)")
             }
         }
     }
