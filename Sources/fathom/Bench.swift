@@ -5,7 +5,7 @@ import Logging
 import Synchronization
 
 struct Bench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Measure Fathom's throughput.", subcommands: [Jobs.self, Instances.self])
+    static let configuration = CommandConfiguration(abstract: "Measure Fathom's throughput.", subcommands: [Jobs.self, Instances.self, Aggregate.self])
 
     struct Jobs: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -84,6 +84,28 @@ extension Bench {
                 throw error
             }
             await services.store.close()
+        }
+    }
+}
+
+extension Bench {
+    struct Aggregate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Time a full re-aggregation of every period of every database and instance in the store.")
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            try await store.withServices { services in
+                let samples = try await services.store.read { db in
+                    try await db.raw("SELECT COUNT(*) AS n FROM database_size_samples").first()?.decode(column: "n", as: Int.self) ?? 0
+                }
+                let started = ContinuousClock.now
+                let counts = try await services.aggregator.aggregateAll()
+                let elapsed = ContinuousClock.now - started
+                say("backend=\(services.store.backend.rawValue) samples=\(samples)")
+                say("full re-aggregation (weekly, monthly, quarterly; databases and instances): \(elapsed)")
+                say("rows written: \(counts.databases) database, \(counts.instances) instance")
+            }
         }
     }
 }
