@@ -20,6 +20,8 @@ enum CapacitySchema {
             """,
             "CREATE UNIQUE INDEX instance_databases_name ON instance_databases (instance_id, name)",
             "CREATE INDEX instance_databases_active ON instance_databases (is_active, instance_id)",
+            // The ledger lists by instance name, then database name: both walks come from indexes, not a sort.
+            "CREATE INDEX instances_name ON instances (name, instance_id)",
             // One sample per database per local day (re-collection the same day replaces it).
             """
             CREATE TABLE database_size_samples (

@@ -115,14 +115,18 @@ struct LedgerQuery {
     func page(offset: Int, limit: Int) async throws -> ([LedgerItemView], Int) {
         let filter = try filter()
         let now = services.clock.millis()
+        let backend = services.store.backend
         return try await services.store.read { db in
             let total = try await db.raw(
                 "SELECT COUNT(*) AS n FROM instance_databases d JOIN instances i ON i.instance_id = d.instance_id WHERE \(filter)"
             ).first()?.int("n") ?? 0
+            // Instances by name, then each one's databases by name: both come ordered from indexes, so a page
+            // costs no sort. (SQLite's CROSS JOIN keeps that join order.)
+            let join: SQLQueryString = backend == .sqlite ? "CROSS JOIN" : "JOIN"
             let rows = try await db.raw(
                 """
-                SELECT \(Self.columns) FROM instance_databases d JOIN instances i ON i.instance_id = d.instance_id
-                WHERE \(filter) ORDER BY i.name, d.name, d.database_id LIMIT \(bind: limit) OFFSET \(bind: offset)
+                SELECT \(Self.columns) FROM instances i \(join) instance_databases d ON d.instance_id = i.instance_id
+                WHERE \(filter) ORDER BY i.name, i.instance_id, d.name LIMIT \(bind: limit) OFFSET \(bind: offset)
                 """
             ).all()
             return (try await Self.items(rows, now: now, on: db), total)
@@ -151,9 +155,15 @@ struct LedgerQuery {
                 labels[try row.int64("instance_id"), default: [:]][try row.string("key")] = try row.string("value")
             }
         }
+        // Endpoints are decoded once per instance, not once per database row.
+        var primaries: [Int64: Endpoint?] = [:]
         return try rows.map { row -> LedgerItemView in
-            let endpoints = (try? JSONDecoder().decode([Endpoint].self, from: Data(try row.string("endpoints").utf8))) ?? []
-            let primary = endpoints.first { $0.role == .primary } ?? endpoints.first
+            let instanceKey = try row.int64("instance_id")
+            if primaries[instanceKey] == nil {
+                let endpoints = (try? JSONDecoder().decode([Endpoint].self, from: Data(try row.string("endpoints").utf8))) ?? []
+                primaries[instanceKey] = .some(endpoints.first { $0.role == .primary } ?? endpoints.first)
+            }
+            let primary = primaries[instanceKey] ?? nil
             let size = try row.optionalInt64("latest_size_bytes")
             let collected = try row.optionalInt64("latest_collected_at")
             let instanceId = try row.int64("instance_id")
