@@ -247,14 +247,9 @@ extension ControlPlane {
     }
 
     static func checkQuota(_ project: Project, addInstances: Int, addStorage: Int, on db: any SQLDatabase) async throws {
-        let row = try await db.raw(
-            """
-            SELECT COUNT(*) AS n, COALESCE(SUM(storage_gb), 0) AS storage FROM instances
-            WHERE project_id = \(bind: project.id) AND state <> 'DELETED'
-            """
-        ).first()
-        let instances = try row?.int("n") ?? 0
-        let storage = try row?.int("storage") ?? 0
+        let usage = try await ProjectStore.usage(project.id, on: db)
+        let instances = usage.instances
+        let storage = usage.storage_gb
         if addInstances > 0 && instances + addInstances > project.quotaInstances {
             throw AppError(
                 .quotaExceeded, "Instance limit exceeded: \(instances)/\(project.quotaInstances) instances used",

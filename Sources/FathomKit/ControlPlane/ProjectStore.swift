@@ -131,14 +131,17 @@ struct ProjectStore: Sendable {
 
     /// Live instances and their storage in a project.
     func usage(_ projectId: String) async throws -> ProjectView.Usage {
-        try await store.read { db in
-            let row = try await db.raw(
-                """
-                SELECT COUNT(*) AS n, COALESCE(SUM(storage_gb), 0) AS storage FROM instances
-                WHERE project_id = \(bind: projectId) AND state <> 'DELETED'
-                """
-            ).first()
-            return ProjectView.Usage(instances: try row?.int("n") ?? 0, storage_gb: try row?.int("storage") ?? 0)
-        }
+        try await store.read { db in try await Self.usage(projectId, on: db) }
+    }
+
+    /// The same, inside a caller's transaction (quota checks).
+    static func usage(_ projectId: String, on db: any SQLDatabase) async throws -> ProjectView.Usage {
+        let row = try await db.raw(
+            """
+            SELECT COUNT(*) AS n, COALESCE(SUM(storage_gb), 0) AS storage FROM instances
+            WHERE project_id = \(bind: projectId) AND state <> 'DELETED'
+            """
+        ).first()
+        return ProjectView.Usage(instances: try row?.int("n") ?? 0, storage_gb: try row?.int("storage") ?? 0)
     }
 }
