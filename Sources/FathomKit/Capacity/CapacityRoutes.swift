@@ -139,14 +139,15 @@ struct CapacityRoutes {
             }
         }
 
-        routes.add(
-            RouteSpec(.post, "/api/v1/capacity/aggregations/current", access: .permission(.admin), tag: "capacity",
-                summary: "Aggregate the current period (today's) now",
-                requestBody: Schemas.object([
-                    "period_type": Schemas.enumeration(PeriodType.allCases.map(\.rawValue)),
-                    "scope": Schemas.enumeration(CapacityAggregator.Scope.allCases.map(\.rawValue)),
-                ]))
-        ) { request, context in
+        var aggregateSpec = RouteSpec(
+            .post, "/api/v1/capacity/aggregations/current", access: .permission(.admin), tag: "capacity",
+            summary: "Aggregate the current period (today's) now",
+            requestBody: Schemas.object([
+                "period_type": Schemas.enumeration(PeriodType.allCases.map(\.rawValue)),
+                "scope": Schemas.enumeration(CapacityAggregator.Scope.allCases.map(\.rawValue)),
+            ]))
+        aggregateSpec.bodyRequired = false
+        routes.add(aggregateSpec) { request, context in
             let hasBody = request.headers[.contentLength].map { $0 != "0" } ?? false
             let body = hasBody ? try await request.decodeJSON(AggregateBody.self) : AggregateBody()
             var types = PeriodType.allCases

@@ -21,17 +21,12 @@ public struct Backup: Sendable, Equatable {
 }
 
 struct BackupView: Encodable {
-    struct Failure: Encodable {
-        var code: String
-        var message: String
-    }
-
     var id: String
     var instance_id: String
     var kind: String
     var state: BackupState
     var size_bytes: Int64?
-    var error: Failure?
+    var error: FailureView?
     var created_at: String
     var started_at: String?
     var finished_at: String?
@@ -42,7 +37,7 @@ struct BackupView: Encodable {
         kind = backup.kind
         state = backup.state
         size_bytes = backup.sizeBytes
-        error = backup.errorCode.map { Failure(code: $0, message: backup.errorMessage ?? "") }
+        error = backup.errorCode.map { FailureView(code: $0, message: backup.errorMessage ?? "") }
         created_at = Timestamp.iso8601(millis: backup.createdAt)
         started_at = backup.startedAt.map(Timestamp.iso8601(millis:))
         finished_at = backup.finishedAt.map(Timestamp.iso8601(millis:))

@@ -35,10 +35,11 @@ struct BackupAndUserRoutes {
     func register(on routes: Routes) {
         let scope = InstanceRoutes(plane: plane).scope
         let instancePath = InstanceRoutes.base + "/{id}"
-        routes.add(
-            RouteSpec(.post, instancePath + "/backups", access: .project(.update), tag: "dbaas", summary: "Back up an instance",
-                requestBody: Schemas.object(["kind": Schemas.enumeration(["full", "logical"])]), successStatus: 202)
-        ) { request, context in
+        var backupSpec = RouteSpec(
+            .post, instancePath + "/backups", access: .project(.update), tag: "dbaas", summary: "Back up an instance",
+            requestBody: Schemas.object(["kind": Schemas.enumeration(["full", "logical"])]), successStatus: 202)
+        backupSpec.bodyRequired = false
+        routes.add(backupSpec) { request, context in
             let (principal, project) = try await scope(context, .update)
             let hasBody = request.headers[.contentLength].map { $0 != "0" } ?? false
             let body = hasBody ? try await request.decodeJSON(BackupBody.self) : BackupBody(kind: nil)

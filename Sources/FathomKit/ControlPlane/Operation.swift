@@ -42,15 +42,17 @@ public struct Operation: Sendable {
     public var state: OperationState { OperationState(job: job) }
 }
 
+/// `error` of an operation or backup that failed: its code and message.
+struct FailureView: Encodable {
+    var code: String
+    var message: String
+}
+
 /// An operation as the DBaaS API shows it.
 struct OperationView: Encodable {
     struct Target: Encodable {
         var type: String
         var id: String
-    }
-    struct Failure: Encodable {
-        var code: String
-        var message: String
     }
 
     var id: String
@@ -60,7 +62,7 @@ struct OperationView: Encodable {
     var progress_message: String?
     var target: Target
     var instance_id: String?
-    var error: Failure?
+    var error: FailureView?
     var created_at: String
     var started_at: String?
     var updated_at: String
@@ -75,7 +77,7 @@ struct OperationView: Encodable {
         target = Target(type: operation.targetType, id: operation.targetId)
         instance_id = operation.instanceId
         if operation.state == .FAILED || operation.state == .CANCELLED, let code = operation.job.errorCode {
-            error = Failure(code: code, message: operation.job.errorMessage ?? "")
+            error = FailureView(code: code, message: operation.job.errorMessage ?? "")
         }
         created_at = Timestamp.iso8601(millis: operation.createdAt)
         started_at = operation.job.startedAt.map(Timestamp.iso8601(millis:))

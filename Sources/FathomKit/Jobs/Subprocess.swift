@@ -99,6 +99,17 @@ public enum Subprocess {
     }
 }
 
+extension Subprocess {
+    /// Whether a process exists and is not a zombie (an unreaped process still answers `kill(pid, 0)`).
+    public static func isAlive(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return false }
+        let state = stat[stat.index(close, offsetBy: 2)]
+        return state != "Z" && state != "X"
+    }
+}
+
 /// A thread-safe one-way flag.
 final class ManagedFlag: Sendable {
     private let value = Atomic<Bool>(false)

@@ -69,7 +69,7 @@ public enum OpenAPIDocument {
         }
         if !parameters.isEmpty { op["parameters"] = .array(parameters) }
         if let body = route.requestBody {
-            op["requestBody"] = ["required": true, "content": ["application/json": ["schema": body]]]
+            op["requestBody"] = ["required": .bool(route.bodyRequired), "content": ["application/json": ["schema": body]]]
         }
         let errorResponse: JSONValue = [
             "description": "Error", "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Error"]]],

@@ -25,6 +25,8 @@ public struct RouteSpec: Sendable {
     public var tag: String
     /// JSON Schema of the request body, if the route takes one.
     public var requestBody: JSONValue?
+    /// False for routes whose body may be left out (defaults then apply).
+    public var bodyRequired = true
     /// Query parameters: name → JSON Schema.
     public var query: [(String, JSONValue)]
     public var successStatus: Int

@@ -70,9 +70,6 @@ public final class Store: Sendable {
     public func close() async {
         await driver.close()
     }
-
-    /// Column types that differ between the two backends.
-    public var types: ColumnTypes { ColumnTypes(backend: backend) }
 }
 
 /// SQL type names per backend, for migrations.

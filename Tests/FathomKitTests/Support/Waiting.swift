@@ -1,3 +1,4 @@
+import FathomKit
 import Foundation
 
 /// Polls `condition` until it holds or `timeout` passes; returns whether it held.
@@ -11,13 +12,7 @@ func waitUntil(timeout: Duration = .seconds(30), _ condition: () async throws ->
 }
 
 /// Whether a process exists and is not a zombie.
-func processAlive(_ pid: Int32) -> Bool {
-    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-        let close = stat.lastIndex(of: ")")
-    else { return false }
-    let state = stat[stat.index(close, offsetBy: 2)]
-    return state != "Z" && state != "X"
-}
+func processAlive(_ pid: Int32) -> Bool { Subprocess.isAlive(pid) }
 
 /// Collects values from concurrent handlers.
 actor Recorder<Value: Sendable> {

@@ -5,10 +5,6 @@ import PostgresNIO
 /// Times the local provider end to end through the control plane: create, HA create, failover, and backup/restore
 /// throughput for a database of a given size. Used by `fathom bench instances`.
 public enum InstanceBenchmark {
-    public struct Report: Sendable {
-        public var lines: [String] = []
-    }
-
     public static func run(services: AppServices, sizeMB: Int, say: @Sendable (String) -> Void) async throws {
         let plane = services.controlPlane
         let principal = Principal(

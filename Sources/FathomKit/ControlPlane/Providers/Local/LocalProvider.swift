@@ -112,11 +112,10 @@ public final class LocalProvider: Provider, Sendable {
     func isRunning(_ node: String, version: String) async -> Bool {
         guard let text = try? String(contentsOfFile: "\(node)/postmaster.pid", encoding: .utf8),
             let pid = text.split(separator: "\n").first.flatMap({ Int32($0) }),
-            let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
+            let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
         else { return false }
-        let state = stat[stat.index(close, offsetBy: 2)]
-        return state != "Z" && state != "X" && stat.contains("(postgres)")
+        // The pid may have been reused by another program since the postmaster died.
+        return Subprocess.isAlive(pid) && stat.contains("(postgres)")
     }
 
     /// A streaming standby of the primary on its own port (pg_basebackup -R).
