@@ -76,7 +76,8 @@ import Testing
             #expect(try await waitUntil { try await services.jobs.get(id)?.state == .running })
             _ = try await services.jobs.requestCancel(id)
             runner.cancelLocally(id)
-            #expect(try await waitUntil(timeout: .seconds(1)) { try await services.jobs.get(id)?.state == .cancelled })
+            // Well under a heartbeat-independent bound even on a loaded 2-core machine.
+            #expect(try await waitUntil(timeout: .seconds(3)) { try await services.jobs.get(id)?.state == .cancelled })
             await runner.stop(loops)
         }
     }
@@ -87,6 +88,22 @@ import Testing
         #expect(result.output.contains("hello"))
         #expect(result.output.contains("oops"))
         await #expect(throws: Subprocess.LaunchError.self) { try await Subprocess.run("/nonexistent/tool", []) }
+    }
+
+    @Test func childProcessesInheritNoDescriptors() async throws {
+        // A descriptor of ours (e.g. the HTTP listening socket) must not reach servers started through Subprocess.
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("fathom-fd-\(UUID().uuidString)").path
+        FileManager.default.createFile(atPath: path, contents: Data())
+        let handle = try #require(FileHandle(forReadingAtPath: path))
+        defer {
+            try? handle.close()
+            try? FileManager.default.removeItem(atPath: path)
+        }
+        let fd = handle.fileDescriptor
+        #expect(fd > 2)
+        let result = try await Subprocess.run("/bin/sh", ["-c", "ls /proc/$$/fd"])
+        let inherited = result.output.split(separator: "\n").compactMap { Int32($0) }
+        #expect(!inherited.contains(fd), "child saw descriptor \(fd): \(inherited)")
     }
 
     static func groupHasMembers(_ pgid: Int32) -> Bool {

@@ -1,3 +1,4 @@
+import FathomKit
 import Foundation
 
 /// A real PostgreSQL server for the test run: initdb into a temporary directory, a free loopback port, torn down
@@ -33,25 +34,25 @@ enum TestPostgres {
         }
     }
 
-    private static let cluster = Task<Cluster, any Error> { try await offCooperativePool(start) }
+    private static let cluster = Task<Cluster, any Error> { try await start() }
 
     /// A fresh, empty database in the shared test cluster.
     static func createDatabase() async throws -> String {
         let cluster = try await cluster.value
         let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
-        try await offCooperativePool { try psql(cluster, "CREATE DATABASE \(name)") }
+        try await psql(cluster, "CREATE DATABASE \(name)")
         return cluster.url(database: String(name))
     }
 
-    static func psql(_ cluster: Cluster, _ sql: String) throws {
-        let status = try run(
+    static func psql(_ cluster: Cluster, _ sql: String) async throws {
+        let status = try await run(
             cluster.bin + "/psql",
             ["-h", "127.0.0.1", "-p", String(cluster.port), "-U", "postgres", "-d", "postgres", "-qAtc", sql],
             environment: ["PGPASSWORD": cluster.password])
         guard status == 0 else { throw HarnessError("psql failed: \(sql)") }
     }
 
-    private static func start() throws -> Cluster {
+    private static func start() async throws -> Cluster {
         guard let bin = binDirectory else { throw HarnessError("no PostgreSQL server binaries found") }
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("fathom-test-pg-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
@@ -61,14 +62,14 @@ enum TestPostgres {
         var runAs: [String] = []
         if getuid() == 0 {
             let user = ProcessInfo.processInfo.environment["FATHOM_PG_USER"] ?? "postgres"
-            guard try run("/bin/chown", ["-R", user, root]) == 0 else { throw HarnessError("chown to \(user) failed") }
+            guard try await run("/bin/chown", ["-R", user, root]) == 0 else { throw HarnessError("chown to \(user) failed") }
             runAs = ["/usr/sbin/runuser", "-u", user, "--"]
         }
         let initdb = runAs + [
             bin + "/initdb", "-D", root + "/data", "-U", "postgres", "--pwfile=" + root + "/pwfile",
             "--auth=scram-sha-256", "-E", "UTF8", "--no-sync",
         ]
-        guard try run(initdb[0], Array(initdb.dropFirst())) == 0 else { throw HarnessError("initdb failed") }
+        guard try await run(initdb[0], Array(initdb.dropFirst())) == 0 else { throw HarnessError("initdb failed") }
         let port = try FreePort.find()
         let quotedRunAs = runAs.joined(separator: " ")
         // The watchdog stops the server and removes the directory once this test process is gone.
@@ -88,32 +89,20 @@ enum TestPostgres {
         watchdog.standardError = FileHandle.nullDevice
         try watchdog.run()
         for _ in 0..<300 {
-            if try run(bin + "/pg_isready", ["-q", "-h", "127.0.0.1", "-p", String(port)]) == 0 {
+            if try await run(bin + "/pg_isready", ["-q", "-h", "127.0.0.1", "-p", String(port)]) == 0 {
                 return Cluster(port: port, password: password, bin: bin)
             }
-            Thread.sleep(forTimeInterval: 0.1)
+            try await Task.sleep(for: .milliseconds(100))
         }
         throw HarnessError("PostgreSQL did not become ready; see \(root)/server.log")
     }
 
+    /// Runs a command to its end without blocking a thread (Foundation's `waitUntilExit` can miss an exit).
     @discardableResult
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
-}
-
-/// Runs blocking work (process waits, sleeps) on a dispatch thread so the few cooperative threads stay free.
-func offCooperativePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> Int32 {
+        try await Subprocess.run(
+            executable, arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        ).status
     }
 }
 

@@ -32,6 +32,15 @@ struct CrashRecoveryTests {
             process.standardError = FileHandle.nullDevice
             try process.run()
         }
+
+        /// Waits for the server to exit without blocking a thread (`Process.waitUntilExit` can miss the exit and
+        /// would hold one of the few cooperative threads); kills it if it outlives the wait.
+        func exited(within timeout: Duration) async -> Bool {
+            let pid = process.processIdentifier
+            let gone = (try? await waitUntil(timeout: timeout) { !Subprocess.isAlive(pid) }) ?? false
+            if !gone { kill(pid, SIGKILL) }
+            return gone
+        }
     }
 
     struct Client {
@@ -76,7 +85,7 @@ struct CrashRecoveryTests {
             return state == "RUNNING" || state == "SUCCEEDED"
         })
         kill(first.process.processIdentifier, SIGKILL)
-        first.process.waitUntilExit()
+        #expect(await first.exited(within: .seconds(30)))
 
         let second = try Server(dataDir: dataDir, port: port)
         #expect(try await Self.waitHealthy(base))
@@ -94,7 +103,7 @@ struct CrashRecoveryTests {
             #expect(try await waitUntil(timeout: .seconds(30)) { !Self.processesMention(instance) })
         }
         second.process.terminate()
-        second.process.waitUntilExit()
+        #expect(await second.exited(within: .seconds(60)))
         _ = try? await Subprocess.run(Self.binary!, ["instances", "stop-all", "--data-dir", dataDir])
     }
 
