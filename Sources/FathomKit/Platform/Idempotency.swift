@@ -15,7 +15,7 @@ struct IdempotencyMiddleware: RouterMiddleware {
     static let header = HTTPField.Name("Idempotency-Key")!
     static let replayed = HTTPField.Name("Idempotent-Replayed")!
     static let lifetime: Int64 = 24 * 3_600_000
-    static let waitForInFlight: Duration = .seconds(10)
+    static let waitForInFlight: Duration = .seconds(30)
 
     func handle(
         _ request: Request, context: AppRequestContext,
@@ -34,6 +34,7 @@ struct IdempotencyMiddleware: RouterMiddleware {
         let owner = principal.userId
 
         let deadline = ContinuousClock.now + Self.waitForInFlight
+        var pause: Duration = .milliseconds(25)
         while true {
             let outcome: Claim
             do {
@@ -57,7 +58,9 @@ struct IdempotencyMiddleware: RouterMiddleware {
                 guard ContinuousClock.now < deadline else {
                     throw AppError(.idempotencyInFlight, "A request with Idempotency-Key '\(key)' is still in progress")
                 }
-                try await Task.sleep(for: .milliseconds(50))
+                // Back off: many duplicates polling must not crowd the store the first request needs.
+                try await Task.sleep(for: pause)
+                pause = min(pause * 2, .milliseconds(500))
             }
         }
     }

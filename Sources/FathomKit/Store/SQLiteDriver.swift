@@ -11,14 +11,17 @@ final class SQLiteDriver: StoreDriver {
     private let writer: SQLiteConnection
     private let readers: [SQLiteConnection]
     /// Its own threads: a statement waiting on another process's lock blocks one of these, never shared ones.
+    /// The writer has a thread of its own, so writes never queue behind a burst of reads.
     private let threadPool: NIOThreadPool
+    private let writerThread: NIOThreadPool
     private let writeLock = AsyncLock()
     private let nextReader = Atomic<Int>(0)
 
-    private init(writer: SQLiteConnection, readers: [SQLiteConnection], threadPool: NIOThreadPool) {
+    private init(writer: SQLiteConnection, readers: [SQLiteConnection], threadPool: NIOThreadPool, writerThread: NIOThreadPool) {
         self.writer = writer
         self.readers = readers
         self.threadPool = threadPool
+        self.writerThread = writerThread
     }
 
     static func open(path: String, logger: Logger, readerCount: Int = 4) async throws -> SQLiteDriver {
@@ -26,11 +29,13 @@ final class SQLiteDriver: StoreDriver {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var quiet = logger
         quiet.logLevel = .warning
-        let threadPool = NIOThreadPool(numberOfThreads: readerCount + 1)
+        let threadPool = NIOThreadPool(numberOfThreads: readerCount)
         threadPool.start()
+        let writerThread = NIOThreadPool(numberOfThreads: 1)
+        writerThread.start()
         let eventLoop = MultiThreadedEventLoopGroup.singleton.any()
         let writer = try await SQLiteConnection.open(
-            storage: .file(path: path), threadPool: threadPool, logger: quiet, on: eventLoop)
+            storage: .file(path: path), threadPool: writerThread, logger: quiet, on: eventLoop)
         // WAL lets readers run beside the writer; NORMAL sync is durable across process crashes in WAL mode.
         for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL"] {
             _ = try await writer.query(pragma)
@@ -43,7 +48,7 @@ final class SQLiteDriver: StoreDriver {
             try await configure(reader)
             readers.append(reader)
         }
-        return SQLiteDriver(writer: writer, readers: readers, threadPool: threadPool)
+        return SQLiteDriver(writer: writer, readers: readers, threadPool: threadPool, writerThread: writerThread)
     }
 
     private static func configure(_ connection: SQLiteConnection) async throws {
@@ -70,5 +75,6 @@ final class SQLiteDriver: StoreDriver {
             try? await connection.close()
         }
         try? await threadPool.shutdownGracefully()
+        try? await writerThread.shutdownGracefully()
     }
 }
