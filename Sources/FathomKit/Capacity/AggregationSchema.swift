@@ -42,29 +42,74 @@ enum AggregationSchema {
     }
 }
 
+extension AggregationSchema {
+    /// Migration 8: the period calendar the aggregator walks; aggregates keyed (period type, owner, period start)
+    /// with only what a period's own samples give (neighbours are looked up when read); and on SQLite, tables stored
+    /// in key order, so one owner's samples of a period, and one owner's periods, are adjacent on disk whatever
+    /// order they were written in.
+    static func clustered(_ types: ColumnTypes) -> [String] {
+        var statements = [
+            """
+            CREATE TABLE capacity_periods (
+                period_type TEXT NOT NULL,
+                period_start TEXT NOT NULL,
+                period_end TEXT NOT NULL,
+                PRIMARY KEY (period_type, period_start))\(types.clustered)
+            """,
+        ]
+        for (table, key, extra) in [
+            ("database_aggregations", "database_id", ""),
+            ("instance_aggregations", "instance_id", ", avg_database_count, max_database_count"),
+        ] {
+            let extraColumns = extra.isEmpty ? "" : "avg_database_count INTEGER NOT NULL, max_database_count INTEGER NOT NULL,"
+            let columns = "period_type, \(key), period_start, period_end, avg_size_bytes, max_size_bytes, min_size_bytes, data_count\(extra), calculated_at"
+            statements += [
+                """
+                CREATE TABLE \(table)_v8 (
+                    period_type TEXT NOT NULL,
+                    \(key) BIGINT NOT NULL,
+                    period_start TEXT NOT NULL,
+                    period_end TEXT NOT NULL,
+                    avg_size_bytes BIGINT NOT NULL,
+                    max_size_bytes BIGINT NOT NULL,
+                    min_size_bytes BIGINT NOT NULL,
+                    data_count INTEGER NOT NULL,\(extraColumns)
+                    calculated_at BIGINT NOT NULL,
+                    PRIMARY KEY (period_type, \(key), period_start))\(types.clustered)
+                """,
+                "INSERT INTO \(table)_v8 (\(columns)) SELECT \(columns) FROM \(table) ORDER BY period_type, \(key), period_start",
+                "DROP TABLE \(table)",
+                "ALTER TABLE \(table)_v8 RENAME TO \(table)",
+            ]
+        }
+        if types.backend == .sqlite {
+            statements += [
+                """
+                CREATE TABLE database_size_samples_v8 (
+                    database_id BIGINT NOT NULL,
+                    sample_date TEXT NOT NULL,
+                    size_bytes BIGINT NOT NULL,
+                    data_bytes BIGINT,
+                    log_bytes BIGINT,
+                    collected_at BIGINT NOT NULL,
+                    PRIMARY KEY (database_id, sample_date)) WITHOUT ROWID
+                """,
+                """
+                INSERT INTO database_size_samples_v8 (database_id, sample_date, size_bytes, data_bytes, log_bytes, collected_at)
+                SELECT database_id, sample_date, size_bytes, data_bytes, log_bytes, collected_at FROM database_size_samples
+                ORDER BY database_id, sample_date
+                """,
+                "DROP TABLE database_size_samples",
+                "ALTER TABLE database_size_samples_v8 RENAME TO database_size_samples",
+                "CREATE INDEX database_size_samples_date ON database_size_samples (sample_date)",
+            ]
+        }
+        return statements
+    }
+}
+
 /// The period types of the capacity contract.
 public enum PeriodType: String, Sendable, CaseIterable, Codable {
     case daily, weekly, monthly, quarterly
-
-    /// SQL for the period's first day and last day from a `YYYY-MM-DD` text column (weeks start on Monday).
-    func bounds(_ column: String, backend: Store.Backend) -> (start: String, end: String) {
-        switch (self, backend) {
-        case (.daily, _):
-            return (column, column)
-        case (.weekly, .sqlite):
-            let start = "date(\(column), '-6 days', 'weekday 1')"
-            return (start, "date(\(start), '+6 days')")
-        case (.monthly, .sqlite):
-            let start = "strftime('%Y-%m-01', \(column))"
-            return (start, "date(\(start), '+1 month', '-1 day')")
-        case (.quarterly, .sqlite):
-            let start = "printf('%s-%02d-01', strftime('%Y', \(column)), ((CAST(strftime('%m', \(column)) AS INTEGER) - 1) / 3) * 3 + 1)"
-            return (start, "date(\(start), '+3 months', '-1 day')")
-        case (_, .postgres):
-            let unit = self == .weekly ? "week" : self == .monthly ? "month" : "quarter"
-            let step = self == .weekly ? "1 week" : self == .monthly ? "1 month" : "3 months"
-            let start = "date_trunc('\(unit)', (\(column))::date)"
-            return ("to_char(\(start), 'YYYY-MM-DD')", "to_char(\(start) + interval '\(step)' - interval '1 day', 'YYYY-MM-DD')")
-        }
-    }
 }
+

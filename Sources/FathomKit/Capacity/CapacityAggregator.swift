@@ -1,8 +1,14 @@
 import Foundation
 import SQLKit
 
-/// Computes weekly, monthly and quarterly aggregates in SQL (one INSERT … SELECT per period type and scope), with
-/// the previous period's average beside each row so changes and trends are computed at read time.
+/// Computes weekly, monthly and quarterly aggregates in SQL: avg/max/min and the sample count per period. What
+/// depends on neighbours (the previous period, the first and last sample) is looked up for the rows a reader asks
+/// for (see `CapacityQuery`), so a rebuild is one pass per period type.
+///
+/// Why it is shaped this way: grouping millions of samples by a date expression makes the database sort them all.
+/// Instead each statement walks owners × periods (a small calendar table) and reads each owner's samples of a
+/// period as one primary-key range, so the groups come out in key order, sorted by nothing, and are appended to
+/// the aggregate table in its own key order.
 public struct CapacityAggregator: Sendable {
     let store: Store
     let clock: WallClock
@@ -12,29 +18,39 @@ public struct CapacityAggregator: Sendable {
         case instance, database, all
     }
 
+    /// What is aggregated for one scope: the owners, their daily samples and where the aggregates go.
+    struct Target {
+        let table: String
+        let key: String
+        let owners: String
+        let source: String
+        let value: String
+        let extra: String?
+
+        static let databases = Target(
+            table: "database_aggregations", key: "database_id", owners: "instance_databases", source: "database_size_samples",
+            value: "size_bytes", extra: nil)
+        static let instances = Target(
+            table: "instance_aggregations", key: "instance_id", owners: "instances", source: "instance_size_samples",
+            value: "total_bytes", extra: "database_count")
+    }
+
     /// Re-aggregates the periods of `type` that contain `from` or come later (all periods when `from` is nil).
     /// Daily figures need no aggregation: they are the samples.
     @discardableResult
     public func aggregate(_ type: PeriodType, from: String? = nil, scope: Scope = .all) async throws -> (databases: Int, instances: Int) {
         guard type != .daily else { return (0, 0) }
-        let firstPeriod = from.map { PeriodMath.start(of: $0, type) }
-        // Samples from one period earlier, so the first recomputed period still sees its predecessor.
-        let sampleFrom = firstPeriod.map { PeriodMath.previousStart($0, type) } ?? "0000-01-01"
-        let keep = firstPeriod ?? "0000-01-01"
+        let keep = from.map { PeriodMath.start(of: $0, type) } ?? "0000-01-01"
         let now = clock.millis()
         let backend = store.backend
         return try await store.write { db in
             var databases = 0
             var instances = 0
             if scope != .instance {
-                databases = try await Self.upsert(
-                    type, backend: backend, table: "database_aggregations", key: "database_id", source: "database_size_samples",
-                    value: "size_bytes", extra: nil, sampleFrom: sampleFrom, keep: keep, now: now, on: db)
+                databases = try await Self.rebuild(.databases, type, from: keep, now: now, backend: backend, on: db)
             }
             if scope != .database {
-                instances = try await Self.upsert(
-                    type, backend: backend, table: "instance_aggregations", key: "instance_id", source: "instance_size_samples",
-                    value: "total_bytes", extra: "database_count", sampleFrom: sampleFrom, keep: keep, now: now, on: db)
+                instances = try await Self.rebuild(.instances, type, from: keep, now: now, backend: backend, on: db)
             }
             return (databases, instances)
         }
@@ -73,47 +89,47 @@ public struct CapacityAggregator: Sendable {
         return total
     }
 
-    static func upsert(
-        _ type: PeriodType, backend: Store.Backend, table: String, key: String, source: String, value: String,
-        extra: String?, sampleFrom: String, keep: String, now: Int64, on db: any SQLDatabase
+    /// Replaces the target's `type` aggregates of the periods starting on `from` or later with ones computed from
+    /// the samples (a period without samples any more loses its row); returns how many rows were written.
+    static func rebuild(
+        _ target: Target, _ type: PeriodType, from: String, now: Int64, backend: Store.Backend, on db: any SQLDatabase
     ) async throws -> Int {
-        let (start, end) = type.bounds("s.sample_date", backend: backend)
-        let extraColumns = extra.map { ", CAST(ROUND(AVG(s.\($0))) AS BIGINT) AS avg_extra, MAX(s.\($0)) AS max_extra" } ?? ""
-        let extraInsert = extra == nil ? "" : ", avg_database_count, max_database_count"
-        let extraSelect = extra == nil ? "" : ", r.avg_extra, r.max_extra"
-        let extraUpdate = extra == nil ? "" : ", avg_database_count = excluded.avg_database_count, max_database_count = excluded.max_database_count"
-        let sql = """
-            WITH grouped AS (
-                SELECT s.\(key) AS owner, \(start) AS period_start, \(end) AS period_end,
-                       CAST(ROUND(AVG(s.\(value))) AS BIGINT) AS avg_size, MAX(s.\(value)) AS max_size, MIN(s.\(value)) AS min_size,
-                       COUNT(*) AS n, MIN(s.sample_date) AS first_date, MAX(s.sample_date) AS last_date\(extraColumns)
-                FROM \(source) s WHERE s.sample_date >= $SAMPLE_FROM
-                GROUP BY s.\(key), \(start), \(end)
-            ), ranked AS (
-                SELECT g.*, LAG(g.avg_size) OVER (PARTITION BY g.owner ORDER BY g.period_start) AS previous_avg FROM grouped g
-            )
-            INSERT INTO \(table) (\(key), period_type, period_start, period_end, avg_size_bytes, max_size_bytes, min_size_bytes,
-                                  data_count, first_size_bytes, last_size_bytes, previous_avg_bytes\(extraInsert), calculated_at)
-            SELECT r.owner, '\(type.rawValue)', r.period_start, r.period_end, r.avg_size, r.max_size, r.min_size, r.n,
-                   f.\(value), l.\(value), r.previous_avg\(extraSelect), $NOW
-            FROM ranked r
-            JOIN \(source) f ON f.\(key) = r.owner AND f.sample_date = r.first_date
-            JOIN \(source) l ON l.\(key) = r.owner AND l.sample_date = r.last_date
-            WHERE r.period_start >= $KEEP
-            ON CONFLICT (\(key), period_type, period_start) DO UPDATE SET period_end = excluded.period_end,
-                avg_size_bytes = excluded.avg_size_bytes, max_size_bytes = excluded.max_size_bytes,
-                min_size_bytes = excluded.min_size_bytes, data_count = excluded.data_count,
-                first_size_bytes = excluded.first_size_bytes, last_size_bytes = excluded.last_size_bytes,
-                previous_avg_bytes = excluded.previous_avg_bytes\(extraUpdate), calculated_at = excluded.calculated_at
+        try await db.raw(
+            "DELETE FROM \(unsafeRaw: target.table) WHERE period_type = \(bind: type.rawValue) AND period_start >= \(bind: from)"
+        ).run()
+        let span = try await db.raw(
             """
-        // The three values are bound; everything interpolated above is a fixed identifier or expression.
-        let parts = sql.components(separatedBy: "$SAMPLE_FROM")
-        let second = parts[1].components(separatedBy: "$NOW")
-        let third = second[1].components(separatedBy: "$KEEP")
-        let query: SQLQueryString = "\(unsafeRaw: parts[0])\(bind: sampleFrom)\(unsafeRaw: second[0])\(bind: now)\(unsafeRaw: third[0])\(bind: keep)\(unsafeRaw: third[1])"
-        try await db.raw(query).run()
+            SELECT MIN(sample_date) AS first, MAX(sample_date) AS last FROM \(unsafeRaw: target.source)
+            WHERE sample_date >= \(bind: from)
+            """
+        ).first()
+        guard let first = try span?.optionalString("first"), let last = try span?.optionalString("last") else { return 0 }
+        try await CapacityPeriods.ensure(type, from: first, through: last, on: db)
+
+        let key = target.key, value = target.value
+        let extraColumns = target.extra.map { ", CAST(ROUND(AVG(s.\($0))) AS BIGINT), MAX(s.\($0))" } ?? ""
+        let extraInsert = target.extra == nil ? "" : ", avg_database_count, max_database_count"
+        // SQLite's CROSS JOIN fixes the loop order (owners, then periods, then the sample range); PostgreSQL plans it.
+        let join = backend == .sqlite ? "CROSS JOIN" : "JOIN"
+        try await db.raw(
+            """
+            INSERT INTO \(unsafeRaw: target.table) (\(unsafeRaw: key), period_type, period_start, period_end, avg_size_bytes,
+                max_size_bytes, min_size_bytes, data_count\(unsafeRaw: extraInsert), calculated_at)
+            SELECT o.\(unsafeRaw: key), \(bind: type.rawValue), p.period_start, p.period_end,
+                   CAST(ROUND(AVG(s.\(unsafeRaw: value))) AS BIGINT), MAX(s.\(unsafeRaw: value)), MIN(s.\(unsafeRaw: value)),
+                   COUNT(*)\(unsafeRaw: extraColumns), \(bind: now)
+            FROM \(unsafeRaw: target.owners) o CROSS JOIN capacity_periods p
+            \(unsafeRaw: join) \(unsafeRaw: target.source) s
+                ON s.\(unsafeRaw: key) = o.\(unsafeRaw: key) AND s.sample_date >= p.period_start AND s.sample_date <= p.period_end
+            WHERE p.period_type = \(bind: type.rawValue) AND p.period_start >= \(bind: from)
+            GROUP BY o.\(unsafeRaw: key), p.period_start, p.period_end
+            """
+        ).run()
         return try await db.raw(
-            "SELECT COUNT(*) AS n FROM \(unsafeRaw: table) WHERE period_type = \(bind: type.rawValue) AND calculated_at = \(bind: now)"
+            """
+            SELECT COUNT(*) AS n FROM \(unsafeRaw: target.table)
+            WHERE period_type = \(bind: type.rawValue) AND period_start >= \(bind: from)
+            """
         ).first()?.int("n") ?? 0
     }
 }
@@ -148,15 +164,18 @@ enum PeriodMath {
         }
     }
 
-    static func previousStart(_ start: String, _ type: PeriodType) -> String {
-        let component: (Calendar.Component, Int) = {
+    /// The first day of the period after the one starting on `start`.
+    static func nextStart(_ start: String, _ type: PeriodType) -> String {
+        let step: (Calendar.Component, Int) = {
             switch type {
-            case .daily: return (.day, -1)
-            case .weekly: return (.day, -7)
-            case .monthly: return (.month, -1)
-            case .quarterly: return (.month, -3)
+            case .daily: return (.day, 1)
+            case .weekly: return (.day, 7)
+            case .monthly: return (.month, 1)
+            case .quarterly: return (.month, 3)
             }
         }()
-        return text(utc.date(byAdding: component.0, value: component.1, to: date(start))!)
+        return text(utc.date(byAdding: step.0, value: step.1, to: date(start))!)
     }
+
+    static func dayBefore(_ day: String) -> String { text(utc.date(byAdding: .day, value: -1, to: date(day))!) }
 }

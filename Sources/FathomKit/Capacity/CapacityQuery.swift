@@ -50,15 +50,14 @@ struct CapacityQuery {
             return """
                 (SELECT s.database_id AS owner, s.sample_date AS period_start, s.sample_date AS period_end,
                         s.size_bytes AS avg_size, s.size_bytes AS max_size, s.size_bytes AS min_size, 1 AS n,
-                        s.size_bytes AS first_size, s.size_bytes AS last_size, 0 AS avg_count, 0 AS max_count
+                        0 AS avg_count, 0 AS max_count
                  FROM database_size_samples s) r
                 JOIN instance_databases d ON d.database_id = r.owner JOIN instances i ON i.instance_id = d.instance_id
                 """
         case (.database, _):
             return """
                 (SELECT database_id AS owner, period_start, period_end, avg_size_bytes AS avg_size, max_size_bytes AS max_size,
-                        min_size_bytes AS min_size, data_count AS n, first_size_bytes AS first_size, last_size_bytes AS last_size,
-                        previous_avg_bytes AS previous_avg, 0 AS avg_count, 0 AS max_count
+                        min_size_bytes AS min_size, data_count AS n, 0 AS avg_count, 0 AS max_count
                  FROM database_aggregations WHERE period_type = \(bind: periodType.rawValue)) r
                 JOIN instance_databases d ON d.database_id = r.owner JOIN instances i ON i.instance_id = d.instance_id
                 """
@@ -66,7 +65,6 @@ struct CapacityQuery {
             return """
                 (SELECT s.instance_id AS owner, s.sample_date AS period_start, s.sample_date AS period_end,
                         s.total_bytes AS avg_size, s.total_bytes AS max_size, s.total_bytes AS min_size, 1 AS n,
-                        s.total_bytes AS first_size, s.total_bytes AS last_size,
                         s.database_count AS avg_count, s.database_count AS max_count
                  FROM instance_size_samples s) r
                 JOIN instances i ON i.instance_id = r.owner
@@ -74,30 +72,39 @@ struct CapacityQuery {
         case (.instance, _):
             return """
                 (SELECT instance_id AS owner, period_start, period_end, avg_size_bytes AS avg_size, max_size_bytes AS max_size,
-                        min_size_bytes AS min_size, data_count AS n, first_size_bytes AS first_size, last_size_bytes AS last_size,
-                        previous_avg_bytes AS previous_avg, avg_database_count AS avg_count, max_database_count AS max_count
+                        min_size_bytes AS min_size, data_count AS n, avg_database_count AS avg_count,
+                        max_database_count AS max_count
                  FROM instance_aggregations WHERE period_type = \(bind: periodType.rawValue)) r
                 JOIN instances i ON i.instance_id = r.owner
                 """
         }
     }
 
-    /// The previous period's average: stored beside aggregates; for days, the sample before (only for rows shown).
-    private var previous: SQLQueryString {
-        switch (subject, periodType) {
-        case (.database, .daily):
-            return """
-                (SELECT p.size_bytes FROM database_size_samples p WHERE p.database_id = r.owner
-                 AND p.sample_date < r.period_start ORDER BY p.sample_date DESC LIMIT 1)
+    /// What a row is compared with, looked up by key for the rows of a page only (`page` is the row): the previous
+    /// period's average (the sample before, for days) and the period's first and last sample.
+    private var neighbours: SQLQueryString {
+        let (samples, key, value, aggregates) = subject == .database
+            ? ("database_size_samples", "database_id", "size_bytes", "database_aggregations")
+            : ("instance_size_samples", "instance_id", "total_bytes", "instance_aggregations")
+        let previous: SQLQueryString = periodType == .daily
+            ? """
+                (SELECT p.\(unsafeRaw: value) FROM \(unsafeRaw: samples) p WHERE p.\(unsafeRaw: key) = page.owner
+                 AND p.sample_date < page.period_start ORDER BY p.sample_date DESC LIMIT 1)
                 """
-        case (.instance, .daily):
-            return """
-                (SELECT p.total_bytes FROM instance_size_samples p WHERE p.instance_id = r.owner
-                 AND p.sample_date < r.period_start ORDER BY p.sample_date DESC LIMIT 1)
+            : """
+                (SELECT p.avg_size_bytes FROM \(unsafeRaw: aggregates) p WHERE p.period_type = \(bind: periodType.rawValue)
+                 AND p.\(unsafeRaw: key) = page.owner AND p.period_start < page.period_start ORDER BY p.period_start DESC LIMIT 1)
                 """
-        default:
-            return "r.previous_avg"
+        let edge: (String) -> SQLQueryString = { order in
+            """
+            COALESCE((SELECT f.\(unsafeRaw: value) FROM \(unsafeRaw: samples) f WHERE f.\(unsafeRaw: key) = page.owner
+                      AND f.sample_date >= page.period_start AND f.sample_date <= page.period_end
+                      ORDER BY f.sample_date \(unsafeRaw: order) LIMIT 1), page.avg_size)
+            """
         }
+        let first: SQLQueryString = periodType == .daily ? "page.avg_size" : edge("ASC")
+        let last: SQLQueryString = periodType == .daily ? "page.avg_size" : edge("DESC")
+        return "\(previous) AS previous_avg, \(first) AS first_size, \(last) AS last_size"
     }
 
     private var names: SQLQueryString {
@@ -106,16 +113,17 @@ struct CapacityQuery {
 
     private var filter: SQLQueryString { conditions.joined(separator: " AND ") }
 
-    /// A page of rows, newest period first.
+    /// A page of rows, newest period first. The page is chosen first; neighbours are looked up for its rows only.
     func page(offset: Int, limit: Int, on db: any SQLDatabase) async throws -> (rows: [CapacityRow], total: Int) {
         let total = try await db.raw("SELECT COUNT(*) AS n FROM \(source) WHERE \(filter)").first()?.int("n") ?? 0
         let rows = try await db.raw(
             """
-            SELECT \(names), i.instance_id, i.id AS instance_key, i.name AS instance_name, i.engine, r.period_start,
-                   r.period_end, r.avg_size, r.max_size, r.min_size, r.n, r.first_size, r.last_size, r.avg_count, r.max_count,
-                   \(previous) AS previous_avg
-            FROM \(source) WHERE \(filter)
-            ORDER BY r.period_start DESC, subject_name, subject_id LIMIT \(bind: limit) OFFSET \(bind: offset)
+            SELECT page.*, \(neighbours) FROM (
+                SELECT \(names), i.instance_id, i.id AS instance_key, i.name AS instance_name, i.engine, r.owner, r.period_start,
+                       r.period_end, r.avg_size, r.max_size, r.min_size, r.n, r.avg_count, r.max_count
+                FROM \(source) WHERE \(filter)
+                ORDER BY r.period_start DESC, subject_name, subject_id LIMIT \(bind: limit) OFFSET \(bind: offset)) page
+            ORDER BY page.period_start DESC, page.subject_name, page.subject_id
             """
         ).all().map(CapacityRow.init)
         return (rows, total)

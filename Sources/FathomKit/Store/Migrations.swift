@@ -21,13 +21,15 @@ public enum Migrations {
         }),
         Migration(version: 6, name: "capacity", statements: CapacitySchema.statements),
         Migration(version: 7, name: "capacity_aggregations", statements: AggregationSchema.statements),
+        Migration(version: 8, name: "capacity_clustered", statements: AggregationSchema.clustered),
     ]
 
     public static var latestVersion: Int { all.map(\.version).max() ?? 0 }
 
-    /// Applies what is pending in one transaction; returns the versions applied.
+    /// Applies what is pending (up to `through`, for tests of a migration on older data) in one transaction;
+    /// returns the versions applied.
     @discardableResult
-    public static func run(on store: Store) async throws -> [Int] {
+    public static func run(on store: Store, through last: Int = .max) async throws -> [Int] {
         let backend = store.backend
         return try await store.write { db in
             if backend == .postgres {
@@ -44,7 +46,7 @@ public enum Migrations {
                 try await db.raw("SELECT version FROM schema_migrations").all()
                     .map { try $0.decode(column: "version", as: Int.self) })
             var done: [Int] = []
-            for migration in all where !applied.contains(migration.version) {
+            for migration in all where !applied.contains(migration.version) && migration.version <= last {
                 for statement in migration.statements(ColumnTypes(backend: backend)) {
                     try await db.raw(SQLQueryString(statement)).run()
                 }

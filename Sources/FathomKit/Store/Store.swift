@@ -81,6 +81,8 @@ public struct ColumnTypes: Sendable {
     }
     public var bool: String { backend == .sqlite ? "INTEGER" : "BOOLEAN" }
     public var blob: String { backend == .sqlite ? "BLOB" : "BYTEA" }
+    /// Table suffix that stores rows in primary-key order on SQLite (a key range is then one sequential read).
+    public var clustered: String { backend == .sqlite ? " WITHOUT ROWID" : "" }
 }
 
 /// What each backend provides to `Store`.

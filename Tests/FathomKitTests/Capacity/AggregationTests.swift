@@ -1,5 +1,7 @@
 @testable import FathomKit
 import Foundation
+import Hummingbird
+import HummingbirdCore
 import SQLKit
 import Testing
 
@@ -50,20 +52,15 @@ import Testing
         var description: String { "\(start)…\(end) avg \(avg) max \(max) min \(min) n \(count) \(first)→\(last) prev \(previous.map(String.init) ?? "-")" }
     }
 
-    static func rows(_ services: AppServices, _ table: String, _ type: PeriodType) async throws -> [Row] {
-        try await services.store.read { db in
-            try await db.raw(
-                """
-                SELECT period_start, period_end, avg_size_bytes, max_size_bytes, min_size_bytes, data_count, first_size_bytes,
-                       last_size_bytes, previous_avg_bytes
-                FROM \(unsafeRaw: table) WHERE period_type = \(bind: type.rawValue) ORDER BY period_start
-                """
-            ).all().map {
-                Row(start: try $0.string("period_start"), end: try $0.string("period_end"), avg: try $0.int64("avg_size_bytes"),
-                    max: try $0.int64("max_size_bytes"), min: try $0.int64("min_size_bytes"), count: try $0.int("data_count"),
-                    first: try $0.int64("first_size_bytes"), last: try $0.int64("last_size_bytes"),
-                    previous: try $0.optionalInt64("previous_avg_bytes"))
-            }
+    /// The rows as `/api/v1/capacity/*` reads them (neighbours included), oldest period first.
+    static func rows(_ services: AppServices, _ subject: CapacityQuery.Subject, _ type: PeriodType) async throws -> [Row] {
+        let query = try CapacityQuery(
+            subject, query: QueryParameters(uri: URI("/?period_type=\(type.rawValue)")), backend: services.store.backend,
+            today: "2026-12-31")
+        let page = try await services.store.read { db in try await query.page(offset: 0, limit: 200, on: db) }
+        return page.rows.reversed().map {
+            Row(start: $0.periodStart, end: $0.periodEnd, avg: $0.avg, max: $0.max, min: $0.min, count: $0.count, first: $0.first,
+                last: $0.last, previous: $0.previous)
         }
     }
 
@@ -79,26 +76,26 @@ import Testing
             let aggregator = CapacityAggregator(store: services.store, clock: services.clock, calendar: BusinessCalendar(identifier: "UTC"))
             try await aggregator.aggregateAll()
 
-            let weeks = try await Self.rows(services, "database_aggregations", .weekly)
+            let weeks = try await Self.rows(services, .database, .weekly)
             #expect(weeks == [
                 Row(start: "2026-02-23", end: "2026-03-01", avg: 65, max: 80, min: 50, count: 2, first: 50, last: 80, previous: nil),
                 Row(start: "2026-03-02", end: "2026-03-08", avg: 200, max: 300, min: 100, count: 3, first: 100, last: 300, previous: 65),
                 Row(start: "2026-03-09", end: "2026-03-15", avg: 450, max: 500, min: 400, count: 2, first: 400, last: 500, previous: 200),
                 Row(start: "2026-03-30", end: "2026-04-05", avg: 650, max: 700, min: 600, count: 2, first: 700, last: 600, previous: 450),
             ], "\(weeks)")
-            let months = try await Self.rows(services, "database_aggregations", .monthly)
+            let months = try await Self.rows(services, .database, .monthly)
             #expect(months == [
                 Row(start: "2026-02-01", end: "2026-02-28", avg: 50, max: 50, min: 50, count: 1, first: 50, last: 50, previous: nil),
                 Row(start: "2026-03-01", end: "2026-03-31", avg: 326, max: 700, min: 80, count: 7, first: 80, last: 700, previous: 50),
                 Row(start: "2026-04-01", end: "2026-04-30", avg: 600, max: 600, min: 600, count: 1, first: 600, last: 600, previous: 326),
             ], "\(months)")
-            let quarters = try await Self.rows(services, "database_aggregations", .quarterly)
+            let quarters = try await Self.rows(services, .database, .quarterly)
             #expect(quarters == [
                 Row(start: "2026-01-01", end: "2026-03-31", avg: 291, max: 700, min: 50, count: 8, first: 50, last: 700, previous: nil),
                 Row(start: "2026-04-01", end: "2026-06-30", avg: 600, max: 600, min: 600, count: 1, first: 600, last: 600, previous: 291),
             ], "\(quarters)")
             // Instances aggregate their daily totals the same way.
-            let instanceWeeks = try await Self.rows(services, "instance_aggregations", .weekly)
+            let instanceWeeks = try await Self.rows(services, .instance, .weekly)
             #expect(instanceWeeks.map(\.avg) == [130, 400, 900, 1300])
 
             // A late sample re-aggregates its period, and the next period's comparison follows.
@@ -106,7 +103,7 @@ import Testing
                 try await Self.sample(databaseId, instance: 1, day: "2026-03-04", bytes: 1000, on: db)
             }
             try await aggregator.aggregate(.weekly, from: "2026-03-04")
-            let updated = try await Self.rows(services, "database_aggregations", .weekly)
+            let updated = try await Self.rows(services, .database, .weekly)
             #expect(updated[0] == weeks[0])  // the week before was left alone
             #expect(updated[1].avg == 400 && updated[1].count == 4 && updated[1].previous == 65)
             #expect(updated[2].previous == 400)
@@ -117,7 +114,9 @@ import Testing
         #expect(PeriodMath.start(of: "2026-03-01", .weekly) == "2026-02-23")
         #expect(PeriodMath.start(of: "2026-03-02", .weekly) == "2026-03-02")
         #expect(PeriodMath.start(of: "2026-12-31", .quarterly) == "2026-10-01")
-        #expect(PeriodMath.previousStart("2026-01-01", .quarterly) == "2025-10-01")
-        #expect(PeriodMath.previousStart("2026-03-02", .weekly) == "2026-02-23")
+        #expect(PeriodMath.nextStart("2025-10-01", .quarterly) == "2026-01-01")
+        #expect(PeriodMath.nextStart("2026-02-23", .weekly) == "2026-03-02")
+        #expect(PeriodMath.nextStart("2026-12-01", .monthly) == "2027-01-01")
+        #expect(PeriodMath.dayBefore("2024-03-01") == "2024-02-29")
     }
 }
