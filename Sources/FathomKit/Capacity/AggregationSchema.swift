@@ -43,7 +43,7 @@ enum AggregationSchema {
 }
 
 extension AggregationSchema {
-    /// Migration 8: the period calendar the aggregator walks; aggregates keyed (period type, owner, period start)
+    /// Migration 8: the period calendar the aggregator walks; the ledger's covering index and per-instance counts; aggregates keyed (period type, owner, period start)
     /// with only what a period's own samples give (neighbours are looked up when read); and on SQLite, tables stored
     /// in key order, so one owner's samples of a period, and one owner's periods, are adjacent on disk whatever
     /// order they were written in.
@@ -82,6 +82,20 @@ extension AggregationSchema {
                 "ALTER TABLE \(table)_v8 RENAME TO \(table)",
             ]
         }
+        // The ledger walks each instance's active databases by name (the index covers the filter and the order)
+        // and skips whole instances by their count of active databases.
+        statements += [
+            "DROP INDEX instance_databases_active",
+            "CREATE INDEX instance_databases_active ON instance_databases (is_active, instance_id, name)",
+            "ALTER TABLE instances ADD COLUMN active_databases INTEGER NOT NULL DEFAULT 0",
+            """
+            UPDATE instances SET active_databases = (
+                SELECT COUNT(*) FROM instance_databases d WHERE d.instance_id = instances.instance_id
+                AND d.is_active = \(types.backend == .sqlite ? "1" : "TRUE"))
+            """,
+            "DROP INDEX instances_name",
+            "CREATE INDEX instances_ledger ON instances (name, instance_id, state, active_databases)",
+        ]
         if types.backend == .sqlite {
             statements += [
                 """

@@ -150,7 +150,7 @@ enum PeriodMath {
 
     static func text(_ date: Date) -> String {
         let parts = utc.dateComponents([.year, .month, .day], from: date)
-        return String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!)
+        return TextFormat.day(year: parts.year!, month: parts.month!, day: parts.day!)
     }
 
     static func start(of day: String, _ type: PeriodType) -> String {
@@ -159,8 +159,8 @@ enum PeriodMath {
         switch type {
         case .daily: return day
         case .weekly: return text(utc.date(byAdding: .day, value: -((parts.weekday! + 5) % 7), to: date)!)
-        case .monthly: return String(format: "%04d-%02d-01", parts.year!, parts.month!)
-        case .quarterly: return String(format: "%04d-%02d-01", parts.year!, (parts.month! - 1) / 3 * 3 + 1)
+        case .monthly: return TextFormat.day(year: parts.year!, month: parts.month!, day: 1)
+        case .quarterly: return TextFormat.day(year: parts.year!, month: (parts.month! - 1) / 3 * 3 + 1, day: 1)
         }
     }
 

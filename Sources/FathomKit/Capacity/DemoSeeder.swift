@@ -97,6 +97,7 @@ public enum DemoSeeder {
                     WHERE instance_id = \(bind: instance.instanceId)
                     """
                 ).run()
+                try await InventoryStore.refreshActiveCount(instanceId: instance.instanceId, on: db)
             }
             sampleCount += rows.count
             progress("instance \(index + 1)/\(instances): \(databasesPerInstance) databases, \(rows.count) samples")

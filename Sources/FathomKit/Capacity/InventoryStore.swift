@@ -65,5 +65,18 @@ enum InventoryStore {
                 database_count = excluded.database_count, collected_at = excluded.collected_at
             """
         ).run()
+        try await refreshActiveCount(instanceId: instanceId, on: db)
+    }
+
+    /// Recounts the instance's active databases (`instances.active_databases`, what lets a ledger page skip whole
+    /// instances); called in the same transaction as anything that changes which of its databases are active.
+    static func refreshActiveCount(instanceId: Int64, on db: any SQLDatabase) async throws {
+        try await db.raw(
+            """
+            UPDATE instances SET active_databases = (
+                SELECT COUNT(*) FROM instance_databases d WHERE d.instance_id = instances.instance_id AND d.is_active = \(bind: true))
+            WHERE instance_id = \(bind: instanceId)
+            """
+        ).run()
     }
 }

@@ -46,7 +46,7 @@ struct LedgerExport {
             String(item.database_id), item.database_name, String(item.instance.instance_id), item.instance.id, item.instance.name,
             item.instance.host ?? "", item.instance.port.map(String.init) ?? "", item.instance.db_type, item.is_active ? "true" : "false",
             item.first_seen_date, item.last_seen_date, item.capacity.size_bytes.map(String.init) ?? "",
-            item.capacity.size_mb.map { String(format: "%.2f", $0) } ?? "", item.capacity.label, item.capacity.collected_at ?? "",
+            item.capacity.size_mb.map(TextFormat.twoDecimals) ?? "", item.capacity.label, item.capacity.collected_at ?? "",
             item.freshness, item.tags.joined(separator: ";"),
         ]
     }

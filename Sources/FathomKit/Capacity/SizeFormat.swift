@@ -14,7 +14,7 @@ public enum SizeFormat {
             value /= 1024
             unit += 1
         }
-        return unit == 0 ? "\(bytes) B" : String(format: "%.2f %@", value, units[unit])
+        return unit == 0 ? "\(bytes) B" : TextFormat.twoDecimals(value) + " " + units[unit]
     }
 }
 
@@ -31,7 +31,7 @@ public struct BusinessCalendar: Sendable {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
         let parts = calendar.dateComponents([.year, .month, .day], from: date)
-        return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+        return TextFormat.day(year: parts.year ?? 0, month: parts.month ?? 0, day: parts.day ?? 0)
     }
 
     /// Parses "YYYY-MM-DD" strictly (valid calendar dates only).

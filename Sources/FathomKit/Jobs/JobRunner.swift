@@ -39,7 +39,8 @@ public final class JobRunner: Service, Sendable {
     let metrics: MetricsRegistry?
     private let running = Mutex<[Int64: Running]>([:])
     private let wakeSignal = WakeSignal()
-    private let outcomes: OutcomeBatcher
+    /// Outcomes are committed in shared transactions (see `GroupCommit`).
+    private let outcomes: GroupCommit<JobQueue.Finish, Bool>
 
     public init(queue: JobQueue, registry: JobRegistry, options: Options = Options(), logger: Logger, metrics: MetricsRegistry? = nil) {
         self.queue = queue
@@ -47,7 +48,7 @@ public final class JobRunner: Service, Sendable {
         self.options = options
         self.logger = logger
         self.metrics = metrics
-        self.outcomes = OutcomeBatcher(queue: queue)
+        self.outcomes = GroupCommit { items in try await queue.finish(items) }
         self.owner = "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(Secrets.randomToken(bytes: 4))"
     }
 
@@ -170,7 +171,7 @@ public final class JobRunner: Service, Sendable {
             let started = ContinuousClock.now
             let outcome = await work.value
             do {
-                _ = try await outcomes.record(.init(id: job.id, owner: owner, attempt: job.attempts, outcome: outcome))
+                _ = try await outcomes.submit(.init(id: job.id, owner: owner, attempt: job.attempts, outcome: outcome))
             } catch {
                 // The lease will run out and recovery will decide what happens to the job.
                 logger.error("recording job outcome failed", metadata: ["job_id": .stringConvertible(job.id)])

@@ -61,10 +61,10 @@ public enum JSONCoding {
     public static func response(
         _ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]
     ) throws -> Response {
-        let data = try encoder().encode(value)
+        let bytes = try ResponseJSONEncoder().encode(value)
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
-        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }
 
@@ -84,12 +84,18 @@ extension AppRequestContext {
 
 /// Timestamps as the contracts print them: RFC 3339 UTC with a `Z`.
 public enum Timestamp {
+    /// UTC to the second: "2026-01-27T12:00:00Z".
     public static func iso8601(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false)
-            .timeSeparator(.colon).timeZone(separator: .omitted))
+        iso8601(millis: Int64((date.timeIntervalSince1970 * 1000).rounded(.down)))
     }
 
     public static func iso8601(millis: Int64) -> String {
-        iso8601(Date(timeIntervalSince1970: Double(millis) / 1000))
+        let seconds = millis >= 0 ? millis / 1000 : (millis - 999) / 1000
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = Int(seconds - days * 86_400)
+        let date = TextFormat.civil(daysSinceEpoch: days)
+        return TextFormat.day(year: date.year, month: date.month, day: date.day) + "T"
+            + TextFormat.zeroPadded(secondOfDay / 3600, width: 2) + ":" + TextFormat.zeroPadded(secondOfDay / 60 % 60, width: 2)
+            + ":" + TextFormat.zeroPadded(secondOfDay % 60, width: 2) + "Z"
     }
 }

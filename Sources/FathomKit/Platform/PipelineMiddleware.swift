@@ -40,7 +40,7 @@ struct PipelineMiddleware: RouterMiddleware {
             metadata: [
                 "method": .string(request.method.rawValue), "route": .string(route),
                 "status": .stringConvertible(response.status.code),
-                "duration_ms": .string(String(format: "%.2f", seconds * 1000)),
+                "duration_ms": .string(TextFormat.twoDecimals(seconds * 1000)),
             ])
         return response
     }

@@ -3,21 +3,53 @@ import SQLKit
 /// Fixed-window counters in the store, so every replica on one PostgreSQL shares the same budgets.
 public struct RateCounters: Sendable {
     let store: Store
+    /// Concurrent requests share one transaction for their increments (one write per batch, not per request).
+    private let increments: GroupCommit<Increment, Int>
+
+    struct Increment: Sendable {
+        var bucket: String
+        var windowStart: Int64
+        var windowLength: Int64
+    }
+
+    init(store: Store) {
+        self.store = store
+        increments = GroupCommit { items in try await Self.apply(items, store: store) }
+    }
 
     /// Start of the window of `length` milliseconds that contains `now`.
     static func windowStart(now: Int64, length: Int64) -> Int64 { now - now % length }
 
     /// Adds one to the bucket's counter for the window; returns the count including this one.
     func increment(bucket: String, windowStart: Int64, windowLength: Int64) async throws -> Int {
-        try await store.write { db in
-            try await db.raw(
-                """
-                INSERT INTO rate_counters (bucket, window_start, count, expires_at)
-                VALUES (\(bind: bucket), \(bind: windowStart), 1, \(bind: windowStart + windowLength))
-                ON CONFLICT (bucket, window_start) DO UPDATE SET count = rate_counters.count + 1
-                RETURNING count
-                """
-            ).first()?.int("count") ?? 1
+        try await increments.submit(Increment(bucket: bucket, windowStart: windowStart, windowLength: windowLength))
+    }
+
+    /// One upsert per counter in the batch; each request gets its own place in the new count, in arrival order.
+    static func apply(_ items: [Increment], store: Store) async throws -> [Int] {
+        var positions: [String: [Int]] = [:]
+        var order: [String] = []
+        for (index, item) in items.enumerated() {
+            let key = "\(item.windowStart) \(item.bucket)"
+            if positions[key] == nil { order.append(key) }
+            positions[key, default: []].append(index)
+        }
+        let groups = order.map { positions[$0]! }
+        return try await store.write { db in
+            var counts = [Int](repeating: 0, count: items.count)
+            for indices in groups {
+                let item = items[indices[0]]
+                let total = try await db.raw(
+                    """
+                    INSERT INTO rate_counters (bucket, window_start, count, expires_at)
+                    VALUES (\(bind: item.bucket), \(bind: item.windowStart), \(bind: indices.count), \(bind: item.windowStart + item.windowLength))
+                    ON CONFLICT (bucket, window_start) DO UPDATE SET count = rate_counters.count + excluded.count
+                    RETURNING count
+                    """
+                ).first()?.int("count") ?? indices.count
+                for (offset, index) in indices.enumerated() { counts[index] = total - indices.count + 1 + offset }
+            }
+            return counts
         }
     }
 

@@ -56,7 +56,7 @@ final class SQLiteDriver: StoreDriver {
         // Pages are read through a memory map (no copy per page read) and each connection keeps 16 MiB of them, so
         // walks over millions of samples do not go to the kernel for every page.
         let pragmas = [
-            "PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=5000", "PRAGMA mmap_size=1073741824", "PRAGMA cache_size=-16384",
+            "PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=5000", "PRAGMA cache_size=-16384",
         ]
         for pragma in pragmas {
             _ = try await connection.query(pragma)

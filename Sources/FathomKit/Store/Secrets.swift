@@ -72,7 +72,7 @@ public enum Secrets {
 
     /// Lower-case hex SHA-256: how high-entropy credentials (session ids, API tokens) are stored.
     public static func sha256Hex(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        TextFormat.hex(SHA256.hash(data: Data(text.utf8)))
     }
 
     public static func constantTimeEquals(_ lhs: String, _ rhs: String) -> Bool {

@@ -1,23 +1,25 @@
 import Synchronization
 
-/// Groups job outcomes into shared transactions: while one batch is being written, the next accumulates.
-/// On SQLite (one writer) this turns N commits into a few; on PostgreSQL it saves round trips.
-final class OutcomeBatcher: Sendable {
+/// Groups concurrent writes into shared transactions: while one batch is being committed, the next accumulates.
+/// On SQLite (one writer) this turns N commits into a few; on PostgreSQL it saves round trips. Each caller still
+/// waits for its own item to be committed and gets its own answer.
+final class GroupCommit<Item: Sendable, Output: Sendable>: Sendable {
     private struct Pending {
-        var items: [(JobQueue.Finish, CheckedContinuation<Bool, any Error>)] = []
+        var items: [(Item, CheckedContinuation<Output, any Error>)] = []
         var flushing = false
     }
 
-    private let queue: JobQueue
+    private let commit: @Sendable ([Item]) async throws -> [Output]
     private let state = Mutex(Pending())
-    private let maxBatch = 200
+    private let maxBatch: Int
 
-    init(queue: JobQueue) {
-        self.queue = queue
+    /// `commit` writes a batch in one transaction and answers for each item, in order.
+    init(maxBatch: Int = 200, commit: @escaping @Sendable ([Item]) async throws -> [Output]) {
+        self.maxBatch = maxBatch
+        self.commit = commit
     }
 
-    /// Records the outcome; returns whether the lease still held (false: another worker owns the job now).
-    func record(_ item: JobQueue.Finish) async throws -> Bool {
+    func submit(_ item: Item) async throws -> Output {
         try await withCheckedThrowingContinuation { continuation in
             let startFlushing = state.withLock { state -> Bool in
                 state.items.append((item, continuation))
@@ -31,7 +33,7 @@ final class OutcomeBatcher: Sendable {
 
     private func flush() async {
         while true {
-            let batch = state.withLock { state -> [(JobQueue.Finish, CheckedContinuation<Bool, any Error>)] in
+            let batch = state.withLock { state -> [(Item, CheckedContinuation<Output, any Error>)] in
                 let batch = Array(state.items.prefix(maxBatch))
                 state.items.removeFirst(batch.count)
                 if batch.isEmpty { state.flushing = false }
@@ -39,7 +41,7 @@ final class OutcomeBatcher: Sendable {
             }
             if batch.isEmpty { return }
             do {
-                let results = try await queue.finish(batch.map(\.0))
+                let results = try await commit(batch.map(\.0))
                 for (index, entry) in batch.enumerated() { entry.1.resume(returning: results[index]) }
             } catch {
                 for entry in batch { entry.1.resume(throwing: error) }
