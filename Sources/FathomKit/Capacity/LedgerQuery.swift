@@ -59,7 +59,8 @@ struct LedgerQuery {
             if filter.wholeInstances {
                 // Each instance keeps its count of active databases, so the total and the instance the page starts
                 // in come from a running sum over instances, and only that instance's earlier databases are skipped.
-                // (The running sum walks the covering index `instances_ledger` and stops at the page's instance.)
+                // The running sum walks the covering index `instances_ledger` and stops at the one instance whose
+                // databases [before, before + here) hold position `offset`: no sort, however the rows come out.
                 let first = try await db.raw(
                     """
                     SELECT w.name, w.instance_id, w.before,
@@ -68,7 +69,7 @@ struct LedgerQuery {
                                  SUM(i.active_databases) OVER (ORDER BY i.name, i.instance_id ROWS UNBOUNDED PRECEDING)
                                      - i.active_databases AS before
                           FROM instances i WHERE \(filter.instance)) w
-                    WHERE w.before + w.here > \(bind: offset) ORDER BY w.name, w.instance_id LIMIT 1
+                    WHERE w.before <= \(bind: offset) AND w.before + w.here > \(bind: offset) LIMIT 1
                     """
                 ).first()
                 guard let first else {

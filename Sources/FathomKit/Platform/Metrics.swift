@@ -47,11 +47,12 @@ public final class MetricsRegistry: Sendable {
         let series = Series(family: name, labels: Self.render(labels))
         state.withLock { state in
             state.families[name] = state.families[name] ?? Family(name: name, help: help, type: "histogram")
-            var histogram = state.histograms[series] ?? Histogram()
-            if let index = Self.latencyBuckets.firstIndex(where: { seconds <= $0 }) { histogram.counts[index] += 1 }
-            histogram.sum += seconds
-            histogram.total += 1
-            state.histograms[series] = histogram
+            // Updated in place: copying the histogram out and back would copy its buckets on every request.
+            if let index = Self.latencyBuckets.firstIndex(where: { seconds <= $0 }) {
+                state.histograms[series, default: Histogram()].counts[index] += 1
+            }
+            state.histograms[series, default: Histogram()].sum += seconds
+            state.histograms[series, default: Histogram()].total += 1
         }
     }
 
@@ -99,15 +100,24 @@ public final class MetricsRegistry: Sendable {
     }
 
     static func render(_ labels: KeyValuePairs<String, String>) -> String {
-        labels.map { "\($0.key)=\"\(escape($0.value))\"" }.joined(separator: ",")
+        var text = ""
+        for (index, label) in labels.enumerated() {
+            if index > 0 { text += "," }
+            text += label.key + "=\"" + escape(label.value) + "\""
+        }
+        return text
     }
 
     static func number(_ value: Double) -> String {
         value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
     }
 
+    /// Runs for every label of every request: plain values (nearly all) are returned as they are.
     static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\n") }) else {
+            return text
+        }
+        return text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
             .replacingOccurrences(of: "\n", with: "\\n")
     }
 }

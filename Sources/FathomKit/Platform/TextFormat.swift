@@ -33,6 +33,24 @@ enum TextFormat {
         return String(decoding: text, as: UTF8.self)
     }
 
+    /// Base64 with the URL-safe alphabet (`-`, `_`) and no padding.
+    static func base64URL(_ bytes: some Collection<UInt8>) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+        let input = Array(bytes)
+        var text: [UInt8] = []
+        text.reserveCapacity((input.count * 4 + 2) / 3)
+        var index = 0
+        while index < input.count {
+            let chunk = input[index..<min(index + 3, input.count)]
+            let value = chunk.enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (16 - 8 * $1.offset) }
+            for position in 0...chunk.count {
+                text.append(alphabet[Int(value >> (18 - 6 * position) & 0x3F)])
+            }
+            index += 3
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+
     /// The proleptic Gregorian (year, month, day) of a count of days since 1970-01-01 (any sign).
     static func civil(daysSinceEpoch days: Int64) -> (year: Int, month: Int, day: Int) {
         // Days are counted in 400-year eras starting on 0000-03-01, so leap days fall at the end of each year.

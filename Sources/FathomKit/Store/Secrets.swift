@@ -65,9 +65,7 @@ public enum Secrets {
     /// URL-safe random text with `bytes` bytes of entropy.
     public static func randomToken(bytes: Int = 32) -> String {
         let key = SymmetricKey(size: SymmetricKeySize(bitCount: bytes * 8))
-        return key.withUnsafeBytes { Data($0) }.base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        return key.withUnsafeBytes { TextFormat.base64URL($0) }
     }
 
     /// Lower-case hex SHA-256: how high-entropy credentials (session ids, API tokens) are stored.

@@ -36,6 +36,18 @@ import Testing
         #expect(SizeFormat.label(4_360_897_001) == "4.06 GB")
     }
 
+    @Test func base64URLMatchesFoundation() {
+        var generator = SplitMix(seed: 3)
+        for length in 0..<40 {
+            let bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+            let expected = Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            #expect(TextFormat.base64URL(bytes) == expected, "\(bytes)")
+        }
+        #expect(MetricsRegistry.escape("plain") == "plain")
+        #expect(MetricsRegistry.escape("a\"b\\c\nd") == "a\\\"b\\\\c\\nd")
+    }
+
     @Test func hexAndDays() {
         #expect(TextFormat.hex([0x00, 0x0f, 0xa5, 0xff]) == "000fa5ff")
         #expect(Secrets.sha256Hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
