@@ -119,46 +119,62 @@ struct LedgerQuery {
 
     /// The views of `rows`; each instance's details and labels are read and decoded once, not once per database.
     static func items(_ rows: [any SQLRow], now: Int64, on db: any SQLDatabase) async throws -> [LedgerItemView] {
-        let instanceIds = Array(Set(try rows.map { try $0.int64("instance_id") }))
-        var instances: [Int64: InstanceDetails] = [:]
-        if !instanceIds.isEmpty {
-            var found: [Int64: (key: String, name: String, engine: String, endpoints: String, labels: [String: String])] = [:]
-            for row in try await db.raw(
-                """
-                SELECT i.instance_id, i.id, i.name, i.engine, i.endpoints, l.key, l.value
-                FROM instances i LEFT JOIN instance_labels l ON l.instance_id = i.instance_id
-                WHERE i.instance_id IN (\(binds: instanceIds))
-                """
-            ).all() {
-                let id = try row.int64("instance_id")
-                if found[id] == nil {
-                    found[id] = (try row.string("id"), try row.string("name"), try row.string("engine"), try row.string("endpoints"), [:])
-                }
-                if let key = try row.optionalString("key") { found[id]?.labels[key] = try row.string("value") }
-            }
-            for (id, instance) in found {
-                let endpoints = (try? JSONDecoder().decode([Endpoint].self, from: Data(instance.endpoints.utf8))) ?? []
-                let primary = endpoints.first { $0.role == .primary } ?? endpoints.first
-                instances[id] = InstanceDetails(
-                    view: LedgerInstanceView(
-                        instance_id: id, id: instance.key, name: instance.name, host: primary?.host, port: primary?.port,
-                        db_type: instance.engine),
-                    tags: InstanceTags.tags(instance.labels))
-            }
+        // Each column is decoded once (decoding is most of a large export's cost).
+        let databases = try rows.map { row in
+            (id: try row.int64("database_id"), instanceId: try row.int64("instance_id"), name: try row.string("database_name"),
+             firstSeen: try row.string("first_seen_date"), lastSeen: try row.string("last_seen_date"),
+             size: try row.optionalInt64("latest_size_bytes"), collected: try row.optionalInt64("latest_collected_at"))
         }
-        return try rows.compactMap { row -> LedgerItemView? in
-            guard let instance = instances[try row.int64("instance_id")] else { return nil }
-            let size = try row.optionalInt64("latest_size_bytes")
-            let collected = try row.optionalInt64("latest_collected_at")
+        let instances = try await details(Set(databases.map(\.instanceId)), on: db)
+        // One collection stamps many databases with the same time: format each time once.
+        var stamps: [Int64: String] = [:]
+        return databases.compactMap { database -> LedgerItemView? in
+            guard let instance = instances[database.instanceId] else { return nil }
+            let size = database.size
             return LedgerItemView(
-                database_id: try row.int64("database_id"), database_name: try row.string("database_name"),
-                instance: instance.view, is_active: true /* the ledger lists active databases only */, first_seen_date: try row.string("first_seen_date"),
-                last_seen_date: try row.string("last_seen_date"),
+                database_id: database.id, database_name: database.name, instance: instance.view,
+                is_active: true /* the ledger lists active databases only */, first_seen_date: database.firstSeen,
+                last_seen_date: database.lastSeen,
                 capacity: .init(
                     size_bytes: size, size_mb: size.map(SizeFormat.megabytes), label: size.map(SizeFormat.label) ?? "unknown",
-                    collected_at: collected.map(Timestamp.iso8601(millis:))),
-                freshness: collected.map { now - $0 <= 36 * 3_600_000 ? "fresh" : "stale" } ?? "never",
+                    collected_at: database.collected.map { millis in
+                        if let stamp = stamps[millis] { return stamp }
+                        let stamp = Timestamp.iso8601(millis: millis)
+                        stamps[millis] = stamp
+                        return stamp
+                    }),
+                freshness: database.collected.map { now - $0 <= 36 * 3_600_000 ? "fresh" : "stale" } ?? "never",
                 tags: instance.tags)
         }
+    }
+
+    /// The instances' views and tags, read with their labels in one query.
+    static func details(_ instanceIds: Set<Int64>, on db: any SQLDatabase) async throws -> [Int64: InstanceDetails] {
+        guard !instanceIds.isEmpty else { return [:] }
+        var found: [Int64: (key: String, name: String, engine: String, endpoints: String, labels: [String: String])] = [:]
+        for row in try await db.raw(
+            """
+            SELECT i.instance_id, i.id, i.name, i.engine, i.endpoints, l.key, l.value
+            FROM instances i LEFT JOIN instance_labels l ON l.instance_id = i.instance_id
+            WHERE i.instance_id IN (\(binds: Array(instanceIds)))
+            """
+        ).all() {
+            let id = try row.int64("instance_id")
+            if found[id] == nil {
+                found[id] = (try row.string("id"), try row.string("name"), try row.string("engine"), try row.string("endpoints"), [:])
+            }
+            if let key = try row.optionalString("key") { found[id]?.labels[key] = try row.string("value") }
+        }
+        var instances: [Int64: InstanceDetails] = [:]
+        for (id, instance) in found {
+            let endpoints = (try? JSONDecoder().decode([Endpoint].self, from: Data(instance.endpoints.utf8))) ?? []
+            let primary = endpoints.first { $0.role == .primary } ?? endpoints.first
+            instances[id] = InstanceDetails(
+                view: LedgerInstanceView(
+                    instance_id: id, id: instance.key, name: instance.name, host: primary?.host, port: primary?.port,
+                    db_type: instance.engine),
+                tags: InstanceTags.tags(instance.labels))
+        }
+        return instances
     }
 }
