@@ -12,6 +12,8 @@ public struct CapacityCollector: Sendable {
     /// Database names (shell globs) never inventoried, from `FATHOM_CAPACITY_EXCLUDE`.
     let excluded: [String]
     let logger: Logger
+    /// Told after each instance's inventory is recorded.
+    let ledger: LedgerPositions
 
     /// Instances that can be measured: live PostgreSQL instances with an endpoint.
     func measurableInstances(ids: [Int64]? = nil) async throws -> [Instance] {
@@ -57,6 +59,7 @@ public struct CapacityCollector: Sendable {
         try await store.write { db in
             try await InventoryStore.record(instanceId: instance.instanceId, databases: sizes, day: day, now: now, on: db)
         }
+        ledger.invalidate()
         return (sizes.count, sizes.reduce(0) { $0 + $1.bytes })
     }
 

@@ -99,6 +99,7 @@ public enum DemoSeeder {
                 ).run()
                 try await InventoryStore.refreshActiveCount(instanceId: instance.instanceId, on: db)
             }
+            services.ledgerPositions.invalidate()
             sampleCount += rows.count
             progress("instance \(index + 1)/\(instances): \(databasesPerInstance) databases, \(rows.count) samples")
         }

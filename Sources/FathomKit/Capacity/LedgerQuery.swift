@@ -14,12 +14,16 @@ struct LedgerQuery {
         var all: SQLQueryString
         /// No condition looks at a database's own fields beyond being active.
         var wholeInstances: Bool
+        /// The instance conditions' values, naming them for `LedgerPositions`.
+        var instanceKey: String
     }
 
     func filter() throws -> Filter {
         var instance: [SQLQueryString] = ["i.state <> 'DELETED'"]
-        if let type = query.string("db_type"), type.lowercased() != "all" { instance.append("i.engine = \(bind: type.lowercased())") }
-        if let instanceId = try query.int("instance_id") { instance.append("i.instance_id = \(bind: instanceId)") }
+        let type = query.string("db_type").map { $0.lowercased() }.flatMap { $0 == "all" ? nil : $0 }
+        if let type { instance.append("i.engine = \(bind: type)") }
+        let instanceId = try query.int("instance_id")
+        if let instanceId { instance.append("i.instance_id = \(bind: instanceId)") }
         let tags = query.list("tags")
         if !tags.isEmpty {
             // Any of the tags: `key` matches a label key, `key:value` a label.
@@ -36,7 +40,8 @@ struct LedgerQuery {
         }
         return Filter(
             instance: instance.joined(separator: " AND "), all: (instance + database).joined(separator: " AND "),
-            wholeInstances: database.count == 1)
+            wholeInstances: database.count == 1,
+            instanceKey: "\(type ?? "")\u{1F}\(instanceId ?? 0)\u{1F}\(tags.joined(separator: "\u{1F}"))")
     }
 
     /// The database's own columns; its instance's details are read once per instance (`items`).
@@ -58,30 +63,20 @@ struct LedgerQuery {
             var skip = offset
             if filter.wholeInstances {
                 // Each instance keeps its count of active databases, so the total and the instance the page starts
-                // in come from a running sum over instances, and only that instance's earlier databases are skipped.
-                // The running sum walks the covering index `instances_ledger` and stops at the one instance whose
-                // databases [before, before + here) hold position `offset`: no sort, however the rows come out.
-                let first = try await db.raw(
-                    """
-                    SELECT w.name, w.instance_id, w.before,
-                           (SELECT SUM(i.active_databases) FROM instances i WHERE \(filter.instance)) AS total
-                    FROM (SELECT i.name, i.instance_id, i.active_databases AS here,
-                                 SUM(i.active_databases) OVER (ORDER BY i.name, i.instance_id ROWS UNBOUNDED PRECEDING)
-                                     - i.active_databases AS before
-                          FROM instances i WHERE \(filter.instance)) w
-                    WHERE w.before <= \(bind: offset) AND w.before + w.here > \(bind: offset) LIMIT 1
-                    """
-                ).first()
-                guard let first else {
-                    // Past the end: only the total is left to tell.
-                    let total = try await db.raw(
-                        "SELECT COALESCE(SUM(i.active_databases), 0) AS n FROM instances i WHERE \(filter.instance)"
-                    ).first()?.int("n") ?? 0
-                    return ([], total)
+                // in come from one small list, and only that instance's databases before the page are skipped.
+                let instances = try await services.ledgerPositions.instances(filter, on: db)
+                var before = 0
+                var first: LedgerPositions.Instance?
+                for instance in instances {
+                    if first == nil && offset < before + instance.databases {
+                        first = instance
+                        skip = offset - before
+                    }
+                    if first == nil { before += instance.databases }
+                    total += instance.databases
                 }
-                total = try first.int("total")
-                skip = offset - (try first.int("before"))
-                start = "(i.name, i.instance_id) >= (\(bind: try first.string("name")), \(bind: try first.int64("instance_id")))"
+                guard let first else { return ([], total) }
+                start = "(i.name, i.instance_id) >= (\(bind: first.name), \(bind: first.id))"
             } else {
                 total = try await db.raw(
                     "SELECT COUNT(*) AS n FROM instances i \(join) instance_databases d ON d.instance_id = i.instance_id WHERE \(filter.all)"

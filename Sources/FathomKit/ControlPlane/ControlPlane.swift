@@ -13,10 +13,12 @@ public struct ControlPlane: Sendable {
     let runner: JobRunner
     let jobKinds: JobRegistry
     let defaultProvider: String
+    /// Told when an instance is renamed, relabelled or deleted (the ledger's order and counts follow instances).
+    let ledger: LedgerPositions
 
     init(
         store: Store, clock: WallClock, secrets: SecretBox, providers: ProviderRegistry, runner: JobRunner,
-        jobKinds: JobRegistry, defaultProvider: String
+        jobKinds: JobRegistry, defaultProvider: String, ledger: LedgerPositions
     ) {
         self.store = store
         self.clock = clock
@@ -28,6 +30,7 @@ public struct ControlPlane: Sendable {
         self.runner = runner
         self.jobKinds = jobKinds
         self.defaultProvider = defaultProvider
+        self.ledger = ledger
     }
 
     /// Everything needed to start an operation.

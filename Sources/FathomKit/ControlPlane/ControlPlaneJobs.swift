@@ -86,6 +86,7 @@ extension ControlPlane {
                     sealedCredential: nil, deletedAt: now(), now: now(), on: db)
                 try await db.raw("UPDATE database_users SET state = 'DELETED' WHERE instance_id = \(bind: instance.id)").run()
             }
+            ledger.invalidate()
         case .RESTART_INSTANCE:
             try await provider.restart(providerContext)
             try await endRunning(instance, operation, result: nil)

@@ -69,11 +69,20 @@ extension Identity {
     /// Resolves a bearer token; the token's role caps the user's.
     func principal(bearer secret: String) async throws -> Principal {
         let now = clock.millis()
-        guard let token = try await tokens.find(secret: secret, now: now) else {
-            throw AppError(.authUnauthorized, "API token is invalid, expired or revoked")
+        let hash = Secrets.sha256Hex(secret)
+        let token: TokenStore.Lookup
+        if let recent = recentTokens.get(hash, now: now) {
+            token = recent
+        } else {
+            guard let found = try await tokens.find(hash: hash, now: now) else {
+                throw AppError(.authUnauthorized, "API token is invalid, expired or revoked")
+            }
+            token = found
+            recentTokens.put(hash, found, now: now)
         }
         if now - (token.lastUsedAt ?? 0) >= 60_000 {
             try await tokens.markUsed(tokenId: token.tokenId, now: now)
+            recentTokens.used(hash, at: now)
         }
         return Principal(
             userId: token.user.id, username: token.user.username, userRole: token.user.role,

@@ -45,6 +45,7 @@ extension Identity {
             throw AppError(.notFound, "Token '\(id)' not found")
         }
         _ = try await tokens.revoke(id: id, now: clock.millis())
+        recentTokens.clear()
         logger.info("token revoked", metadata: ["token_id": .string(id)])
     }
 }

@@ -44,6 +44,7 @@ extension Identity {
         guard let user = try await users.update(id: id, role: role, disabled: disabled, now: clock.millis()) else {
             throw AppError(.notFound, "User '\(id)' not found")
         }
+        recentTokens.clear()
         logger.info("user updated", metadata: ["user_id": .string(id)])
         return user
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// Users, sessions, tokens and sign-in rules: the Identity feature's service.
 public struct Identity: Sendable {
@@ -7,6 +8,7 @@ public struct Identity: Sendable {
     let sessions: SessionStore
     let tokens: TokenStore
     let counters: RateCounters
+    let recentTokens = RecentTokens()
     public let hasher: PasswordHasher
     let clock: WallClock
     let configuration: FathomConfiguration
@@ -32,4 +34,39 @@ public struct Identity: Sendable {
         try await sessions.purgeExpired(now: now, idleTimeout: idleTimeoutMillis)
         try await counters.purgeExpired(now: now)
     }
+}
+
+/// Bearer tokens resolved in the last two seconds, so a program's burst of requests costs one store read, not one
+/// per request. Revocations and user changes made through this process clear it at once; made elsewhere (another
+/// replica, the `fathom` command) they take effect within the two seconds.
+final class RecentTokens: Sendable {
+    static let lifetime: Int64 = 2_000
+    private struct Entry {
+        var lookup: TokenStore.Lookup
+        var fetchedAt: Int64
+    }
+    private let entries = Mutex<[String: Entry]>([:])
+
+    func get(_ hash: String, now: Int64) -> TokenStore.Lookup? {
+        entries.withLock { entries in
+            guard let entry = entries[hash], now - entry.fetchedAt < Self.lifetime,
+                entry.lookup.expiresAt.map({ $0 > now }) ?? true
+            else { return nil }
+            return entry.lookup
+        }
+    }
+
+    func put(_ hash: String, _ lookup: TokenStore.Lookup, now: Int64) {
+        entries.withLock { entries in
+            if entries.count >= 10_000 { entries.removeAll() }
+            entries[hash] = Entry(lookup: lookup, fetchedAt: now)
+        }
+    }
+
+    /// Records the use written to the store, without extending the entry's life.
+    func used(_ hash: String, at now: Int64) {
+        entries.withLock { $0[hash]?.lookup.lastUsedAt = now }
+    }
+
+    func clear() { entries.withLock { $0.removeAll() } }
 }

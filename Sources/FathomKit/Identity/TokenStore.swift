@@ -27,6 +27,7 @@ public struct TokenStore: Sendable {
         var role: Role
         var projectId: String?
         var lastUsedAt: Int64?
+        var expiresAt: Int64?
     }
 
     static func decode(_ row: any SQLRow) throws -> APIToken {
@@ -65,13 +66,12 @@ public struct TokenStore: Sendable {
         return (token, secret)
     }
 
-    /// The live token for a secret: not revoked, not expired, its user enabled.
-    func find(secret: String, now: Int64) async throws -> Lookup? {
-        let hash = Secrets.sha256Hex(secret)
-        return try await store.read { db in
+    /// The live token for a secret's hash: not revoked, not expired, its user enabled.
+    func find(hash: String, now: Int64) async throws -> Lookup? {
+        try await store.read { db in
             guard let row = try await db.raw(
                 """
-                SELECT t.id AS token_id, t.role AS token_role, t.project_id, t.last_used_at,
+                SELECT t.id AS token_id, t.role AS token_role, t.project_id, t.last_used_at, t.expires_at,
                        u.id, u.username, u.role, u.disabled, u.created_at, u.updated_at
                 FROM api_tokens t JOIN users u ON u.id = t.user_id
                 WHERE t.token_hash = \(bind: hash) AND t.revoked_at IS NULL
@@ -81,7 +81,8 @@ public struct TokenStore: Sendable {
             return Lookup(
                 tokenId: try row.string("token_id"), user: try UserStore.decode(row),
                 role: Role(rawValue: try row.string("token_role")) ?? .viewer,
-                projectId: try row.optionalString("project_id"), lastUsedAt: try row.optionalInt64("last_used_at"))
+                projectId: try row.optionalString("project_id"), lastUsedAt: try row.optionalInt64("last_used_at"),
+                expiresAt: try row.optionalInt64("expires_at"))
         }
     }
 

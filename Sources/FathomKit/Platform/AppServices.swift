@@ -18,6 +18,8 @@ public struct AppServices: Sendable {
     public let controlPlane: ControlPlane
     public let capacity: CapacityCollector
     public let aggregator: CapacityAggregator
+    /// Where ledger pages start; dropped by the collector and the control plane when instances or counts change.
+    public let ledgerPositions = LedgerPositions()
 
     public init(
         configuration: FathomConfiguration, store: Store, secrets: SecretBox, clock: WallClock = .system,
@@ -51,10 +53,10 @@ public struct AppServices: Sendable {
         self.providers = providers
         self.controlPlane = ControlPlane(
             store: store, clock: clock, secrets: secrets, providers: providers, runner: runner, jobKinds: jobKinds,
-            defaultProvider: configuration.defaultProvider)
+            defaultProvider: configuration.defaultProvider, ledger: ledgerPositions)
         self.capacity = CapacityCollector(
             store: store, secrets: secrets, clock: clock, calendar: BusinessCalendar(identifier: configuration.timezone),
-            excluded: configuration.capacityExcluded, logger: logger)
+            excluded: configuration.capacityExcluded, logger: logger, ledger: ledgerPositions)
         self.aggregator = CapacityAggregator(store: store, clock: clock, calendar: BusinessCalendar(identifier: configuration.timezone))
         JobCatalog.register(jobKinds, services: self)
         CapacityJobs.register(jobKinds, collector: capacity, aggregator: aggregator)

@@ -1,5 +1,6 @@
 import FathomKit
 import Foundation
+import SQLKit
 import Hummingbird
 import HummingbirdTesting
 import Testing
@@ -29,6 +30,35 @@ import Testing
                 #expect(after.status == .unauthorized)
                 #expect(after.errorCode == "AUTH_UNAUTHORIZED")
                 #expect(try await client.send(.delete, "/api/v1/auth/tokens/tok_nope", auth: .session(session)).status == .notFound)
+            }
+        }
+    }
+
+    /// Tokens are remembered for two seconds: a revocation written by another replica (here, straight into the store)
+    /// holds within that time, and a token's expiry is never outlived.
+    @Test(arguments: Backends.all)
+    func recentTokensHonourOutsideRevocationAndExpiry(_ backend: Store.Backend) async throws {
+        try await Harness.with(backend) { harness in
+            try await harness.test { client in
+                let session = try await client.adminSession()
+                let created = try await client.send(
+                    .post, "/api/v1/auth/tokens", auth: .session(session), json: #"{"name":"ci","expiresInDays":1}"#)
+                let secret = try #require(created.json["data"]?["secret"]?.stringValue)
+                let tokenId = try #require(created.json["data"]?["token"]?["tokenId"]?.stringValue)
+                #expect(try await client.send(.get, "/api/v1/auth/me", auth: .bearer(secret)).status == .ok)
+
+                try await harness.services.store.write { db in
+                    try await db.raw("UPDATE api_tokens SET revoked_at = 1 WHERE id = \(bind: tokenId)").run()
+                }
+                harness.clock.advance(by: 2.1)
+                #expect(try await client.send(.get, "/api/v1/auth/me", auth: .bearer(secret)).status == .unauthorized)
+
+                let second = try await client.send(
+                    .post, "/api/v1/auth/tokens", auth: .session(session), json: #"{"name":"short","expiresInDays":1}"#)
+                let other = try #require(second.json["data"]?["secret"]?.stringValue)
+                #expect(try await client.send(.get, "/api/v1/auth/me", auth: .bearer(other)).status == .ok)
+                harness.clock.advance(by: 86_400 + 1)
+                #expect(try await client.send(.get, "/api/v1/auth/me", auth: .bearer(other)).status == .unauthorized)
             }
         }
     }
