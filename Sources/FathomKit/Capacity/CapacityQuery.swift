@@ -7,14 +7,12 @@ struct CapacityQuery {
     enum Subject { case database, instance }
 
     let subject: Subject
-    let backend: Store.Backend
     let periodType: PeriodType
     let conditions: [SQLQueryString]
 
     /// Reads and validates the filters the contract lists for the subject.
-    init(_ subject: Subject, query: QueryParameters, backend: Store.Backend, today: String) throws {
+    init(_ subject: Subject, query: QueryParameters, today: String) throws {
         self.subject = subject
-        self.backend = backend
         if let raw = query.string("period_type") {
             guard let type = PeriodType(rawValue: raw.lowercased()) else {
                 throw AppError.invalid(field: "period_type", issue: "invalid", "period_type must be daily, weekly, monthly or quarterly")
@@ -83,9 +81,7 @@ struct CapacityQuery {
     /// What a row is compared with, looked up by key for the rows of a page only (`page` is the row): the previous
     /// period's average (the sample before, for days) and the period's first and last sample.
     private var neighbours: SQLQueryString {
-        let (samples, key, value, aggregates) = subject == .database
-            ? ("database_size_samples", "database_id", "size_bytes", "database_aggregations")
-            : ("instance_size_samples", "instance_id", "total_bytes", "instance_aggregations")
+        let (samples, key, value, aggregates) = tables
         let previous: SQLQueryString = periodType == .daily
             ? """
                 (SELECT p.\(unsafeRaw: value) FROM \(unsafeRaw: samples) p WHERE p.\(unsafeRaw: key) = page.owner
@@ -130,27 +126,42 @@ struct CapacityQuery {
     }
 
     /// For each subject, its newest and oldest row in the filtered range: summaries count every subject once.
+    /// One grouping finds each subject's first and last period; their sizes are then read by key.
     func summary(on db: any SQLDatabase) async throws -> CapacitySummary {
+        let (samples, key, value, aggregates) = tables
+        let type = periodType
+        let size: (String) -> SQLQueryString = { edge in
+            type == .daily
+                ? "(SELECT x.\(unsafeRaw: value) FROM \(unsafeRaw: samples) x WHERE x.\(unsafeRaw: key) = g.owner AND x.sample_date = g.\(unsafeRaw: edge))"
+                : """
+                    (SELECT x.avg_size_bytes FROM \(unsafeRaw: aggregates) x WHERE x.period_type = \(bind: type.rawValue)
+                     AND x.\(unsafeRaw: key) = g.owner AND x.period_start = g.\(unsafeRaw: edge))
+                    """
+        }
         let rows = try await db.raw(
             """
-            SELECT subject_id, avg_size, n, newest, oldest FROM (
-                SELECT \(names), r.avg_size, r.n,
-                       ROW_NUMBER() OVER (PARTITION BY r.owner ORDER BY r.period_start DESC) AS newest,
-                       ROW_NUMBER() OVER (PARTITION BY r.owner ORDER BY r.period_start ASC) AS oldest
-                FROM \(source) WHERE \(filter)) ranked
-            WHERE newest = 1 OR oldest = 1
+            SELECT g.owner, g.points, \(size("oldest")) AS earliest, \(size("newest")) AS latest FROM (
+                SELECT r.owner, MIN(r.period_start) AS oldest, MAX(r.period_start) AS newest, SUM(r.n) AS points
+                FROM \(source) WHERE \(filter) GROUP BY r.owner) g
             """
         ).all()
         var latest: [Int64: Int64] = [:]
         var earliest: [Int64: Int64] = [:]
+        var points: Int64 = 0
         for row in rows {
-            let id = try row.int64("subject_id")
-            let size = try row.int64("avg_size")
-            if try row.int("newest") == 1 { latest[id] = size }
-            if try row.int("oldest") == 1 { earliest[id] = size }
+            let id = try row.int64("owner")
+            latest[id] = try row.int64("latest")
+            earliest[id] = try row.int64("earliest")
+            points += try row.int64("points")
         }
-        let points = try await db.raw("SELECT COALESCE(SUM(r.n), 0) AS points FROM \(source) WHERE \(filter)").first()?.int64("points") ?? 0
         return CapacitySummary(periodType: periodType, latest: latest, earliest: earliest, dataPoints: points)
+    }
+
+    /// The subject's tables: its daily samples (and their size column) and its aggregates, keyed by `key`.
+    private var tables: (samples: String, key: String, value: String, aggregates: String) {
+        subject == .database
+            ? ("database_size_samples", "database_id", "size_bytes", "database_aggregations")
+            : ("instance_size_samples", "instance_id", "total_bytes", "instance_aggregations")
     }
 }
 

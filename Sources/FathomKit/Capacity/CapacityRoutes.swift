@@ -121,7 +121,7 @@ struct CapacityRoutes {
                     query: filters + paging)
             ) { request, context in
                 let query = QueryParameters(uri: request.uri)
-                let capacity = try CapacityQuery(subject, query: query, backend: services.store.backend, today: today())
+                let capacity = try CapacityQuery(subject, query: query, today: today())
                 var page = PageRequest.parse(request.uri, sizeKey: "limit", defaultSize: 20, maxSize: 200)
                 if try query.bool("get_all", default: false) { page = PageRequest(page: 1, size: 10_000) }
                 let frozen = page
@@ -133,7 +133,7 @@ struct CapacityRoutes {
                 RouteSpec(.get, path + "/summary", access: .permission(.view), tag: "capacity",
                     summary: "Totals over the filtered \(noun)s, each counted once (its latest and earliest period)", query: filters)
             ) { request, context in
-                let capacity = try CapacityQuery(subject, query: QueryParameters(uri: request.uri), backend: services.store.backend, today: today())
+                let capacity = try CapacityQuery(subject, query: QueryParameters(uri: request.uri), today: today())
                 let summary = try await services.store.read { db in try await capacity.summary(on: db) }
                 return try context.envelope(SummaryView(summary))
             }

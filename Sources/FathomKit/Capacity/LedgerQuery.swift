@@ -34,13 +34,14 @@ struct LedgerQuery {
             instance.append("EXISTS (SELECT 1 FROM instance_labels l WHERE l.instance_id = i.instance_id AND (\(matches.joined(separator: " OR "))))")
         }
         var database: [SQLQueryString] = ["d.is_active = \(bind: true)"]
-        if let search = query.string("search") {
+        let search = query.string("search")
+        if let search {
             let pattern = "%" + search.lowercased() + "%"
             database.append("(LOWER(d.name) LIKE \(bind: pattern) OR LOWER(i.name) LIKE \(bind: pattern))")
         }
         return Filter(
             instance: instance.joined(separator: " AND "), all: (instance + database).joined(separator: " AND "),
-            wholeInstances: database.count == 1,
+            wholeInstances: search == nil,
             instanceKey: "\(type ?? "")\u{1F}\(instanceId ?? 0)\u{1F}\(tags.joined(separator: "\u{1F}"))")
     }
 

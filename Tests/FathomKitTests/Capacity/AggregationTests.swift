@@ -55,8 +55,7 @@ import Testing
     /// The rows as `/api/v1/capacity/*` reads them (neighbours included), oldest period first.
     static func rows(_ services: AppServices, _ subject: CapacityQuery.Subject, _ type: PeriodType) async throws -> [Row] {
         let query = try CapacityQuery(
-            subject, query: QueryParameters(uri: URI("/?period_type=\(type.rawValue)")), backend: services.store.backend,
-            today: "2026-12-31")
+            subject, query: QueryParameters(uri: URI("/?period_type=\(type.rawValue)")), today: "2026-12-31")
         let page = try await services.store.read { db in try await query.page(offset: 0, limit: 200, on: db) }
         return page.rows.reversed().map {
             Row(start: $0.periodStart, end: $0.periodEnd, avg: $0.avg, max: $0.max, min: $0.min, count: $0.count, first: $0.first,
