@@ -1,0 +1,26 @@
+@testable import FathomKit
+import Foundation
+import SQLKit
+import Testing
+
+/// Increments are committed in shared batches, yet every caller gets its own place in the count.
+@Suite struct RateCounterTests {
+    @Test(arguments: Backends.all)
+    func concurrentIncrementsEachGetTheirOwnCount(_ backend: Store.Backend) async throws {
+        try await Harness.with(backend) { harness in
+            let counters = RateCounters(store: harness.services.store)
+            let results = try await withThrowingTaskGroup(of: (String, Int).self) { group in
+                for index in 0..<120 {
+                    let bucket = index % 3 == 0 ? "r:b" : "r:a"
+                    group.addTask { (bucket, try await counters.increment(bucket: bucket, windowStart: 60_000, windowLength: 60_000)) }
+                }
+                return try await group.reduce(into: [String: [Int]]()) { $0[$1.0, default: []].append($1.1) }
+            }
+            #expect(results["r:a"]?.sorted() == Array(1...80))
+            #expect(results["r:b"]?.sorted() == Array(1...40))
+            // Another window of the same bucket counts from one.
+            #expect(try await counters.increment(bucket: "r:a", windowStart: 120_000, windowLength: 60_000) == 1)
+            #expect(try await counters.count(bucket: "r:a", windowStart: 60_000) == 80)
+        }
+    }
+}
