@@ -12,7 +12,6 @@ import SQLKit
 public struct CapacityAggregator: Sendable {
     let store: Store
     let clock: WallClock
-    let calendar: BusinessCalendar
 
     public enum Scope: String, Sendable, CaseIterable {
         case instance, database, all
@@ -134,7 +133,8 @@ public struct CapacityAggregator: Sendable {
     }
 }
 
-/// Period arithmetic on `YYYY-MM-DD` days (weeks start on Monday), matching the SQL in `PeriodType.bounds`.
+/// Period arithmetic on `YYYY-MM-DD` days (weeks start on Monday): the one definition of a period, from which
+/// `CapacityPeriods` fills the calendar table the aggregation walks.
 enum PeriodMath {
     static var utc: Calendar {
         var calendar = Calendar(identifier: .gregorian)

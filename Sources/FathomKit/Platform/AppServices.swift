@@ -57,7 +57,7 @@ public struct AppServices: Sendable {
         self.capacity = CapacityCollector(
             store: store, secrets: secrets, clock: clock, calendar: BusinessCalendar(identifier: configuration.timezone),
             excluded: configuration.capacityExcluded, logger: logger, ledger: ledgerPositions)
-        self.aggregator = CapacityAggregator(store: store, clock: clock, calendar: BusinessCalendar(identifier: configuration.timezone))
+        self.aggregator = CapacityAggregator(store: store, clock: clock)
         JobCatalog.register(jobKinds, services: self)
         CapacityJobs.register(jobKinds, collector: capacity, aggregator: aggregator)
         ControlPlaneJobs.register(jobKinds, plane: controlPlane)

@@ -72,7 +72,7 @@ import Testing
                 "2026-02-27": 50, "2026-03-01": 80, "2026-03-02": 100, "2026-03-03": 200, "2026-03-08": 300,
                 "2026-03-09": 400, "2026-03-15": 500, "2026-03-31": 700, "2026-04-01": 600,
             ])
-            let aggregator = CapacityAggregator(store: services.store, clock: services.clock, calendar: BusinessCalendar(identifier: "UTC"))
+            let aggregator = CapacityAggregator(store: services.store, clock: services.clock)
             try await aggregator.aggregateAll()
 
             let weeks = try await Self.rows(services, .database, .weekly)
