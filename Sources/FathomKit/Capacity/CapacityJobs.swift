@@ -3,23 +3,24 @@ enum CapacityJobs {
     static let collect = "capacity.collect"
     static let aggregate = "capacity.aggregate"
 
-    static func register(_ registry: JobRegistry, collector: CapacityCollector, aggregator: CapacityAggregator) {
+    static func kinds(collector: CapacityCollector, aggregator: CapacityAggregator) -> [JobKind] {
         // Completed periods, and every period a late sample fell into since the last run.
-        registry.register(JobKind(aggregate, timeout: .seconds(3600), maxAttempts: 2, backoff: .seconds(60)) { _ in
+        let aggregateKind = JobKind(aggregate, timeout: .seconds(3600), maxAttempts: 2, backoff: .seconds(60)) { _ in
             let from = try await aggregator.earliestChangedDay()
             guard let from else { return ["skipped": "no new samples"] }
             let counts = try await aggregator.aggregateAll(from: from == "" ? nil : from)
             return ["from": .string(from.isEmpty ? "all" : from), "database_rows": .int(Int64(counts.databases)),
                     "instance_rows": .int(Int64(counts.instances))]
-        })
-        registry.register(JobKind(collect, timeout: .seconds(3600), maxAttempts: 2, backoff: .seconds(60)) { context in
+        }
+        let collectKind = JobKind(collect, timeout: .seconds(3600), maxAttempts: 2, backoff: .seconds(60)) { context in
             let ids: [Int64]? = {
                 guard case .array(let values)? = context.job.payload["instance_ids"] else { return nil }
                 return values.compactMap(\.intValue)
             }()
             let result = try await collector.collectAll(ids: ids) { percent, message in await context.progress(percent, message) }
             return JSONValue.encode(result)
-        })
+        }
+        return [aggregateKind, collectKind]
     }
 
     static func schedules(timezone: String) -> [ScheduleDefinition] {

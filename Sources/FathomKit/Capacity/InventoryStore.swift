@@ -3,6 +3,18 @@ import SQLKit
 
 /// SQL for the database inventory and its samples.
 enum InventoryStore {
+    /// An instance's active databases by name, one page, with their count (`/databases/options`).
+    static func activeDatabases(
+        instanceId: Int64, offset: Int, limit: Int, on db: any SQLDatabase
+    ) async throws -> (items: [(id: Int64, name: String)], total: Int) {
+        let query = OffsetPageQuery(
+            columns: "database_id, name", from: "instance_databases",
+            filter: "instance_id = \(bind: instanceId) AND is_active = \(bind: true)", orderBy: "name")
+        return try await query.run(on: db, limit: limit, offset: offset) { row in
+            (id: try row.int64("database_id"), name: try row.string("name"))
+        }
+    }
+
     /// Records one collection of an instance in one transaction: databases seen are inserted or reactivated, those
     /// gone are deactivated (history kept), today's samples are upserted and the latest size kept current.
     static func record(

@@ -138,7 +138,7 @@ extension ControlPlane {
                 return operationId
             }
         }
-        if name != nil || labels != nil { ledger.invalidate() }
+        if name != nil || labels != nil { instanceEvents.changed() }
         let updated = try await instance(id, projectId: project.id)
         guard let operationId else { return (updated, nil) }
         return (updated, try await operation(operationId, projectId: project.id))

@@ -114,3 +114,9 @@ extension ControlPlane {
         }
     }
 }
+
+extension ListPage {
+    func map<U: Sendable>(_ transform: (T) throws -> U) rethrows -> ListPage<U> {
+        ListPage<U>(items: try items.map(transform), nextPageToken: nextPageToken, totalCount: totalCount)
+    }
+}

@@ -5,13 +5,12 @@ import SQLKit
 /// The job kinds that carry out DBaaS operations. An operation runs once: a failure is reported on the
 /// operation rather than retried blindly, and a run whose worker died is failed and its instance put right.
 enum ControlPlaneJobs {
-    static func register(_ registry: JobRegistry, plane: ControlPlane) {
-        for type in OperationType.allCases {
-            registry.register(
-                JobKind(
-                    type.jobKind, timeout: .seconds(3600), maxAttempts: 1, retryAfterWorkerLoss: false,
-                    onGiveUp: { job in await plane.abandoned(job) },
-                    handler: { context in try await plane.execute(context) }))
+    static func kinds(plane: ControlPlane) -> [JobKind] {
+        OperationType.allCases.map { type in
+            JobKind(
+                type.jobKind, timeout: .seconds(3600), maxAttempts: 1, retryAfterWorkerLoss: false,
+                onGiveUp: { job in await plane.abandoned(job) },
+                handler: { context in try await plane.execute(context) })
         }
     }
 }
@@ -86,7 +85,7 @@ extension ControlPlane {
                     sealedCredential: nil, deletedAt: now(), now: now(), on: db)
                 try await db.raw("UPDATE database_users SET state = 'DELETED' WHERE instance_id = \(bind: instance.id)").run()
             }
-            ledger.invalidate()
+            instanceEvents.changed()
         case .RESTART_INSTANCE:
             try await provider.restart(providerContext)
             try await endRunning(instance, operation, result: nil)

@@ -15,6 +15,8 @@ public struct AppRequestContext: RequestContext {
     public let remoteAddress: String?
     /// The client's address for throttling: the peer, or with a trusted proxy the first X-Forwarded-For entry.
     public var clientAddress: String?
+    /// The project of a `.project(…)` route, resolved by the route table after the access check.
+    public var project: Project?
     /// True when the request arrived over TLS (directly or, with a trusted proxy, as X-Forwarded-Proto).
     public var isSecureTransport: Bool = false
 
@@ -27,6 +29,20 @@ public struct AppRequestContext: RequestContext {
 
     /// Bodies over 1 MiB are refused with 413.
     public var maxUploadSize: Int { BodyLimits.maxJSONBytes }
+}
+
+extension AppRequestContext {
+    /// The authenticated caller (routes other than `.public` always have one).
+    func requirePrincipal() throws -> Principal {
+        guard let principal else { throw authProblem ?? AppError(.authUnauthorized) }
+        return principal
+    }
+
+    /// The caller and the project of a `.project(…)` route, as the route table resolved them.
+    func projectScope() throws -> (Principal, Project) {
+        guard let project else { throw AppError(.internalError, "Route is not declared with project access") }
+        return (try requirePrincipal(), project)
+    }
 }
 
 /// Request size limits shared by the decoders.
