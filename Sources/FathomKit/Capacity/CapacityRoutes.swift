@@ -116,25 +116,25 @@ struct CapacityRoutes: RouteGroup {
         "scope": Schemas.enumeration(CapacityAggregator.Scope.allCases.map(\.rawValue)),
     ])
 
-    var endpoints: [Endpoint] {
+    var endpoints: [Route] {
         [
-            Endpoint(
+            Route(
                 .get, "/api/v1/capacity/databases", access: .permission(.view), tag: "capacity",
                 summary: "Capacity per database and period (avg/max/min, change vs the previous period, growth, trend)",
                 query: Self.databaseFilters + Self.paging, databases),
-            Endpoint(
+            Route(
                 .get, "/api/v1/capacity/databases/summary", access: .permission(.view), tag: "capacity",
                 summary: "Totals over the filtered databases, each counted once (its latest and earliest period)",
                 query: Self.databaseFilters, databasesSummary),
-            Endpoint(
+            Route(
                 .get, "/api/v1/capacity/instances", access: .permission(.view), tag: "capacity",
                 summary: "Capacity per instance and period (avg/max/min, change vs the previous period, growth, trend)",
                 query: Self.instanceFilters + Self.paging, instances),
-            Endpoint(
+            Route(
                 .get, "/api/v1/capacity/instances/summary", access: .permission(.view), tag: "capacity",
                 summary: "Totals over the filtered instances, each counted once (its latest and earliest period)",
                 query: Self.instanceFilters, instancesSummary),
-            Endpoint(
+            Route(
                 .post, "/api/v1/capacity/aggregations/current", access: .permission(.admin), tag: "capacity",
                 summary: "Aggregate the current period (today's) now", requestBody: Self.aggregateBody, bodyRequired: false,
                 aggregateCurrent),

@@ -11,21 +11,21 @@ struct DatabaseRoutes: RouteGroup {
         ("tags", ["type": "array", "items": Schemas.string]), ("page", Schemas.integer), ("limit", Schemas.integer),
     ]
 
-    var endpoints: [Endpoint] {
+    var endpoints: [Route] {
         [
-            Endpoint(.get, "/api/v1/databases/ledgers", access: .permission(.view), tag: "databases",
+            Route(.get, "/api/v1/databases/ledgers", access: .permission(.view), tag: "databases",
                 summary: "Database ledger: every active database with its instance, latest size, freshness and tags",
                 query: Self.ledgerQuery, ledger),
-            Endpoint(.post, "/api/v1/databases/ledgers/actions/sync-all", access: .permission(.update), tag: "databases",
+            Route(.post, "/api/v1/databases/ledgers/actions/sync-all", access: .permission(.update), tag: "databases",
                 summary: "Collect the inventory and sizes of every instance now (a task run)", syncAll),
-            Endpoint(.get, "/api/v1/databases/options", access: .permission(.view), tag: "databases",
+            Route(.get, "/api/v1/databases/options", access: .permission(.view), tag: "databases",
                 summary: "Databases of an instance, for pickers",
                 query: [("instance_id", Schemas.integer), ("page", Schemas.integer), ("limit", Schemas.integer)], options),
-            Endpoint(.get, "/api/v1/databases/sizes", access: .permission(.view), tag: "databases",
+            Route(.get, "/api/v1/databases/sizes", access: .permission(.view), tag: "databases",
                 summary: "Size history (or latest sizes) of an instance's databases",
                 query: [("instance_id", Schemas.integer), ("start_date", Schemas.string), ("end_date", Schemas.string), ("database_name", Schemas.string), ("latest_only", Schemas.boolean), ("include_inactive", Schemas.boolean), ("page", Schemas.integer), ("limit", Schemas.integer)],
                 sizes),
-            Endpoint(.get, "/api/v1/databases/ledgers/exports", access: .permission(.view), tag: "databases",
+            Route(.get, "/api/v1/databases/ledgers/exports", access: .permission(.view), tag: "databases",
                 summary: "The ledger as CSV (same filters; streamed; tags as repeated keys or a comma list)",
                 query: Array(Self.ledgerQuery.prefix(4)), export),
         ]

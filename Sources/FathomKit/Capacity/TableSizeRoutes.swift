@@ -32,11 +32,11 @@ struct TableSizeRoutes: RouteGroup {
         ("schema_name", Schemas.string), ("table_name", Schemas.string), ("page", Schemas.integer), ("limit", Schemas.integer),
     ]
 
-    var endpoints: [Endpoint] {
+    var endpoints: [Route] {
         [
-            Endpoint(.get, "/api/v1/databases/{database_id}/tables/sizes", access: .permission(.view), tag: "databases",
+            Route(.get, "/api/v1/databases/{database_id}/tables/sizes", access: .permission(.view), tag: "databases",
                 summary: "The last table-size snapshot of a database", query: Self.query, list),
-            Endpoint(.post, "/api/v1/databases/{database_id}/tables/sizes/actions/refresh", access: .permission(.update),
+            Route(.post, "/api/v1/databases/{database_id}/tables/sizes/actions/refresh", access: .permission(.update),
                 tag: "databases", summary: "Collect table sizes now and return the new snapshot", query: Self.query, refresh),
         ]
     }
@@ -66,9 +66,10 @@ struct TableSizeRoutes: RouteGroup {
             offset: page.offset, limit: page.size)
         let items = rows.map { row in
             Item(
-                schema_name: row.schema, table_name: row.table, total_bytes: row.totalBytes,
-                total_mb: SizeFormat.megabytes(row.totalBytes), data_bytes: row.dataBytes, index_bytes: row.indexBytes,
-                row_estimate: row.rowEstimate, collected_at: Timestamp.iso8601(millis: row.collectedAt))
+                schema_name: row.size.schema, table_name: row.size.table, total_bytes: row.size.totalBytes,
+                total_mb: SizeFormat.megabytes(row.size.totalBytes), data_bytes: row.size.dataBytes,
+                index_bytes: row.size.indexBytes, row_estimate: row.size.rowEstimate,
+                collected_at: Timestamp.iso8601(millis: row.collectedAt))
         }
         return Snapshot(database_id: database.id, database_name: database.name, items: items, total: total, page: page.page, limit: page.size)
     }

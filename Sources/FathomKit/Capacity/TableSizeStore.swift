@@ -11,13 +11,9 @@ struct TableSizeStore: Sendable {
         var instanceId: Int64
     }
 
+    /// A table's sizes as last collected.
     struct Row: Sendable {
-        var schema: String
-        var table: String
-        var totalBytes: Int64
-        var dataBytes: Int64
-        var indexBytes: Int64
-        var rowEstimate: Int64
+        var size: PostgresCatalog.TableSize
         var collectedAt: Int64
     }
 
@@ -42,9 +38,10 @@ struct TableSizeStore: Sendable {
         return try await store.read { db in
             try await query.run(on: db, limit: limit, offset: offset) { row in
                 Row(
-                    schema: try row.string("schema_name"), table: try row.string("table_name"),
-                    totalBytes: try row.int64("total_bytes"), dataBytes: try row.int64("data_bytes"),
-                    indexBytes: try row.int64("index_bytes"), rowEstimate: try row.int64("row_estimate"),
+                    size: PostgresCatalog.TableSize(
+                        schema: try row.string("schema_name"), table: try row.string("table_name"),
+                        totalBytes: try row.int64("total_bytes"), dataBytes: try row.int64("data_bytes"),
+                        indexBytes: try row.int64("index_bytes"), rowEstimate: try row.int64("row_estimate")),
                     collectedAt: try row.int64("collected_at"))
             }
         }

@@ -2,10 +2,10 @@ import Hummingbird
 
 /// The web console: `/` and its script. It talks to the same `/api/v1` routes as every other client.
 struct ConsoleRoutes: RouteGroup {
-    var endpoints: [Endpoint] {
+    var endpoints: [Route] {
         [
-            Endpoint(.get, "/", access: .public, tag: "console", summary: "Web console", home),
-            Endpoint(.get, "/assets/console.js", access: .public, tag: "console", summary: "Web console script", script),
+            Route(.get, "/", access: .public, tag: "console", summary: "Web console", home),
+            Route(.get, "/assets/console.js", access: .public, tag: "console", summary: "Web console script", script),
         ]
     }
 

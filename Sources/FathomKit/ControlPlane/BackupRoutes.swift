@@ -9,17 +9,17 @@ struct BackupRoutes: RouteGroup {
         enum CodingKeys: String, CodingKey, CaseIterable { case kind }
     }
 
-    var endpoints: [Endpoint] {
+    var endpoints: [Route] {
         [
-            Endpoint(
+            Route(
                 .post, "/v1/projects/{project_id}/instances/{instance_id}/backups", access: .project(.update), tag: "dbaas",
                 summary: "Back up an instance", requestBody: Schemas.object(["kind": Schemas.enumeration(["full", "logical"])]),
                 bodyRequired: false, successStatus: 202, create),
-            Endpoint(
+            Route(
                 .get, "/v1/projects/{project_id}/instances/{instance_id}/backups", access: .project(.view), tag: "dbaas",
                 summary: "An instance's backups", list),
-            Endpoint(.get, "/v1/projects/{project_id}/backups/{backup_id}", access: .project(.view), tag: "dbaas", summary: "A backup", get),
-            Endpoint(
+            Route(.get, "/v1/projects/{project_id}/backups/{backup_id}", access: .project(.view), tag: "dbaas", summary: "A backup", get),
+            Route(
                 .delete, "/v1/projects/{project_id}/backups/{backup_id}", access: .project(.update), tag: "dbaas",
                 summary: "Delete a backup and its files", successStatus: 202, delete),
         ]

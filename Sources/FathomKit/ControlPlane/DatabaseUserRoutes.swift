@@ -16,21 +16,21 @@ struct DatabaseUserRoutes: RouteGroup {
         "connection_limit": Schemas.integer, "login": Schemas.boolean,
     ])
 
-    var endpoints: [Endpoint] {
+    var endpoints: [Route] {
         [
-            Endpoint(
+            Route(
                 .post, "/v1/projects/{project_id}/instances/{instance_id}/users", access: .project(.update), tag: "dbaas",
                 summary: "Create a database user (a generated password is returned once)", requestBody: Self.createBody,
                 successStatus: 202, create),
-            Endpoint(
+            Route(
                 .get, "/v1/projects/{project_id}/instances/{instance_id}/users", access: .project(.view), tag: "dbaas",
                 summary: "Database users (never with passwords)", list),
-            Endpoint(
+            Route(
                 .patch, "/v1/projects/{project_id}/instances/{instance_id}/users/{db_user_id}", access: .project(.update),
                 tag: "dbaas",
                 summary: "Change a database user's password (or generate one), login, roles, privileges, connection limit",
                 requestBody: Self.updateBody, successStatus: 202, update),
-            Endpoint(
+            Route(
                 .delete, "/v1/projects/{project_id}/instances/{instance_id}/users/{db_user_id}", access: .project(.update),
                 tag: "dbaas", summary: "Drop a database user", successStatus: 202, delete),
         ]

@@ -21,30 +21,30 @@ struct InstanceRoutes: RouteGroup {
     static let updateBody = Schemas.object(
         ["name": Schemas.string, "labels": labels, "resources": resources, "high_availability": Schemas.boolean])
 
-    var endpoints: [Endpoint] {
+    var endpoints: [Route] {
         [
-            Endpoint(
+            Route(
                 .post, "/v1/projects/{project_id}/instances", access: .project(.update), tag: "dbaas",
                 summary: "Create an instance (202 with the operation)", requestBody: Self.createBody, successStatus: 202, create),
-            Endpoint(
+            Route(
                 .get, "/v1/projects/{project_id}/instances", access: .project(.view), tag: "dbaas",
                 summary: "List instances (cursor paging; filter engine|state|region|name|provider|labels.KEY; sort created_at|name|state)",
                 query: CursorPage.queryParameters, list),
-            Endpoint(.get, "/v1/projects/{project_id}/instances/{instance_id}", access: .project(.view), tag: "dbaas", summary: "An instance", get),
-            Endpoint(
+            Route(.get, "/v1/projects/{project_id}/instances/{instance_id}", access: .project(.view), tag: "dbaas", summary: "An instance", get),
+            Route(
                 .patch, "/v1/projects/{project_id}/instances/{instance_id}", access: .project(.update), tag: "dbaas",
                 summary: "Rename, relabel (200), or change resources / high availability (202 with the operation)",
                 requestBody: Self.updateBody, update),
-            Endpoint(
+            Route(
                 .delete, "/v1/projects/{project_id}/instances/{instance_id}", access: .project(.update), tag: "dbaas",
                 summary: "Delete an instance (backups are kept)", successStatus: 202, delete),
-            Endpoint(
+            Route(
                 .post, "/v1/projects/{project_id}/instances/{instance_id}/restart", access: .project(.update), tag: "dbaas",
                 summary: "Restart", successStatus: 202, restart),
-            Endpoint(
+            Route(
                 .post, "/v1/projects/{project_id}/instances/{instance_id}/failover", access: .project(.update), tag: "dbaas",
                 summary: "Promote the standby (409 without one)", successStatus: 202, failover),
-            Endpoint(
+            Route(
                 .post, "/v1/projects/{project_id}/instances/{instance_id}/restore", access: .project(.update), tag: "dbaas",
                 summary: "Restore from a backup", requestBody: Schemas.object(["backup_id": Schemas.string], required: ["backup_id"]),
                 successStatus: 202, restore),

@@ -5,15 +5,15 @@ struct OperationRoutes: RouteGroup {
     let plane: ControlPlane
     let runner: JobRunner
 
-    var endpoints: [Endpoint] {
+    var endpoints: [Route] {
         [
-            Endpoint(
+            Route(
                 .get, "/v1/projects/{project_id}/operations", access: .project(.view), tag: "dbaas",
                 summary: "List operations (filter instance_id|type|state; newest first)", query: CursorPage.queryParameters, list),
-            Endpoint(
+            Route(
                 .get, "/v1/projects/{project_id}/operations/{operation_id}", access: .project(.view), tag: "dbaas",
                 summary: "An operation's status", get),
-            Endpoint(
+            Route(
                 .post, "/v1/projects/{project_id}/operations/{operation_id}/cancel", access: .project(.update), tag: "dbaas",
                 summary: "Cancel an operation (best effort; a pending one is cancelled at once)", cancel),
         ]

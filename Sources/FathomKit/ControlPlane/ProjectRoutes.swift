@@ -31,30 +31,30 @@ struct ProjectRoutes: RouteGroup {
 
     static let quotaSchema = Schemas.object(["instances": Schemas.integer, "storage_gb": Schemas.integer])
 
-    var endpoints: [Endpoint] {
+    var endpoints: [Route] {
         [
-            Endpoint(
+            Route(
                 .post, "/v1/projects", access: .permission(.update), tag: "dbaas", summary: "Create a project (you become its admin)",
                 requestBody: Schemas.object(
                     ["name": Schemas.string, "description": Schemas.string, "quotas": Self.quotaSchema], required: ["name"]),
                 successStatus: 201, create),
-            Endpoint(.get, "/v1/projects", access: .authenticated, tag: "dbaas", summary: "Projects you can access", list),
-            Endpoint(.get, "/v1/projects/{project_id}", access: .project(.view), tag: "dbaas", summary: "A project with its usage", get),
-            Endpoint(
+            Route(.get, "/v1/projects", access: .authenticated, tag: "dbaas", summary: "Projects you can access", list),
+            Route(.get, "/v1/projects/{project_id}", access: .project(.view), tag: "dbaas", summary: "A project with its usage", get),
+            Route(
                 .patch, "/v1/projects/{project_id}", access: .project(.admin), tag: "dbaas",
                 summary: "Rename or describe a project; administrators also set quotas",
                 requestBody: Schemas.object(["name": Schemas.string, "description": Schemas.string, "quotas": Self.quotaSchema]),
                 update),
-            Endpoint(
+            Route(
                 .delete, "/v1/projects/{project_id}", access: .project(.admin), tag: "dbaas",
                 summary: "Delete a project that has no instances", successStatus: 204, delete),
-            Endpoint(.get, "/v1/projects/{project_id}/members", access: .project(.view), tag: "dbaas", summary: "Project members", members),
-            Endpoint(
+            Route(.get, "/v1/projects/{project_id}/members", access: .project(.view), tag: "dbaas", summary: "Project members", members),
+            Route(
                 .put, "/v1/projects/{project_id}/members/{user_id}", access: .project(.admin), tag: "dbaas",
                 summary: "Add a user to the project or change their role",
                 requestBody: Schemas.object(["role": Schemas.enumeration(Role.allCases.map(\.rawValue))], required: ["role"]),
                 setMember),
-            Endpoint(
+            Route(
                 .delete, "/v1/projects/{project_id}/members/{user_id}", access: .project(.admin), tag: "dbaas",
                 summary: "Remove a user from the project", successStatus: 204, removeMember),
         ]

@@ -25,19 +25,19 @@ struct AuthRoutes: RouteGroup {
         var csrfToken: String
     }
 
-    var endpoints: [Endpoint] {
+    var endpoints: [Route] {
         [
-            Endpoint(.post, "/api/v1/auth/login", access: .public, tag: "auth",
+            Route(.post, "/api/v1/auth/login", access: .public, tag: "auth",
                 summary: "Sign in; sets the session cookie and returns the CSRF token",
                 requestBody: Schemas.object(["username": Schemas.string, "password": Schemas.string]), login),
-            Endpoint(.post, "/api/v1/auth/logout", access: .authenticated, tag: "auth",
+            Route(.post, "/api/v1/auth/logout", access: .authenticated, tag: "auth",
                 summary: "Sign out; ends the session", successStatus: 204, logout),
-            Endpoint(.get, "/api/v1/auth/me", access: .authenticated, tag: "auth", summary: "The signed-in user", me),
-            Endpoint(.put, "/api/v1/auth/password", access: .authenticated, tag: "auth",
+            Route(.get, "/api/v1/auth/me", access: .authenticated, tag: "auth", summary: "The signed-in user", me),
+            Route(.put, "/api/v1/auth/password", access: .authenticated, tag: "auth",
                 summary: "Change your password; ends your other sessions",
                 requestBody: Schemas.object(["currentPassword": Schemas.string, "newPassword": Schemas.string]),
                 changePassword),
-            Endpoint(.get, "/api/v1/auth/csrf-token", access: .authenticated, tag: "auth",
+            Route(.get, "/api/v1/auth/csrf-token", access: .authenticated, tag: "auth",
                 summary: "The CSRF token to send as X-CSRFToken with cookie-authenticated writes", csrfToken),
         ]
     }

@@ -18,16 +18,16 @@ struct TokenRoutes: RouteGroup {
         var secret: String
     }
 
-    var endpoints: [Endpoint] {
+    var endpoints: [Route] {
         [
-            Endpoint(.get, "/api/v1/auth/tokens", access: .authenticated, tag: "auth",
+            Route(.get, "/api/v1/auth/tokens", access: .authenticated, tag: "auth",
                 summary: "Your API tokens (admins: all=true lists everyone's)",
                 query: [("page", Schemas.integer), ("pageSize", Schemas.integer), ("all", Schemas.boolean)], list),
-            Endpoint(.post, "/api/v1/auth/tokens", access: .authenticated, tag: "auth",
+            Route(.post, "/api/v1/auth/tokens", access: .authenticated, tag: "auth",
                 summary: "Create an API token; the secret is returned once",
                 requestBody: Schemas.object( ["name": Schemas.string, "role": Schemas.enumeration(Role.allCases.map(\.rawValue)), "projectId": Schemas.string, "expiresInDays": Schemas.integer], required: ["name"]),
                 successStatus: 201, create),
-            Endpoint(.delete, "/api/v1/auth/tokens/{token_id}", access: .authenticated, tag: "auth",
+            Route(.delete, "/api/v1/auth/tokens/{token_id}", access: .authenticated, tag: "auth",
                 summary: "Revoke an API token", successStatus: 204, revoke),
         ]
     }

@@ -20,16 +20,16 @@ struct UserRoutes: RouteGroup {
 
     static let roleSchema = Schemas.enumeration(Role.allCases.map(\.rawValue))
 
-    var endpoints: [Endpoint] {
+    var endpoints: [Route] {
         [
-            Endpoint(.get, "/api/v1/users", access: .permission(.admin), tag: "users", summary: "List users",
+            Route(.get, "/api/v1/users", access: .permission(.admin), tag: "users", summary: "List users",
                 query: [("page", Schemas.integer), ("pageSize", Schemas.integer)], list),
-            Endpoint(.post, "/api/v1/users", access: .permission(.admin), tag: "users", summary: "Create a user",
+            Route(.post, "/api/v1/users", access: .permission(.admin), tag: "users", summary: "Create a user",
                 requestBody: Schemas.object( ["username": Schemas.string, "password": Schemas.string, "role": Self.roleSchema], required: ["username", "password", "role"]),
                 successStatus: 201, create),
-            Endpoint(.get, "/api/v1/users/{user_id}", access: .permission(.admin), tag: "users", summary: "Get a user",
+            Route(.get, "/api/v1/users/{user_id}", access: .permission(.admin), tag: "users", summary: "Get a user",
                 get),
-            Endpoint(.patch, "/api/v1/users/{user_id}", access: .permission(.admin), tag: "users",
+            Route(.patch, "/api/v1/users/{user_id}", access: .permission(.admin), tag: "users",
                 summary: "Change a user's role, disable/enable it (disabling ends its sessions and tokens) or reset its password",
                 requestBody: Schemas.object( ["role": Self.roleSchema, "disabled": Schemas.boolean, "password": Schemas.string]),
                 update),

@@ -46,11 +46,11 @@ struct ScheduleRoutes: RouteGroup {
         enum CodingKeys: String, CodingKey, CaseIterable { case enabled, time, timezone, interval_minutes }
     }
 
-    var endpoints: [Endpoint] {
+    var endpoints: [Route] {
         [
-            Endpoint(.get, "/api/v1/schedules", access: .permission(.view), tag: "jobs",
+            Route(.get, "/api/v1/schedules", access: .permission(.view), tag: "jobs",
                 summary: "Schedules and their next run", list),
-            Endpoint(.put, "/api/v1/schedules/{schedule_name}", access: .permission(.admin), tag: "jobs",
+            Route(.put, "/api/v1/schedules/{schedule_name}", access: .permission(.admin), tag: "jobs",
                 summary: "Enable/disable a schedule or change its time (HH:MM, daily), interval or time zone",
                 requestBody: Schemas.object(["enabled": Schemas.boolean, "time": Schemas.string, "timezone": Schemas.string, "interval_minutes": Schemas.integer]),
                 update),

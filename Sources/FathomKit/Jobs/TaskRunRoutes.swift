@@ -5,15 +5,15 @@ struct TaskRunRoutes: RouteGroup {
     let jobs: JobQueue
     let runner: JobRunner
 
-    var endpoints: [Endpoint] {
+    var endpoints: [Route] {
         [
-            Endpoint(.get, "/api/v1/task-runs", access: .permission(.view), tag: "jobs",
+            Route(.get, "/api/v1/task-runs", access: .permission(.view), tag: "jobs",
                 summary: "Background task runs, newest first",
                 query: [("kind", Schemas.string), ("state", Schemas.enumeration(JobState.allCases.map(\.rawValue))), ("page", Schemas.integer), ("limit", Schemas.integer)],
                 list),
-            Endpoint(.get, "/api/v1/task-runs/{run_id}", access: .permission(.view), tag: "jobs", summary: "One task run",
+            Route(.get, "/api/v1/task-runs/{run_id}", access: .permission(.view), tag: "jobs", summary: "One task run",
                 get),
-            Endpoint(.post, "/api/v1/task-runs/{run_id}/actions/cancel", access: .permission(.admin), tag: "jobs",
+            Route(.post, "/api/v1/task-runs/{run_id}/actions/cancel", access: .permission(.admin), tag: "jobs",
                 summary: "Cancel a task run: a queued one at once, a running one within seconds", cancel),
         ]
     }

@@ -38,7 +38,7 @@ public struct RouteSpec: Sendable {
     public init(
         _ method: HTTPRequest.Method, _ path: String, access: Access, tag: String, summary: String,
         requestBody: JSONValue? = nil, query: [(String, JSONValue)] = [], successStatus: Int = 200,
-        file: String = #fileID, line: Int = #line
+        file: String = #filePath, line: Int = #line
     ) {
         self.file = file
         self.line = line
@@ -63,8 +63,14 @@ public struct RouteSpec: Sendable {
     /// `asset_uuid`), the same name for the same kind of identifier on every route.
     public static let parameterNamePattern = #"^[a-z][a-z0-9]*(_[a-z0-9]+)*_(id|name|uuid)$"#
 
-    /// `file:line` of the declaration, relative to the package (`FathomKit/ControlPlane/BackupRoutes.swift:40`).
-    public var location: String { "Sources/\(file):\(line)" }
+    /// The declaring file relative to the package (`Sources/FathomKit/ControlPlane/BackupRoutes.swift`).
+    public var sourceFile: String {
+        guard let range = file.range(of: "/Sources/", options: .backwards) else { return file }
+        return String(file[file.index(after: range.lowerBound)...])
+    }
+
+    /// `file:line` of the declaration, relative to the package (`Sources/FathomKit/ControlPlane/BackupRoutes.swift:40`).
+    public var location: String { "\(sourceFile):\(line)" }
 
     /// The same path in the router's `:name` syntax.
     var routerPath: String {
@@ -100,7 +106,7 @@ public final class RouteTable: Sendable {
 }
 
 /// A route's declaration and its handler: one row of a route group's `endpoints` table.
-public struct Endpoint: Sendable {
+public struct Route: Sendable {
     public var spec: RouteSpec
     public var handler: Routes.Handler
 
@@ -108,7 +114,7 @@ public struct Endpoint: Sendable {
     public init(
         _ method: HTTPRequest.Method, _ path: String, access: Access, tag: String, summary: String,
         requestBody: JSONValue? = nil, bodyRequired: Bool = true, query: [(String, JSONValue)] = [],
-        successStatus: Int = 200, file: String = #fileID, line: Int = #line, _ handler: @escaping Routes.Handler
+        successStatus: Int = 200, file: String = #filePath, line: Int = #line, _ handler: @escaping Routes.Handler
     ) {
         spec = RouteSpec(
             method, path, access: access, tag: tag, summary: summary, requestBody: requestBody, query: query,
@@ -120,7 +126,7 @@ public struct Endpoint: Sendable {
 
 /// A routes type: the handlers of one resource as named methods, listed in one table.
 public protocol RouteGroup: Sendable {
-    var endpoints: [Endpoint] { get }
+    var endpoints: [Route] { get }
 }
 
 /// Registers handlers together with their `RouteSpec`, wrapping each in the authorization the spec declares and,

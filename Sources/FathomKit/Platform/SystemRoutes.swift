@@ -8,16 +8,16 @@ struct SystemRoutes: RouteGroup {
     let metrics: MetricsRegistry
     let table: RouteTable
 
-    var endpoints: [Endpoint] {
+    var endpoints: [Route] {
         [
-            Endpoint(.get, "/healthz", access: .public, tag: "system", summary: "Process is alive", health),
-            Endpoint(.get, "/readyz", access: .public, tag: "system", summary: "Store reachable and migrations current",
+            Route(.get, "/healthz", access: .public, tag: "system", summary: "Process is alive", health),
+            Route(.get, "/readyz", access: .public, tag: "system", summary: "Store reachable and migrations current",
                 ready),
-            Endpoint(.get, "/metrics", access: .public, tag: "system", summary: "Prometheus metrics (text format)",
+            Route(.get, "/metrics", access: .public, tag: "system", summary: "Prometheus metrics (text format)",
                 metrics),
-            Endpoint(.get, "/api/openapi.json", access: .public, tag: "system", summary: "This OpenAPI 3.1 document",
+            Route(.get, "/api/openapi.json", access: .public, tag: "system", summary: "This OpenAPI 3.1 document",
                 openAPI),
-            Endpoint(.get, "/api/docs", access: .public, tag: "system", summary: "Human-readable API reference", docs),
+            Route(.get, "/api/docs", access: .public, tag: "system", summary: "Human-readable API reference", docs),
         ]
     }
 
