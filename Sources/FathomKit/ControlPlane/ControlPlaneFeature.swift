@@ -8,6 +8,7 @@ struct ControlPlaneFeature: Feature {
         Migration(version: 5, name: "instance_storage_used", statements: { _ in
             ["ALTER TABLE instances ADD COLUMN storage_used_bytes BIGINT"]
         }),
+        Migration(version: 10, name: "managed_databases", statements: ManagedDatabaseStore.statements),
     ]
     static let errorCodes: [ErrorCode] = [.quotaExceeded, .operationInProgress, .engineNotSupported]
 
@@ -41,6 +42,7 @@ struct ControlPlaneFeature: Feature {
         [
             ProjectRoutes(plane: plane, identity: identity), InstanceRoutes(plane: plane),
             OperationRoutes(plane: plane, runner: plane.runner), BackupRoutes(plane: plane), DatabaseUserRoutes(plane: plane),
+            ManagedDatabaseRoutes(plane: plane),
         ]
     }
 

@@ -6,14 +6,16 @@ struct DatabaseUserRoutes: RouteGroup {
 
     static let privileges: JSONValue = ["type": "object", "additionalProperties": ["type": "array", "items": Schemas.string]]
     static let roles: JSONValue = ["type": "array", "items": Schemas.string]
+    /// Databases the user may work in (CONNECT, CREATE, TEMPORARY and tables in `public`).
+    static let databases: JSONValue = ["type": "array", "items": Schemas.string]
     static let createBody = Schemas.object(
         [
             "name": Schemas.string, "password": Schemas.string, "roles": roles, "privileges": privileges,
-            "connection_limit": Schemas.integer, "login": Schemas.boolean,
+            "databases": databases, "connection_limit": Schemas.integer, "login": Schemas.boolean,
         ], required: ["name"])
     static let updateBody = Schemas.object([
         "password": Schemas.string, "generate_password": Schemas.boolean, "roles": roles, "privileges": privileges,
-        "connection_limit": Schemas.integer, "login": Schemas.boolean,
+        "databases": databases, "connection_limit": Schemas.integer, "login": Schemas.boolean,
     ])
 
     var endpoints: [Route] {

@@ -3,7 +3,7 @@ import Foundation
 /// What an operation does.
 public enum OperationType: String, Sendable, Codable, CaseIterable {
     case CREATE_INSTANCE, UPDATE_INSTANCE, DELETE_INSTANCE, RESTART_INSTANCE, FAILOVER_INSTANCE, RESTORE_INSTANCE
-    case CREATE_BACKUP, DELETE_BACKUP, CREATE_USER, UPDATE_USER, DELETE_USER
+    case CREATE_BACKUP, DELETE_BACKUP, CREATE_USER, UPDATE_USER, DELETE_USER, CREATE_DATABASE, DELETE_DATABASE
 
     /// The job kind that carries it out.
     var jobKind: String { "dbaas." + rawValue.lowercased() }

@@ -68,6 +68,10 @@ final class ScriptedProvider: Provider, Sendable {
     }
 
     func dropUser(_ context: ProviderContext, name: String) async throws { try await step("dropUser:\(name)", context) }
+    func createDatabase(_ context: ProviderContext, _ spec: DatabaseSpec) async throws {
+        try await step("createDatabase:\(spec.name):\(spec.owner)", context)
+    }
+    func dropDatabase(_ context: ProviderContext, name: String) async throws { try await step("dropDatabase:\(name)", context) }
 }
 
 /// A harness with the scripted provider registered and a helper to run the jobs until a condition holds.
@@ -86,7 +90,8 @@ struct DBaaSFixture: Sendable {
     func runJobs(until condition: @escaping @Sendable () async throws -> Bool) async throws -> Bool {
         let runner = fastRunner(services)
         let loops = runner.start()
-        let result = try await waitUntil(timeout: .seconds(20), condition)
+        // Generous: real servers start slowly on a loaded 2-core machine; a met condition returns at once.
+        let result = try await waitUntil(timeout: .seconds(60), condition)
         await runner.stop(loops)
         return result
     }

@@ -46,6 +46,8 @@ public struct ExternalProvider: Provider {
     public func restore(_ context: ProviderContext, from backup: Backup) async throws { throw unsupported("restore") }
     public func applyUser(_ context: ProviderContext, _ change: UserChange, creating: Bool) async throws { throw unsupported("users") }
     public func dropUser(_ context: ProviderContext, name: String) async throws { throw unsupported("users") }
+    public func createDatabase(_ context: ProviderContext, _ spec: DatabaseSpec) async throws { throw unsupported("databases") }
+    public func dropDatabase(_ context: ProviderContext, name: String) async throws { throw unsupported("databases") }
 
     private func unsupported(_ action: String) -> AppError {
         AppError(.unprocessable, "Provider 'external' does not support \(action)")
