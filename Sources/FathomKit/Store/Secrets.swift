@@ -23,9 +23,11 @@ public struct SecretBox: @unchecked Sendable {  // SymmetricKey is immutable
         if let text = try? String(contentsOfFile: path, encoding: .utf8),
             let raw = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)), raw.count == 32
         {
+            // An older install may have a key file others can read: narrow it on every start.
+            try StoreFiles.secureFiles([path])
             return SecretBox(key: SymmetricKey(data: raw))
         }
-        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        try StoreFiles.secureDirectory(dataDir)
         let key = SymmetricKey(size: .bits256)
         let encoded = key.withUnsafeBytes { Data($0).base64EncodedString() }
         guard FileManager.default.createFile(
