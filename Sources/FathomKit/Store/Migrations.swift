@@ -22,6 +22,7 @@ public enum Migrations {
         Migration(version: 6, name: "capacity", statements: CapacitySchema.statements),
         Migration(version: 7, name: "capacity_aggregations", statements: AggregationSchema.statements),
         Migration(version: 8, name: "capacity_clustered", statements: AggregationSchema.clustered),
+        Migration(version: 9, name: "security", statements: SecuritySchema.statements),
     ]
 
     public static var latestVersion: Int { all.map(\.version).max() ?? 0 }
