@@ -17,7 +17,8 @@ public struct CapacityCollector: Sendable {
 
     /// Instances that can be measured: live PostgreSQL instances with an endpoint.
     func measurableInstances(ids: [Int64]? = nil) async throws -> [Instance] {
-        try await store.read { db in
+        if ids?.isEmpty == true { return [] }  // a tenant's project without instances: `IN ()` is not SQL
+        return try await store.read { db in
             let filter: SQLQueryString = ids.map { "AND i.instance_id IN (\(binds: $0))" } ?? ""
             return try await db.raw(
                 """

@@ -116,11 +116,11 @@ struct CapacityRoutes {
         ] {
             let noun = subject == .database ? "database" : "instance"
             routes.add(
-                RouteSpec(.get, path, access: .permission(.view), tag: "capacity",
+                RouteSpec(.get, path, access: .scoped(.view), tag: "capacity",
                     summary: "Capacity per \(noun) and period (avg/max/min, change vs the previous period, growth, trend)",
                     query: filters + paging)
             ) { request, context in
-                let query = QueryParameters(uri: request.uri)
+                let query = QueryParameters(uri: request.uri, scope: context.tenantScope)
                 let capacity = try CapacityQuery(subject, query: query, today: today())
                 var page = PageRequest.parse(request.uri, sizeKey: "limit", defaultSize: 20, maxSize: 200)
                 if try query.bool("get_all", default: false) { page = PageRequest(page: 1, size: 10_000) }
@@ -130,10 +130,10 @@ struct CapacityRoutes {
                 return try context.envelope(ItemsPage(items: items, total: result.total, page: page.page, limit: page.size))
             }
             routes.add(
-                RouteSpec(.get, path + "/summary", access: .permission(.view), tag: "capacity",
+                RouteSpec(.get, path + "/summary", access: .scoped(.view), tag: "capacity",
                     summary: "Totals over the filtered \(noun)s, each counted once (its latest and earliest period)", query: filters)
             ) { request, context in
-                let capacity = try CapacityQuery(subject, query: QueryParameters(uri: request.uri), today: today())
+                let capacity = try CapacityQuery(subject, query: QueryParameters(uri: request.uri, scope: context.tenantScope), today: today())
                 let summary = try await services.store.read { db in try await capacity.summary(on: db) }
                 return try context.envelope(SummaryView(summary))
             }

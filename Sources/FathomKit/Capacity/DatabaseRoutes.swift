@@ -12,29 +12,30 @@ struct DatabaseRoutes {
             ("tags", ["type": "array", "items": Schemas.string]), ("page", Schemas.integer), ("limit", Schemas.integer),
         ]
         routes.add(
-            RouteSpec(.get, "/api/v1/databases/ledgers", access: .permission(.view), tag: "databases",
+            RouteSpec(.get, "/api/v1/databases/ledgers", access: .scoped(.view), tag: "databases",
                 summary: "Database ledger: every active database with its instance, latest size, freshness and tags", query: ledgerQuery)
         ) { request, context in
             let page = PageRequest.parse(request.uri, sizeKey: "limit", defaultSize: 20, maxSize: 200)
-            let (items, total) = try await LedgerQuery(services: services, query: QueryParameters(uri: request.uri))
+            let (items, total) = try await LedgerQuery(services: services, query: QueryParameters(uri: request.uri, scope: context.tenantScope))
                 .page(offset: page.offset, limit: page.size)
             return try context.envelope(ItemsPage(items: items, total: total, page: page.page, limit: page.size))
         }
 
         routes.add(
-            RouteSpec(.post, "/api/v1/databases/ledgers/actions/sync-all", access: .permission(.update), tag: "databases",
+            RouteSpec(.post, "/api/v1/databases/ledgers/actions/sync-all", access: .scoped(.update), tag: "databases",
                 summary: "Collect the inventory and sizes of every instance now (a task run)")
         ) { _, context in
-            let id = try await services.enqueue(NewJob(kind: CapacityJobs.collect, priority: 10))
+            let id = try await CapacityJobs.enqueueCollect(services, scope: context.tenantScope)
             return try context.envelope(["run_id": id])
         }
 
         routes.add(
-            RouteSpec(.get, "/api/v1/databases/options", access: .permission(.view), tag: "databases",
+            RouteSpec(.get, "/api/v1/databases/options", access: .scoped(.view), tag: "databases",
                 summary: "Databases of an instance, for pickers", query: [("instance_id", Schemas.integer), ("page", Schemas.integer), ("limit", Schemas.integer)])
         ) { request, context in
             let query = QueryParameters(uri: request.uri)
             let instanceId = try query.requiredInt("instance_id")
+            try await TenantScopeQuery.require(context.tenantScope, instanceId: instanceId, store: services.store)
             let page = PageRequest.parse(request.uri, sizeKey: "limit", defaultSize: 100, maxSize: 1000)
             let (items, total) = try await services.store.read { db in
                 let total = try await db.raw(
@@ -55,7 +56,7 @@ struct DatabaseRoutes {
         }
 
         routes.add(
-            RouteSpec(.get, "/api/v1/databases/sizes", access: .permission(.view), tag: "databases",
+            RouteSpec(.get, "/api/v1/databases/sizes", access: .scoped(.view), tag: "databases",
                 summary: "Size history (or latest sizes) of an instance's databases",
                 query: [
                     ("instance_id", Schemas.integer), ("start_date", Schemas.string), ("end_date", Schemas.string),
@@ -63,18 +64,18 @@ struct DatabaseRoutes {
                     ("page", Schemas.integer), ("limit", Schemas.integer),
                 ])
         ) { request, context in
-            let query = QueryParameters(uri: request.uri)
+            let query = QueryParameters(uri: request.uri, scope: context.tenantScope)
             let page = PageRequest.parse(request.uri, sizeKey: "limit", defaultSize: 100, maxSize: 1000)
             let (items, total) = try await SizeHistoryQuery(store: services.store, query: query).page(offset: page.offset, limit: page.size)
             return try context.envelope(ItemsPage(items: items, total: total, page: page.page, limit: page.size))
         }
 
         routes.add(
-            RouteSpec(.get, "/api/v1/databases/ledgers/exports", access: .permission(.view), tag: "databases",
+            RouteSpec(.get, "/api/v1/databases/ledgers/exports", access: .scoped(.view), tag: "databases",
                 summary: "The ledger as CSV (same filters; streamed; tags as repeated keys or a comma list)",
                 query: Array(ledgerQuery.prefix(4)))
-        ) { request, _ in
-            try LedgerExport(query: LedgerQuery(services: services, query: QueryParameters(uri: request.uri)), clock: services.clock).response()
+        ) { request, context in
+            try LedgerExport(query: LedgerQuery(services: services, query: QueryParameters(uri: request.uri, scope: context.tenantScope)), clock: services.clock).response()
         }
 
         TableSizeRoutes(services: services).register(on: routes)
@@ -101,6 +102,7 @@ struct SizeHistoryQuery {
 
     func page(offset: Int, limit: Int) async throws -> ([Item], Int) {
         let instanceId = try query.requiredInt("instance_id")
+        try await TenantScopeQuery.require(query.scope, instanceId: instanceId, store: store)
         let start = try query.day("start_date")
         let end = try query.day("end_date")
         if let start, let end, start > end {

@@ -35,7 +35,7 @@ struct TableSizeRoutes {
             ("schema_name", Schemas.string), ("table_name", Schemas.string), ("page", Schemas.integer), ("limit", Schemas.integer),
         ]
         routes.add(
-            RouteSpec(.get, "/api/v1/databases/{database_id}/tables/sizes", access: .permission(.view), tag: "databases",
+            RouteSpec(.get, "/api/v1/databases/{database_id}/tables/sizes", access: .scoped(.view), tag: "databases",
                 summary: "The last table-size snapshot of a database", query: query)
         ) { request, context in
             let database = try await database(context)
@@ -43,7 +43,7 @@ struct TableSizeRoutes {
         }
 
         routes.add(
-            RouteSpec(.post, "/api/v1/databases/{database_id}/tables/sizes/actions/refresh", access: .permission(.update),
+            RouteSpec(.post, "/api/v1/databases/{database_id}/tables/sizes/actions/refresh", access: .scoped(.update),
                 tag: "databases", summary: "Collect table sizes now and return the new snapshot", query: query)
         ) { request, context in
             let database = try await database(context)
@@ -70,6 +70,7 @@ struct TableSizeRoutes {
             try await db.raw("SELECT database_id, name, instance_id FROM instance_databases WHERE database_id = \(bind: id)").first()
                 .map { DatabaseRef(id: try $0.int64("database_id"), name: try $0.string("name"), instanceId: try $0.int64("instance_id")) }
         }) else { throw AppError(.notFound, "Database '\(raw)' not found") }
+        try await TenantScopeQuery.require(context.tenantScope, instanceId: found.instanceId, store: services.store)
         return found
     }
 

@@ -7,7 +7,7 @@ struct TaskRunRoutes {
     func register(on routes: Routes) {
         routes.add(
             RouteSpec(
-                .get, "/api/v1/task-runs", access: .permission(.view), tag: "jobs",
+                .get, "/api/v1/task-runs", access: .scoped(.view), tag: "jobs",
                 summary: "Background task runs, newest first",
                 query: [
                     ("kind", Schemas.string), ("state", Schemas.enumeration(JobState.allCases.map(\.rawValue))),
@@ -26,15 +26,15 @@ struct TaskRunRoutes {
                 state = parsed
             }
             let kind = query["kind"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
-            let result = try await services.jobs.list(kind: kind, state: state, offset: page.offset, limit: page.size)
+            let result = try await services.jobs.list(kind: kind, state: state, projects: context.tenantScope.projectIds, offset: page.offset, limit: page.size)
             return try context.envelope(
                 ItemsPage(items: result.items.map(TaskRunView.init), total: result.total, page: page.page, limit: page.size))
         }
 
         routes.add(
-            RouteSpec(.get, "/api/v1/task-runs/{id}", access: .permission(.view), tag: "jobs", summary: "One task run")
+            RouteSpec(.get, "/api/v1/task-runs/{id}", access: .scoped(.view), tag: "jobs", summary: "One task run")
         ) { _, context in
-            try context.envelope(TaskRunView(try await job(context)))
+            try context.envelope(TaskRunView(try await job(context), showDetail: context.principal?.role == .admin && context.tenantScope.isFleet))
         }
 
         routes.add(
@@ -54,7 +54,7 @@ struct TaskRunRoutes {
 
     private func job(_ context: AppRequestContext) async throws -> Job {
         let raw = try context.parameters.require("id")
-        guard let id = Int64(raw), let job = try await services.jobs.get(id) else { throw notFound(raw) }
+        guard let id = Int64(raw), let job = try await services.jobs.get(id, scope: context.tenantScope) else { throw notFound(raw) }
         return job
     }
 
