@@ -78,5 +78,14 @@ struct UserRoutes {
             }
             return try context.envelope(UserView(user))
         }
+
+        routes.add(
+            RouteSpec(
+                .post, "/api/v1/users/{userId}/actions/unlock", access: .permission(.admin), tag: "users",
+                summary: "Clear the user's sign-in throttle on every address")
+        ) { _, context in
+            try await identity.unlockUser(id: try context.parameters.require("userId"))
+            return try context.envelope(["unlocked": true])
+        }
     }
 }
