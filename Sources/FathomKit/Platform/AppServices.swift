@@ -44,7 +44,8 @@ public struct AppServices: Sendable {
         options.recoveryInterval = .seconds(max(1, configuration.jobLeaseSeconds / 2))
         self.runner = JobRunner(queue: jobs, registry: jobKinds, options: options, logger: logger, metrics: metrics)
         let providers = ProviderRegistry()
-        providers.register(ExternalProvider())
+        providers.register(
+            ExternalProvider(policy: ExternalNetworkPolicy(allow: configuration.externalAllow, localPorts: configuration.localPorts)))
         let portStore = store
         providers.register(
             LocalProvider(dataDir: configuration.dataDir, ports: configuration.localPorts) {
@@ -100,6 +101,8 @@ public struct AppServices: Sendable {
     public static func open(
         configuration: FathomConfiguration, clock: WallClock = .system, logger: Logger
     ) async throws -> AppServices {
+        // The data directory holds the SQLite store, the key file and local instances: private before anything is written.
+        try StoreFiles.secureDirectory(configuration.dataDir)
         let store = try await Store.open(url: configuration.resolvedDatabaseURL, logger: logger)
         do {
             try await Migrations.run(on: store)
