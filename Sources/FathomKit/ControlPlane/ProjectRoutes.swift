@@ -42,7 +42,7 @@ struct ProjectRoutes {
             let body = try await request.decodeJSON(CreateBody.self)
             let project = try await plane.createProject(
                 principal, name: body.name, description: body.description, quotas: (body.quotas?.instances, body.quotas?.storage_gb))
-            return try JSONCoding.response(["project": ProjectView(project, role: .admin)], status: .created)
+            return try JSONCoding.response(["project": ProjectView(project, role: try await plane.access.role(of: principal, in: project.id))], status: .created)
         }
 
         routes.add(RouteSpec(.get, "/v1/projects", access: .authenticated, tag: "dbaas", summary: "Projects you can access")) { _, context in

@@ -69,7 +69,7 @@ struct AuthRoutes {
         routes.add(
             RouteSpec(
                 .put, "/api/v1/auth/password", access: .authenticated, tag: "auth",
-                summary: "Change your password; ends your other sessions",
+                summary: "Change your password; ends your other sessions (API tokens stay: revoke them with POST /api/v1/auth/tokens/actions/revoke-all)",
                 requestBody: Schemas.object(["currentPassword": Schemas.string, "newPassword": Schemas.string]))
         ) { request, context in
             let principal = try context.requirePrincipal()

@@ -55,8 +55,17 @@ struct TokenRoutes {
             }
             let (token, secret) = try await identity.createToken(
                 for: owner, name: body.name, role: body.role, projectId: body.projectId,
-                expiresInDays: body.expiresInDays)
+                expiresInDays: body.expiresInDays, memberCeiling: principal.projectCeiling)
             return try context.envelope(CreatedView(token: token, secret: secret), status: .created)
+        }
+
+        routes.add(
+            RouteSpec(
+                .post, "/api/v1/auth/tokens/actions/revoke-all", access: .authenticated, tag: "auth",
+                summary: "Revoke all your API tokens at once (a password change keeps them)")
+        ) { _, context in
+            let revoked = try await identity.revokeAllTokens(of: try context.requirePrincipal())
+            return try context.envelope(["revoked": revoked])
         }
 
         routes.add(
