@@ -75,8 +75,10 @@ public struct TaskRunView: Encodable, Sendable {
     public var updated_at: String
     public var duration_ms: Int64?
 
+    public init(_ job: Job) { self.init(job, showDetail: false) }
+
     /// `showDetail`: the error's administrators-only part (see `AdminDetail`) is included.
-    public init(_ job: Job, showDetail: Bool = false) {
+    public init(_ job: Job, showDetail: Bool) {
         id = job.id
         kind = job.kind
         state = job.state

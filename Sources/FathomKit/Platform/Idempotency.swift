@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -20,7 +19,7 @@ struct IdempotencyMiddleware: RouterMiddleware {
     let routes: RouteTable
     let access: ProjectAccess
     /// Keys request fingerprints (HMAC, not a bare digest: a request body may hold a chosen password).
-    let fingerprintKey: SymmetricKey
+    let secrets: SecretBox
     static let header = HTTPField.Name("Idempotency-Key")!
     static let replayed = HTTPField.Name("Idempotent-Replayed")!
     static let lifetime: Int64 = 24 * 3_600_000
@@ -32,7 +31,7 @@ struct IdempotencyMiddleware: RouterMiddleware {
         self.renderer = renderer
         self.routes = routes
         self.access = access
-        self.fingerprintKey = secrets.derivedKey(purpose: "idempotency-fingerprint")
+        self.secrets = secrets
     }
 
     func handle(
@@ -49,7 +48,7 @@ struct IdempotencyMiddleware: RouterMiddleware {
         var request = request
         let body = try await request.collectBody(upTo: BodyLimits.maxJSONBytes)
         let message = request.method.rawValue + " " + request.uri.path + "\n" + String(buffer: body)
-        let fingerprint = TextFormat.hex(HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: fingerprintKey))
+        let fingerprint = secrets.mac(message, purpose: "idempotency-fingerprint")
         let owner = Self.owner(principal)
 
         let deadline = ContinuousClock.now + Self.waitForInFlight

@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdCore
 
 /// Bounds on every query parameter of the API, checked before any route runs (so a list and its CSV export fail
 /// alike, before a byte is streamed): at most `maxValues` values per parameter (repeated keys and comma lists
@@ -16,16 +17,17 @@ enum QueryLimits {
         var counts: [String: Int] = [:]
         for (key, value) in parameters {
             let name = String(key)
-            let limit = longValueLength[name] ?? maxLength
-            if value.count > limit {
-                throw AppError.invalid([
-                    FieldIssue(field: name, issue: "too_long", message: "\(name) may have at most \(limit) characters", limit: limit)
-                ])
-            }
+            // The count first: a long comma list is reported as too many values, the more useful answer.
             counts[name, default: 0] += max(1, value.split(separator: ",").count)
             if counts[name]! > maxValues {
                 throw AppError.invalid([
                     FieldIssue(field: name, issue: "too_many", message: "\(name) accepts at most \(maxValues) values", limit: maxValues)
+                ])
+            }
+            let limit = longValueLength[name] ?? maxLength
+            if value.count > limit {
+                throw AppError.invalid([
+                    FieldIssue(field: name, issue: "too_long", message: "\(name) may have at most \(limit) characters", limit: limit)
                 ])
             }
         }

@@ -41,6 +41,12 @@ public struct SecretBox: @unchecked Sendable {  // SymmetricKey is immutable
         SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Data(purpose.utf8), using: key))
     }
 
+    /// Hex HMAC-SHA256 of `message` under the key derived for `purpose`: a digest nobody without the master key can
+    /// recompute (or test guesses against).
+    public func mac(_ message: String, purpose: String) -> String {
+        TextFormat.hex(HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: derivedKey(purpose: purpose)))
+    }
+
     public func seal(_ plaintext: String) throws -> String {
         let box = try AES.GCM.seal(Data(plaintext.utf8), using: key)
         guard let combined = box.combined else { throw SecretError.sealFailed }
