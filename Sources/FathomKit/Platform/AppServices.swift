@@ -55,9 +55,11 @@ public struct AppServices: Sendable {
         self.controlPlane = ControlPlane(
             store: store, clock: clock, secrets: secrets, providers: providers, runner: runner, jobKinds: jobKinds,
             defaultProvider: configuration.defaultProvider, ledger: ledgerPositions)
-        self.capacity = CapacityCollector(
+        var capacity = CapacityCollector(
             store: store, secrets: secrets, clock: clock, calendar: BusinessCalendar(identifier: configuration.timezone),
             excluded: configuration.capacityExcluded, logger: logger, ledger: ledgerPositions)
+        capacity.externalPolicy = ExternalNetworkPolicy(allow: configuration.externalAllow, localPorts: configuration.localPorts)
+        self.capacity = capacity
         self.aggregator = CapacityAggregator(store: store, clock: clock)
         JobCatalog.register(jobKinds, services: self)
         CapacityJobs.register(jobKinds, collector: capacity, aggregator: aggregator)

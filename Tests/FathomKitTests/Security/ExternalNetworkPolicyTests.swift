@@ -64,4 +64,21 @@ import Testing
             }
         }
     }
+
+    /// Collections check again: a registered name may resolve to loopback later.
+    @Test func collectorRefusesAnExternalInstanceThatNowPointsAtLoopback() async throws {
+        try await Harness.with(.sqlite) { harness in
+            let services = harness.services
+            let instance = Instance(
+                instanceId: 1, id: "inst-x", projectId: "proj-x", name: "x", engine: "postgresql", version: "15", region: "local",
+                provider: "external", state: .RUNNING, resources: Resources(cpu: 1, memory_gb: 1, storage_gb: 1),
+                highAvailability: false, labels: [:], endpoints: [Endpoint(host: "localhost", port: 5432, role: .primary)],
+                connection: nil, sealedCredential: try services.secrets.seal(#"{"username":"u","password":"p"}"#),
+                activeOperationId: nil, createdAt: 0, updatedAt: 0)
+            #expect(throws: AppError.self) { try services.capacity.target(instance) }
+            var local = instance
+            local.provider = "local"  // the local provider's own instances are on loopback by design
+            #expect(try services.capacity.target(local).host == "localhost")
+        }
+    }
 }

@@ -123,6 +123,9 @@ import Testing
                 let admin = Auth.session(try await client.adminSession())
                 let tinaSession = try await client.login("tina", "password-123")
                 let tinaAuth = Auth.session(tinaSession)
+                // `member` is a global role, not a project role.
+                let asMemberRole = try await client.send(.put, "/v1/projects/\(seeded.projectB)/members/\(tina.id)", auth: admin, json: #"{"role":"member"}"#)
+                #expect(asMemberRole.status == .badRequest)
                 // No membership yet: nothing at all.
                 #expect(try await client.send(.get, "/api/v1/databases/ledgers", auth: tinaAuth).json["data"]?["total"] == 0)
                 _ = try await client.send(.put, "/v1/projects/\(seeded.projectB)/members/\(tina.id)", auth: admin, json: #"{"role":"viewer"}"#)
