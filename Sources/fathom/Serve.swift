@@ -68,19 +68,57 @@ struct OpenAPI: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "openapi", abstract: "Print the OpenAPI 3.1 document.")
 
     func run() async throws {
-        // The document only needs the route table; build it over a throw-away store.
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fathom-openapi-\(UUID().uuidString)")
+        let table = try await RouteListing.table()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(OpenAPIDocument.build(routes: table.all, version: FathomVersion.current))
+        print(String(decoding: data, as: UTF8.self))
+    }
+}
+
+struct RoutesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "routes",
+        abstract: "Print every route: method, path, who may call it, and where its handler is declared (file:line).")
+
+    func run() async throws {
+        let specs = try await RouteListing.table().all
+        let methodWidth = specs.map(\.method.rawValue.count).max() ?? 0
+        let pathWidth = specs.map(\.path.count).max() ?? 0
+        let accessWidth = specs.map { RouteListing.describe($0.access).count }.max() ?? 0
+        for spec in specs {
+            print(
+                [
+                    spec.method.rawValue.padding(toLength: methodWidth, withPad: " ", startingAt: 0),
+                    spec.path.padding(toLength: pathWidth, withPad: " ", startingAt: 0),
+                    RouteListing.describe(spec.access).padding(toLength: accessWidth, withPad: " ", startingAt: 0),
+                    spec.location,
+                ].joined(separator: "  "))
+        }
+    }
+}
+
+/// The route table, built over a throw-away store (routes do not depend on what a store holds).
+enum RouteListing {
+    static func table() async throws -> RouteTable {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fathom-routes-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         var configuration = FathomConfiguration()
         configuration.dataDir = directory.path
         JSONLogHandler.bootstrapOnce(level: "error")
         let services = try await AppServices.open(configuration: configuration, logger: Logger(label: "fathom"))
         let (_, table) = buildRouter(services: services)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(OpenAPIDocument.build(routes: table.all, version: FathomVersion.current))
-        print(String(decoding: data, as: UTF8.self))
         await services.store.close()
+        return table
+    }
+
+    static func describe(_ access: Access) -> String {
+        switch access {
+        case .public: return "public"
+        case .authenticated: return "authenticated"
+        case .permission(let permission): return permission.rawValue
+        case .project(let permission): return "project:" + permission.rawValue
+        }
     }
 }
 

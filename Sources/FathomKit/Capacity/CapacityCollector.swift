@@ -21,16 +21,7 @@ public struct CapacityCollector: Sendable {
     /// Instances that can be measured: live PostgreSQL instances with an endpoint.
     func measurableInstances(ids: [Int64]? = nil) async throws -> [Instance] {
         if ids?.isEmpty == true { return [] }  // a tenant's project without instances: `IN ()` is not SQL
-        return try await store.read { db in
-            let filter: SQLQueryString = ids.map { "AND i.instance_id IN (\(binds: $0))" } ?? ""
-            return try await db.raw(
-                """
-                SELECT \(unsafeRaw: InstanceStore.columns) FROM instances i
-                WHERE i.engine = 'postgresql' AND i.state NOT IN ('DELETED', 'CREATING', 'DELETING', 'FAILED') \(filter)
-                ORDER BY i.instance_id
-                """
-            ).all().map(InstanceStore.decode)
-        }
+        return try await store.read { db in try await InventoryStore.measurableInstances(ids: ids, on: db) }
     }
 
     /// How to reach an instance (its primary) as the account Fathom holds for it.

@@ -4,8 +4,11 @@ import SQLKit
 
 /// `/api/v1/capacity/*` (capacity contract): aggregated capacity of databases and instances, summaries, and the
 /// action that aggregates the current period.
-struct CapacityRoutes {
-    let services: AppServices
+struct CapacityRoutes: RouteGroup {
+    let store: Store
+    let aggregator: CapacityAggregator
+    let calendar: BusinessCalendar
+    let clock: WallClock
 
     struct RowView: Encodable {
         var database_id: Int64?
@@ -100,78 +103,100 @@ struct CapacityRoutes {
         enum CodingKeys: String, CodingKey, CaseIterable { case period_type, scope }
     }
 
-    func register(on routes: Routes) {
-        let common: [(String, JSONValue)] = [
-            ("instance_id", Schemas.integer), ("db_type", Schemas.string),
-            ("period_type", Schemas.enumeration(PeriodType.allCases.map(\.rawValue))), ("start_date", Schemas.string),
-            ("end_date", Schemas.string),
+    static let common: [(String, JSONValue)] = [
+        ("instance_id", Schemas.integer), ("db_type", Schemas.string),
+        ("period_type", Schemas.enumeration(PeriodType.allCases.map(\.rawValue))), ("start_date", Schemas.string),
+        ("end_date", Schemas.string),
+    ]
+    static let databaseFilters = common + [("database_name", Schemas.string), ("database_id", Schemas.integer)]
+    static let instanceFilters = common + [("time_range", Schemas.integer)]
+    static let paging: [(String, JSONValue)] = [("get_all", Schemas.boolean), ("page", Schemas.integer), ("limit", Schemas.integer)]
+    static let aggregateBody = Schemas.object([
+        "period_type": Schemas.enumeration(PeriodType.allCases.map(\.rawValue)),
+        "scope": Schemas.enumeration(CapacityAggregator.Scope.allCases.map(\.rawValue)),
+    ])
+
+    var endpoints: [Route] {
+        [
+            Route(
+                .get, "/api/v1/capacity/databases", access: .scoped(.view), tag: "capacity",
+                summary: "Capacity per database and period (avg/max/min, change vs the previous period, growth, trend)",
+                query: Self.databaseFilters + Self.paging, databases),
+            Route(
+                .get, "/api/v1/capacity/databases/summary", access: .scoped(.view), tag: "capacity",
+                summary: "Totals over the filtered databases, each counted once (its latest and earliest period)",
+                query: Self.databaseFilters, databasesSummary),
+            Route(
+                .get, "/api/v1/capacity/instances", access: .scoped(.view), tag: "capacity",
+                summary: "Capacity per instance and period (avg/max/min, change vs the previous period, growth, trend)",
+                query: Self.instanceFilters + Self.paging, instances),
+            Route(
+                .get, "/api/v1/capacity/instances/summary", access: .scoped(.view), tag: "capacity",
+                summary: "Totals over the filtered instances, each counted once (its latest and earliest period)",
+                query: Self.instanceFilters, instancesSummary),
+            Route(
+                .post, "/api/v1/capacity/aggregations/current", access: .permission(.admin), tag: "capacity",
+                summary: "Aggregate the current period (today's) now", requestBody: Self.aggregateBody, bodyRequired: false,
+                aggregateCurrent),
         ]
-        let databaseFilters = common + [("database_name", Schemas.string), ("database_id", Schemas.integer)]
-        let instanceFilters = common + [("time_range", Schemas.integer)]
-        let paging: [(String, JSONValue)] = [("get_all", Schemas.boolean), ("page", Schemas.integer), ("limit", Schemas.integer)]
-
-        for (subject, path, filters) in [
-            (CapacityQuery.Subject.database, "/api/v1/capacity/databases", databaseFilters),
-            (.instance, "/api/v1/capacity/instances", instanceFilters),
-        ] {
-            let noun = subject == .database ? "database" : "instance"
-            routes.add(
-                RouteSpec(.get, path, access: .scoped(.view), tag: "capacity",
-                    summary: "Capacity per \(noun) and period (avg/max/min, change vs the previous period, growth, trend)",
-                    query: filters + paging)
-            ) { request, context in
-                let query = QueryParameters(uri: request.uri, scope: context.tenantScope)
-                let capacity = try CapacityQuery(subject, query: query, today: today())
-                var page = PageRequest.parse(request.uri, sizeKey: "limit", defaultSize: 20, maxSize: 200)
-                if try query.bool("get_all", default: false) { page = PageRequest(page: 1, size: 10_000) }
-                let frozen = page
-                let result = try await services.store.read { db in try await capacity.page(offset: frozen.offset, limit: frozen.size, on: db) }
-                let items = result.rows.map { RowView($0, type: capacity.periodType, subject: subject) }
-                return try context.envelope(ItemsPage(items: items, total: result.total, page: page.page, limit: page.size))
-            }
-            routes.add(
-                RouteSpec(.get, path + "/summary", access: .scoped(.view), tag: "capacity",
-                    summary: "Totals over the filtered \(noun)s, each counted once (its latest and earliest period)", query: filters)
-            ) { request, context in
-                let capacity = try CapacityQuery(subject, query: QueryParameters(uri: request.uri, scope: context.tenantScope), today: today())
-                let summary = try await services.store.read { db in try await capacity.summary(on: db) }
-                return try context.envelope(SummaryView(summary))
-            }
-        }
-
-        var aggregateSpec = RouteSpec(
-            .post, "/api/v1/capacity/aggregations/current", access: .permission(.admin), tag: "capacity",
-            summary: "Aggregate the current period (today's) now",
-            requestBody: Schemas.object([
-                "period_type": Schemas.enumeration(PeriodType.allCases.map(\.rawValue)),
-                "scope": Schemas.enumeration(CapacityAggregator.Scope.allCases.map(\.rawValue)),
-            ]))
-        aggregateSpec.bodyRequired = false
-        routes.add(aggregateSpec) { request, context in
-            let hasBody = request.headers[.contentLength].map { $0 != "0" } ?? false
-            let body = hasBody ? try await request.decodeJSON(AggregateBody.self) : AggregateBody()
-            var types = PeriodType.allCases
-            if let raw = body.period_type {
-                guard let type = PeriodType(rawValue: raw) else {
-                    throw AppError.invalid(field: "period_type", issue: "invalid", "period_type must be daily, weekly, monthly or quarterly")
-                }
-                types = [type]
-            }
-            guard let scope = CapacityAggregator.Scope(rawValue: body.scope ?? "all") else {
-                throw AppError.invalid(field: "scope", issue: "invalid", "scope must be instance, database or all")
-            }
-            let day = today()
-            var periods: [[String: JSONValue]] = []
-            for type in types {
-                let counts = try await services.aggregator.aggregate(type, from: day, scope: scope)
-                periods.append([
-                    "period_type": .string(type.rawValue), "period_start": .string(PeriodMath.start(of: day, type)),
-                    "database_rows": .int(Int64(counts.databases)), "instance_rows": .int(Int64(counts.instances)),
-                ])
-            }
-            return try context.envelope(["scope": .string(scope.rawValue), "date": .string(day), "periods": .array(periods.map { .object($0) })] as JSONValue)
-        }
     }
 
-    func today() -> String { BusinessCalendar(identifier: services.configuration.timezone).day(services.clock.now()) }
+    func databases(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        try await page(.database, request, context)
+    }
+
+    func instances(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        try await page(.instance, request, context)
+    }
+
+    func databasesSummary(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        try await summary(.database, request, context)
+    }
+
+    func instancesSummary(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        try await summary(.instance, request, context)
+    }
+
+    private func page(_ subject: CapacityQuery.Subject, _ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let query = QueryParameters(uri: request.uri, scope: context.tenantScope)
+        let capacity = try CapacityQuery(subject, query: query, today: today())
+        var page = PageRequest.parse(request.uri, sizeKey: "limit", defaultSize: 20, maxSize: 200)
+        if try query.bool("get_all", default: false) { page = PageRequest(page: 1, size: 10_000) }
+        let frozen = page
+        let result = try await store.read { db in try await capacity.page(offset: frozen.offset, limit: frozen.size, on: db) }
+        let items = result.rows.map { RowView($0, type: capacity.periodType, subject: subject) }
+        return try context.envelope(ItemsPage(items: items, total: result.total, page: page.page, limit: page.size))
+    }
+
+    private func summary(_ subject: CapacityQuery.Subject, _ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let capacity = try CapacityQuery(subject, query: QueryParameters(uri: request.uri, scope: context.tenantScope), today: today())
+        let summary = try await store.read { db in try await capacity.summary(on: db) }
+        return try context.envelope(SummaryView(summary))
+    }
+
+    func aggregateCurrent(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let body = try await request.decodeOptionalJSON(AggregateBody.self) ?? AggregateBody()
+        var types = PeriodType.allCases
+        if let raw = body.period_type {
+            guard let type = PeriodType(rawValue: raw) else {
+                throw AppError.invalid(field: "period_type", issue: "invalid", "period_type must be daily, weekly, monthly or quarterly")
+            }
+            types = [type]
+        }
+        guard let scope = CapacityAggregator.Scope(rawValue: body.scope ?? "all") else {
+            throw AppError.invalid(field: "scope", issue: "invalid", "scope must be instance, database or all")
+        }
+        let day = today()
+        var periods: [[String: JSONValue]] = []
+        for type in types {
+            let counts = try await aggregator.aggregate(type, from: day, scope: scope)
+            periods.append([
+                "period_type": .string(type.rawValue), "period_start": .string(PeriodMath.start(of: day, type)),
+                "database_rows": .int(Int64(counts.databases)), "instance_rows": .int(Int64(counts.instances)),
+            ])
+        }
+        return try context.envelope(["scope": .string(scope.rawValue), "date": .string(day), "periods": .array(periods.map { .object($0) })] as JSONValue)
+    }
+
+    func today() -> String { calendar.day(clock.now()) }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import SQLKit
 
 /// `fathom demo seed`: a demo project with registered instances (tagged), their databases and `days` of daily size
 /// history ending today — steady growers, fast growers, a few shrinking and a few vanished databases — then the
@@ -19,15 +18,7 @@ public enum DemoSeeder {
         let today = PeriodMath.date(BusinessCalendar(identifier: services.configuration.timezone).day(services.clock.now()))
         let dayNames = (0..<days).map { PeriodMath.text(PeriodMath.utc.date(byAdding: .day, value: $0 - days + 1, to: today)!) }
         let projectId = "proj-demo"
-        try await services.store.write { db in
-            try await db.raw(
-                """
-                INSERT INTO projects (id, name, description, quota_instances, quota_storage_gb, created_at, updated_at)
-                VALUES (\(bind: projectId), 'demo', 'Seeded by fathom demo seed', 100000, 100000000, \(bind: now), \(bind: now))
-                ON CONFLICT (id) DO NOTHING
-                """
-            ).run()
-        }
+        try await services.store.write { db in try await DemoStore.ensureProject(projectId, now: now, on: db) }
         var generator = SplitMix(seed: 20_261_121)
         var sampleCount = 0
         let environments = ["prod", "staging", "dev"]
@@ -56,16 +47,9 @@ public enum DemoSeeder {
                 let base = Double(50 + generator.next() % 5000) * 1_048_576
                 let lastDay = min(vanishesAt, days) - 1
                 let databaseId = try await services.store.write { db in
-                    try await db.raw(
-                        """
-                        INSERT INTO instance_databases (instance_id, name, is_active, first_seen_date, last_seen_date, deleted_at,
-                                                        created_at, updated_at)
-                        VALUES (\(bind: instance.instanceId), \(bind: "app_\(databaseIndex + 1)"), \(bind: vanishesAt >= days),
-                                \(bind: dayNames[0]), \(bind: dayNames[max(0, lastDay)]), \(bind: vanishesAt >= days ? nil : now),
-                                \(bind: now), \(bind: now))
-                        RETURNING database_id
-                        """
-                    ).first()!.int64("database_id")
+                    try await DemoStore.insertDatabase(
+                        instanceId: instance.instanceId, name: "app_\(databaseIndex + 1)", active: vanishesAt >= days,
+                        firstSeen: dayNames[0], lastSeen: dayNames[max(0, lastDay)], now: now, on: db)
                 }
                 var size = base
                 for day in 0...max(0, lastDay) {
@@ -80,23 +64,9 @@ public enum DemoSeeder {
             let dayTotals = totals
             let dayCounts = counts
             try await services.store.write { db in
-                for chunk in stride(from: 0, to: days, by: 400) {
-                    let range = chunk..<min(days, chunk + 400)
-                    var sql: SQLQueryString = "INSERT INTO instance_size_samples (instance_id, sample_date, total_bytes, database_count, collected_at) VALUES "
-                    sql += range.map { day -> SQLQueryString in
-                        "(\(bind: instance.instanceId), \(bind: dayNames[day]), \(bind: dayTotals[day]), \(bind: dayCounts[day]), \(bind: now))"
-                    }.joined(separator: ", ")
-                    try await db.raw(sql).run()
-                }
-                // The latest size of each database that is still there.
-                try await db.raw(
-                    """
-                    UPDATE instance_databases SET latest_collected_at = \(bind: now), latest_size_bytes = (
-                        SELECT s.size_bytes FROM database_size_samples s WHERE s.database_id = instance_databases.database_id
-                        ORDER BY s.sample_date DESC LIMIT 1)
-                    WHERE instance_id = \(bind: instance.instanceId)
-                    """
-                ).run()
+                try await DemoStore.insertInstanceSamples(
+                    instanceId: instance.instanceId, days: dayNames, totals: dayTotals, counts: dayCounts, now: now, on: db)
+                try await DemoStore.refreshLatestSizes(instanceId: instance.instanceId, now: now, on: db)
                 try await InventoryStore.refreshActiveCount(instanceId: instance.instanceId, on: db)
             }
             services.ledgerPositions.invalidate()
@@ -116,11 +86,7 @@ public enum DemoSeeder {
             let slice = Array(rows[transactionStart..<min(rows.count, transactionStart + perTransaction)])
             try await services.store.write { db in
                 for start in stride(from: 0, to: slice.count, by: perStatement) {
-                    var sql: SQLQueryString = "INSERT INTO database_size_samples (database_id, sample_date, size_bytes, data_bytes, collected_at) VALUES "
-                    sql += slice[start..<min(slice.count, start + perStatement)].map { row -> SQLQueryString in
-                        "(\(bind: row.0), \(bind: days[row.1]), \(bind: row.2), \(bind: row.2), \(bind: now))"
-                    }.joined(separator: ", ")
-                    try await db.raw(sql).run()
+                    try await DemoStore.insertDatabaseSamples(slice[start..<min(slice.count, start + perStatement)], days: days, now: now, on: db)
                 }
             }
         }

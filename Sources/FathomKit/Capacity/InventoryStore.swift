@@ -3,6 +3,40 @@ import SQLKit
 
 /// SQL for the database inventory and its samples.
 enum InventoryStore {
+    /// Instances that can be measured: live PostgreSQL instances (all of them, or those of `ids`).
+    static func measurableInstances(ids: [Int64]?, on db: any SQLDatabase) async throws -> [Instance] {
+        let filter: SQLQueryString = ids.map { "AND i.instance_id IN (\(binds: $0))" } ?? ""
+        return try await db.raw(
+            """
+            SELECT \(unsafeRaw: InstanceStore.columns) FROM instances i
+            WHERE i.engine = 'postgresql' AND i.state NOT IN ('DELETED', 'CREATING', 'DELETING', 'FAILED') \(filter)
+            ORDER BY i.instance_id
+            """
+        ).all().map(InstanceStore.decode)
+    }
+
+    /// The instances matching a ledger filter in ledger order with their active database counts.
+    static func ledgerInstances(_ condition: SQLQueryString, on db: any SQLDatabase) async throws -> [LedgerPositions.Instance] {
+        // The covering index `instances_ledger` answers this without reading the table.
+        try await db.raw(
+            "SELECT i.name, i.instance_id, i.active_databases FROM instances i WHERE \(condition) ORDER BY i.name, i.instance_id"
+        ).all().map {
+            LedgerPositions.Instance(name: try $0.string("name"), id: try $0.int64("instance_id"), databases: try $0.int("active_databases"))
+        }
+    }
+
+    /// An instance's active databases by name, one page, with their count (`/databases/options`).
+    static func activeDatabases(
+        instanceId: Int64, offset: Int, limit: Int, on db: any SQLDatabase
+    ) async throws -> (items: [(id: Int64, name: String)], total: Int) {
+        let query = OffsetPageQuery(
+            columns: "database_id, name", from: "instance_databases",
+            filter: "instance_id = \(bind: instanceId) AND is_active = \(bind: true)", orderBy: "name")
+        return try await query.run(on: db, limit: limit, offset: offset) { row in
+            (id: try row.int64("database_id"), name: try row.string("name"))
+        }
+    }
+
     /// Records one collection of an instance in one transaction: databases seen are inserted or reactivated, those
     /// gone are deactivated (history kept), today's samples are upserted and the latest size kept current.
     static func record(

@@ -44,10 +44,7 @@ public final class LedgerPositions: Sendable {
             return (entry.instances, state.generation)
         }
         if let cached { return cached }
-        // The covering index `instances_ledger` answers this without reading the table.
-        let instances = try await db.raw(
-            "SELECT i.name, i.instance_id, i.active_databases FROM instances i WHERE \(filter.instance) ORDER BY i.name, i.instance_id"
-        ).all().map { Instance(name: try $0.string("name"), id: try $0.int64("instance_id"), databases: try $0.int("active_databases")) }
+        let instances = try await InventoryStore.ledgerInstances(filter.instance, on: db)
         state.withLock { state in
             // A change that landed while this was read makes it stale already.
             guard state.generation == generation else { return }

@@ -3,7 +3,14 @@ import SQLKit
 
 /// The ledger's filters, its page query and the keyset batches the CSV export streams.
 struct LedgerQuery {
-    let services: AppServices
+    /// What a ledger read needs: the store, the clock (freshness) and where pages start.
+    struct Source: Sendable {
+        let store: Store
+        let clock: WallClock
+        let positions: LedgerPositions
+    }
+
+    let source: Source
     let query: QueryParameters
 
     /// The ledger's conditions; malformed values are a 400 before anything is read.
@@ -60,19 +67,19 @@ struct LedgerQuery {
 
     func page(offset: Int, limit: Int) async throws -> ([LedgerItemView], Int) {
         let filter = try filter()
-        let now = services.clock.millis()
+        let now = source.clock.millis()
         // Instances by name, then each one's active databases by name: both come ordered from indexes (the second
         // covering the filter), so skipping to a page reads no table row and sorts nothing. (SQLite's CROSS JOIN
         // keeps that join order.)
-        let join: SQLQueryString = services.store.backend == .sqlite ? "CROSS JOIN" : "JOIN"
-        return try await services.store.read { db in
+        let join: SQLQueryString = source.store.backend == .sqlite ? "CROSS JOIN" : "JOIN"
+        return try await source.store.read { db in
             var total = 0
             var start: SQLQueryString = "1 = 1"
             var skip = offset
             if filter.wholeInstances {
                 // Each instance keeps its count of active databases, so the total and the instance the page starts
                 // in come from one small list, and only that instance's databases before the page are skipped.
-                let instances = try await services.ledgerPositions.instances(filter, on: db)
+                let instances = try await source.positions.instances(filter, on: db)
                 var before = 0
                 var first: LedgerPositions.Instance?
                 for instance in instances {
@@ -102,8 +109,8 @@ struct LedgerQuery {
 
     /// The next `limit` rows after `afterId`, in database_id order (constant-memory export).
     func batch(filter: Filter, after afterId: Int64, limit: Int) async throws -> [LedgerItemView] {
-        let now = services.clock.millis()
-        return try await services.store.read { db in
+        let now = source.clock.millis()
+        return try await source.store.read { db in
             let rows = try await db.raw(
                 """
                 SELECT \(Self.columns) FROM instance_databases d JOIN instances i ON i.instance_id = d.instance_id

@@ -1,19 +1,24 @@
 import Hummingbird
 
 /// The web console: `/` and its script. It talks to the same `/api/v1` routes as every other client.
-struct ConsoleRoutes {
-    func register(on routes: Routes) {
-        routes.add(RouteSpec(.get, "/", access: .public, tag: "console", summary: "Web console")) { _, _ in
-            html(ConsolePage.html)
-        }
-        routes.add(
-            RouteSpec(.get, "/assets/console.js", access: .public, tag: "console", summary: "Web console script")
-        ) { _, _ in
-            Response(
-                status: .ok, headers: [.contentType: "text/javascript; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: ConsolePage.script)))
-        }
+struct ConsoleRoutes: RouteGroup {
+    var endpoints: [Route] {
+        [
+            Route(.get, "/", access: .public, tag: "console", summary: "Web console", home),
+            Route(.get, "/assets/console.js", access: .public, tag: "console", summary: "Web console script", script),
+        ]
     }
+
+    func home(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        html(ConsolePage.html)
+    }
+
+    func script(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "text/javascript; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: ConsolePage.script)))
+    }
+
 }
 
 enum ConsolePage {

@@ -116,11 +116,11 @@ extension ControlPlane {
         let operationId: String? = try await withDuplicateName(name ?? current.name) {
             try await withOperation { db in
                 if let name {
-                    try await db.raw("UPDATE instances SET name = \(bind: name), updated_at = \(bind: now) WHERE id = \(bind: id)").run()
+                    try await InstanceStore.rename(id, to: name, now: now, on: db)
                 }
                 if let labels {
                     try await InstanceStore.setLabels(current.instanceId, labels, on: db)
-                    try await db.raw("UPDATE instances SET updated_at = \(bind: now) WHERE id = \(bind: id)").run()
+                    try await InstanceStore.touch(id, now: now, on: db)
                 }
                 guard changesShape else { return nil }
                 let target = body.resources ?? current.resources
@@ -138,7 +138,7 @@ extension ControlPlane {
                 return operationId
             }
         }
-        if name != nil || labels != nil { ledger.invalidate() }
+        if name != nil || labels != nil { instanceEvents.changed() }
         let updated = try await instance(id, projectId: project.id)
         guard let operationId else { return (updated, nil) }
         return (updated, try await operation(operationId, projectId: project.id))
@@ -244,7 +244,7 @@ extension ControlPlane {
     /// On PostgreSQL, serializes quota checks of one project (SQLite already has one writer).
     static func lockProject(_ id: String, backend: Store.Backend, on db: any SQLDatabase) async throws {
         guard backend == .postgres else { return }
-        try await db.raw("SELECT id FROM projects WHERE id = \(bind: id) FOR UPDATE").run()
+        try await ProjectStore.lockRow(id, on: db)
     }
 
     static func checkQuota(_ project: Project, addInstances: Int, addStorage: Int, on db: any SQLDatabase) async throws {

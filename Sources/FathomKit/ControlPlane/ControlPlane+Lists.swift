@@ -40,18 +40,8 @@ extension ControlPlane {
             }
         }
         let filtered = conditions
-        let cursor = page.condition(sort, idColumn: "i.id")
         return try await store.read { db in
-            let total = try await db.raw(
-                "SELECT COUNT(*) AS n FROM instances i WHERE \(filtered.joined(separator: " AND "))"
-            ).first()?.int("n") ?? 0
-            let rows = try await db.raw(
-                """
-                SELECT \(unsafeRaw: InstanceStore.columns) FROM instances i
-                WHERE \((filtered + (cursor.map { [$0] } ?? [])).joined(separator: " AND "))
-                \(page.orderBy(sort, idColumn: "i.id")) LIMIT \(bind: page.pageSize + 1)
-                """
-            ).all().map(InstanceStore.decode)
+            let (rows, total) = try await InstanceStore.page(where: filtered, page: page, sort: sort, on: db)
             let next = page.nextToken(rows, signer: signer, now: now) { instance in
                 Cursor(value: Self.sortValue(instance, sort.field), id: instance.id)
             }
@@ -97,20 +87,16 @@ extension ControlPlane {
             conditions.append(clause.comparison == .equal ? condition : "NOT (\(condition))")
         }
         let filtered = conditions
-        let cursor = page.condition(sort, idColumn: "o.id")
         return try await store.read { db in
-            let total = try await db.raw(
-                "SELECT COUNT(*) AS n FROM operations o JOIN jobs j ON j.id = o.job_id WHERE \(filtered.joined(separator: " AND "))"
-            ).first()?.int("n") ?? 0
-            let rows = try await db.raw(
-                """
-                SELECT \(unsafeRaw: OperationStore.columns) FROM operations o JOIN jobs j ON j.id = o.job_id
-                WHERE \((filtered + (cursor.map { [$0] } ?? [])).joined(separator: " AND "))
-                \(page.orderBy(sort, idColumn: "o.id")) LIMIT \(bind: page.pageSize + 1)
-                """
-            ).all().map(OperationStore.decode)
+            let (rows, total) = try await OperationStore.page(where: filtered, page: page, sort: sort, on: db)
             let next = page.nextToken(rows, signer: signer, now: now) { Cursor(value: .int($0.createdAt), id: $0.id) }
             return ListPage(items: Array(rows.prefix(page.pageSize)), nextPageToken: next, totalCount: total)
         }
+    }
+}
+
+extension ListPage {
+    func map<U: Sendable>(_ transform: (T) throws -> U) rethrows -> ListPage<U> {
+        ListPage<U>(items: try items.map(transform), nextPageToken: nextPageToken, totalCount: totalCount)
     }
 }

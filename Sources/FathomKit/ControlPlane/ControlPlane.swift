@@ -14,23 +14,23 @@ public struct ControlPlane: Sendable {
     let jobKinds: JobRegistry
     let defaultProvider: String
     /// Told when an instance is renamed, relabelled or deleted (the ledger's order and counts follow instances).
-    let ledger: LedgerPositions
+    let instanceEvents: InstanceEvents
 
     init(
         store: Store, clock: WallClock, secrets: SecretBox, providers: ProviderRegistry, runner: JobRunner,
-        jobKinds: JobRegistry, defaultProvider: String, ledger: LedgerPositions
+        jobKinds: JobRegistry, defaultProvider: String, tenancy: ProjectAccess, instanceEvents: InstanceEvents
     ) {
         self.store = store
         self.clock = clock
         self.secrets = secrets
         projects = ProjectStore(store: store)
-        access = ProjectAccess(projects: projects)
+        access = tenancy
         self.providers = providers
         signer = PageTokenSigner(secrets: secrets)
         self.runner = runner
         self.jobKinds = jobKinds
         self.defaultProvider = defaultProvider
-        self.ledger = ledger
+        self.instanceEvents = instanceEvents
     }
 
     /// Everything needed to start an operation.

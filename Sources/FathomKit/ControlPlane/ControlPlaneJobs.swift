@@ -5,13 +5,12 @@ import SQLKit
 /// The job kinds that carry out DBaaS operations. An operation runs once: a failure is reported on the
 /// operation rather than retried blindly, and a run whose worker died is failed and its instance put right.
 enum ControlPlaneJobs {
-    static func register(_ registry: JobRegistry, plane: ControlPlane) {
-        for type in OperationType.allCases {
-            registry.register(
-                JobKind(
-                    type.jobKind, timeout: .seconds(3600), maxAttempts: 1, retryAfterWorkerLoss: false,
-                    onGiveUp: { job in await plane.abandoned(job) },
-                    handler: { context in try await plane.execute(context) }))
+    static func kinds(plane: ControlPlane) -> [JobKind] {
+        OperationType.allCases.map { type in
+            JobKind(
+                type.jobKind, timeout: .seconds(3600), maxAttempts: 1, retryAfterWorkerLoss: false,
+                onGiveUp: { job in await plane.abandoned(job) },
+                handler: { context in try await plane.execute(context) })
         }
     }
 }
@@ -69,13 +68,7 @@ extension ControlPlane {
             let result = try await provider.update(providerContext, from: instance)
             let applied = target
             try await store.write { db in
-                try await db.raw(
-                    """
-                    UPDATE instances SET cpu = \(bind: applied.resources.cpu), memory_gb = \(bind: applied.resources.memory_gb),
-                        storage_gb = \(bind: applied.resources.storage_gb), high_availability = \(bind: applied.highAvailability)
-                    WHERE id = \(bind: instance.id)
-                    """
-                ).run()
+                try await InstanceStore.applyShape(applied, on: db)
                 try await InstanceStore.end(id: instance.id, operationId: operation.id, state: .RUNNING, result: result,
                     sealedCredential: nil, now: now(), on: db)
             }
@@ -84,9 +77,9 @@ extension ControlPlane {
             try await store.write { db in
                 try await InstanceStore.end(id: instance.id, operationId: operation.id, state: .DELETED, result: nil,
                     sealedCredential: nil, deletedAt: now(), now: now(), on: db)
-                try await db.raw("UPDATE database_users SET state = 'DELETED' WHERE instance_id = \(bind: instance.id)").run()
+                try await DatabaseUserStore.deleteAll(instanceId: instance.id, on: db)
             }
-            ledger.invalidate()
+            instanceEvents.changed()
         case .RESTART_INSTANCE:
             try await provider.restart(providerContext)
             try await endRunning(instance, operation, result: nil)
@@ -104,18 +97,12 @@ extension ControlPlane {
         case .CREATE_BACKUP:
             guard let backupId = operation.parameters["backup_id"]?.stringValue else { throw AppError(.configInvalidRequest) }
             try await store.write { db in
-                try await db.raw("UPDATE backups SET state = 'RUNNING', started_at = \(bind: now()) WHERE id = \(bind: backupId)").run()
+                try await BackupStore.markRunning(backupId, now: now(), on: db)
             }
             let backup = try await backup(backupId, projectId: operation.projectId)
             let made = try await provider.backup(providerContext, backup: backup)
             try await store.write { db in
-                try await db.raw(
-                    """
-                    UPDATE backups SET state = 'SUCCEEDED', size_bytes = \(bind: made.sizeBytes), location = \(bind: made.location),
-                        finished_at = \(bind: now())
-                    WHERE id = \(bind: backupId)
-                    """
-                ).run()
+                try await BackupStore.markSucceeded(backupId, sizeBytes: made.sizeBytes, location: made.location, now: now(), on: db)
                 try await InstanceStore.end(id: instance.id, operationId: operation.id, state: .RUNNING, result: nil,
                     sealedCredential: nil, now: now(), on: db)
             }
@@ -143,7 +130,7 @@ extension ControlPlane {
         if operation.type == .DELETE_USER {
             try await provider.dropUser(context, name: user.name)
             try await store.write { db in
-                try await db.raw("UPDATE database_users SET state = 'DELETED', updated_at = \(bind: now) WHERE id = \(bind: userId)").run()
+                try await DatabaseUserStore.setState(userId, "DELETED", now: now, on: db)
                 try await Self.releaseInstance(instance.id, operation.id, on: db)
             }
             return
@@ -160,14 +147,7 @@ extension ControlPlane {
             privileges: try decode("privileges", [String: [String]].self) ?? user.privileges)
         try await provider.applyUser(context, change, creating: operation.type == .CREATE_USER)
         try await store.write { db in
-            try await db.raw(
-                """
-                UPDATE database_users SET state = 'ACTIVE', login = \(bind: change.login),
-                    connection_limit = \(bind: change.connectionLimit), roles = \(bind: JSONText.encode(JSONValue.encode(change.roles))),
-                    privileges = \(bind: JSONText.encode(JSONValue.encode(change.privileges))), updated_at = \(bind: now)
-                WHERE id = \(bind: userId)
-                """
-            ).run()
+            try await DatabaseUserStore.markActive(userId, change: change, now: now, on: db)
             try await Self.eraseSecrets(operation.id, on: db)
             try await Self.releaseInstance(instance.id, operation.id, on: db)
         }
@@ -179,15 +159,11 @@ extension ControlPlane {
             case .object(var parameters) = operation.parameters, parameters["password_sealed"] != nil
         else { return }
         parameters.removeValue(forKey: "password_sealed")
-        try await db.raw(
-            "UPDATE operations SET parameters = \(bind: JSONText.encode(.object(parameters))) WHERE id = \(bind: operationId)"
-        ).run()
+        try await OperationStore.setParameters(operationId, .object(parameters), on: db)
     }
 
     static func releaseInstance(_ instanceId: String, _ operationId: String, on db: any SQLDatabase) async throws {
-        try await db.raw(
-            "UPDATE instances SET active_operation_id = NULL WHERE id = \(bind: instanceId) AND active_operation_id = \(bind: operationId)"
-        ).run()
+        try await InstanceStore.release(instanceId, operationId: operationId, on: db)
     }
 
     /// Puts the instance (and backup/user rows) into the state a failed or cancelled operation leaves.
@@ -208,15 +184,10 @@ extension ControlPlane {
         }
         _ = try? await store.write { db in
             if let backupId = operation.parameters["backup_id"]?.stringValue, operation.type == .CREATE_BACKUP {
-                try await db.raw(
-                    """
-                    UPDATE backups SET state = 'FAILED', error_code = \(bind: code), error_message = \(bind: message),
-                        finished_at = \(bind: now) WHERE id = \(bind: backupId)
-                    """
-                ).run()
+                try await BackupStore.markFailed(backupId, code: code, message: message, now: now, on: db)
             }
             if operation.type == .CREATE_USER, let userId = operation.parameters["user_id"]?.stringValue {
-                try await db.raw("UPDATE database_users SET state = 'FAILED', updated_at = \(bind: now) WHERE id = \(bind: userId)").run()
+                try await DatabaseUserStore.setState(userId, "FAILED", now: now, on: db)
             }
             try await Self.eraseSecrets(operation.id, on: db)
             try await InstanceStore.end(id: instance.id, operationId: operation.id, state: state, result: nil,
@@ -245,7 +216,7 @@ extension ControlPlane {
                     sealedCredential: nil, now: now, on: db)
             }
             if operation.type == .DELETE_BACKUP, let backupId = operation.parameters["backup_id"]?.stringValue {
-                try await db.raw("UPDATE backups SET state = 'FAILED' WHERE id = \(bind: backupId)").run()
+                try await BackupStore.markFailed(backupId, code: nil, message: nil, now: nil, on: db)
             }
         }
     }
@@ -253,8 +224,7 @@ extension ControlPlane {
     private func deleteBackupFiles(_ operation: Operation) async throws {
         guard let backupId = operation.parameters["backup_id"]?.stringValue else { throw AppError(.configInvalidRequest) }
         let backup = try await store.read { db in
-            try await db.raw("SELECT \(unsafeRaw: Self.backupColumns) FROM backups WHERE id = \(bind: backupId)").first()
-                .map(Self.decodeBackup)
+            try await BackupStore.find(backupId, projectId: nil, on: db)
         }
         guard let backup else { return }
         let instance = try await store.read { db in try await InstanceStore.find(id: backup.instanceId, on: db) }
@@ -263,11 +233,11 @@ extension ControlPlane {
             try await provider?.deleteBackup(backup)
             let now = clock.millis()
             try await store.write { db in
-                try await db.raw("UPDATE backups SET state = 'DELETED', finished_at = \(bind: now) WHERE id = \(bind: backupId)").run()
+                try await BackupStore.markDeleted(backupId, now: now, on: db)
             }
         } catch {
             _ = try? await store.write { db in
-                try await db.raw("UPDATE backups SET state = 'FAILED' WHERE id = \(bind: backupId)").run()
+                try await BackupStore.markFailed(backupId, code: nil, message: nil, now: nil, on: db)
             }
             throw error
         }
@@ -293,11 +263,11 @@ extension ControlPlane {
             }
             switch operation.type {
             case .CREATE_BACKUP:
-                try await db.raw("UPDATE backups SET state = 'FAILED', error_code = 'JOB_CANCELLED', error_message = 'Cancelled' WHERE id = \(bind: operation.targetId)").run()
+                try await BackupStore.markFailed(operation.targetId, code: "JOB_CANCELLED", message: "Cancelled", now: nil, on: db)
             case .DELETE_BACKUP:
-                try await db.raw("UPDATE backups SET state = 'SUCCEEDED' WHERE id = \(bind: operation.targetId)").run()
+                try await BackupStore.restoreSucceeded(operation.targetId, on: db)
             case .CREATE_USER:
-                try await db.raw("UPDATE database_users SET state = 'DELETED' WHERE id = \(bind: operation.targetId)").run()
+                try await DatabaseUserStore.setState(operation.targetId, "DELETED", now: nil, on: db)
             default:
                 break
             }

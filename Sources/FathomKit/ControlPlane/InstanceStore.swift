@@ -128,4 +128,73 @@ enum InstanceStore {
             "UPDATE instances SET active_operation_id = NULL WHERE id = \(bind: id) AND active_operation_id = \(bind: operationId)"
         ).run()
     }
+
+    /// Resources and high availability as an update operation applied them.
+    static func applyShape(_ instance: Instance, on db: any SQLDatabase) async throws {
+        try await db.raw(
+            """
+            UPDATE instances SET cpu = \(bind: instance.resources.cpu), memory_gb = \(bind: instance.resources.memory_gb),
+                storage_gb = \(bind: instance.resources.storage_gb), high_availability = \(bind: instance.highAvailability)
+            WHERE id = \(bind: instance.id)
+            """
+        ).run()
+    }
+
+    /// Frees the instance for the next operation (if this operation still holds it).
+    static func release(_ instanceId: String, operationId: String, on db: any SQLDatabase) async throws {
+        try await db.raw(
+            "UPDATE instances SET active_operation_id = NULL WHERE id = \(bind: instanceId) AND active_operation_id = \(bind: operationId)"
+        ).run()
+    }
+
+    /// A cursor page of the rows matching `conditions`, with their count.
+    static func page(
+        where conditions: [SQLQueryString], page: CursorPage, sort: SortOrder, on db: any SQLDatabase
+    ) async throws -> (rows: [Instance], total: Int) {
+        try await CursorPageQuery(columns: columns, from: "instances i", filter: conditions, idColumn: "i.id")
+            .run(on: db, page: page, sort: sort, decode: decode)
+    }
+
+    static func rename(_ id: String, to name: String, now: Int64, on db: any SQLDatabase) async throws {
+        try await db.raw("UPDATE instances SET name = \(bind: name), updated_at = \(bind: now) WHERE id = \(bind: id)").run()
+    }
+
+    static func touch(_ id: String, now: Int64, on db: any SQLDatabase) async throws {
+        try await db.raw("UPDATE instances SET updated_at = \(bind: now) WHERE id = \(bind: id)").run()
+    }
+
+    /// Local instances that exist.
+    static func local(on db: any SQLDatabase) async throws -> [Instance] {
+        try await db.raw("SELECT \(unsafeRaw: columns) FROM instances i WHERE i.provider = 'local' AND i.state <> 'DELETED'")
+            .all().map(decode)
+    }
+
+    /// Local instances that exist and that no queued or running operation is working on (reconciliation leaves
+    /// those to their operation).
+    static func localIdle(on db: any SQLDatabase) async throws -> [Instance] {
+        try await db.raw(
+            """
+            SELECT \(unsafeRaw: columns) FROM instances i
+            WHERE i.provider = 'local' AND i.state <> 'DELETED'
+              AND (i.active_operation_id IS NULL OR NOT EXISTS (
+                    SELECT 1 FROM operations o JOIN jobs j ON j.id = o.job_id
+                    WHERE o.id = i.active_operation_id AND j.state IN ('queued', 'running')))
+            """
+        ).all().map(decode)
+    }
+
+    /// Ids of every local instance ever made, deleted ones included (their directories are not orphans).
+    static func localIds(on db: any SQLDatabase) async throws -> Set<String> {
+        Set(try await db.raw("SELECT id FROM instances WHERE provider = 'local'").all().map { try $0.string("id") })
+    }
+
+    static func failIfRunning(_ id: String, now: Int64, on db: any SQLDatabase) async throws {
+        try await db.raw(
+            "UPDATE instances SET state = 'FAILED', updated_at = \(bind: now) WHERE id = \(bind: id) AND state = 'RUNNING'"
+        ).run()
+    }
+
+    static func setStorageUsed(_ id: String, bytes: Int64, on db: any SQLDatabase) async throws {
+        try await db.raw("UPDATE instances SET storage_used_bytes = \(bind: bytes) WHERE id = \(bind: id)").run()
+    }
 }

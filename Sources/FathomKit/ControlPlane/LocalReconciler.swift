@@ -39,17 +39,7 @@ public final class LocalReconciler: Service, Sendable {
     public func reconcile() async -> [String] {
         guard let local = providers.provider("local") as? LocalProvider else { return [] }
         do {
-            let instances = try await store.read { db in
-                try await db.raw(
-                    """
-                    SELECT \(unsafeRaw: InstanceStore.columns) FROM instances i
-                    WHERE i.provider = 'local' AND i.state <> 'DELETED'
-                      AND (i.active_operation_id IS NULL OR NOT EXISTS (
-                            SELECT 1 FROM operations o JOIN jobs j ON j.id = o.job_id
-                            WHERE o.id = i.active_operation_id AND j.state IN ('queued', 'running')))
-                    """
-                ).all().map(InstanceStore.decode)
-            }
+            let instances = try await store.read { db in try await InstanceStore.localIdle(on: db) }
             var restarted: [String] = []
             for instance in instances where instance.state == .RUNNING {
                 if await local.ensureRunning(instance, logger: logger) {
@@ -66,12 +56,12 @@ public final class LocalReconciler: Service, Sendable {
                     logger.error("local instance does not start; marking it FAILED", metadata: ["instance_id": .string(instance.id)])
                     let now = clock.millis()
                     try await store.write { db in
-                        try await db.raw("UPDATE instances SET state = 'FAILED', updated_at = \(bind: now) WHERE id = \(bind: instance.id) AND state = 'RUNNING'").run()
+                        try await InstanceStore.failIfRunning(instance.id, now: now, on: db)
                     }
                 }
             }
             let known = try await store.read { db in
-                Set(try await db.raw("SELECT id FROM instances WHERE provider = 'local'").all().map { try $0.string("id") })
+                try await InstanceStore.localIds(on: db)
             }
             for orphan in local.orphanDirectories(known: known) {
                 logger.warning("orphan instance directory (no instance in the store)", metadata: ["path": .string(orphan)])
@@ -87,7 +77,7 @@ public final class LocalReconciler: Service, Sendable {
     func recordStorage(_ instance: Instance, local: LocalProvider) async throws {
         let used = local.storageUsed(instance)
         try await store.write { db in
-            try await db.raw("UPDATE instances SET storage_used_bytes = \(bind: used) WHERE id = \(bind: instance.id)").run()
+            try await InstanceStore.setStorageUsed(instance.id, bytes: used, on: db)
         }
         if used > Int64(instance.resources.storage_gb) * 1_073_741_824 {
             logger.warning(
@@ -99,12 +89,7 @@ public final class LocalReconciler: Service, Sendable {
     /// Ports given to local instances that still exist.
     static func portsInUse(_ store: Store) async throws -> Set<Int> {
         try await store.read { db in
-            var ports = Set<Int>()
-            for row in try await db.raw("SELECT endpoints FROM instances WHERE provider = 'local' AND state <> 'DELETED'").all() {
-                let endpoints = (try? JSONDecoder().decode([Endpoint].self, from: Data(try row.string("endpoints").utf8))) ?? []
-                ports.formUnion(endpoints.map(\.port))
-            }
-            return ports
+            Set(try await InstanceStore.local(on: db).flatMap { $0.endpoints.map(\.port) })
         }
     }
 
@@ -113,8 +98,7 @@ public final class LocalReconciler: Service, Sendable {
     public func stopAll(only id: String? = nil) async throws -> Int {
         guard let local = providers.provider("local") as? LocalProvider else { return 0 }
         let instances = try await store.read { db in
-            try await db.raw("SELECT \(unsafeRaw: InstanceStore.columns) FROM instances i WHERE i.provider = 'local' AND i.state <> 'DELETED'")
-                .all().map(InstanceStore.decode)
+            try await InstanceStore.local(on: db)
         }.filter { id == nil || $0.id == id }
         for instance in instances { await local.stopAll(instance) }
         return instances.count

@@ -53,4 +53,16 @@ enum OperationStore {
         case .CANCELLED: return "j.state = 'cancelled'"
         }
     }
+
+    static func setParameters(_ id: String, _ parameters: JSONValue, on db: any SQLDatabase) async throws {
+        try await db.raw("UPDATE operations SET parameters = \(bind: JSONText.encode(parameters)) WHERE id = \(bind: id)").run()
+    }
+
+    /// A cursor page of the rows matching `conditions`, with their count.
+    static func page(
+        where conditions: [SQLQueryString], page: CursorPage, sort: SortOrder, on db: any SQLDatabase
+    ) async throws -> (rows: [Operation], total: Int) {
+        try await CursorPageQuery(columns: columns, from: "operations o JOIN jobs j ON j.id = o.job_id", filter: conditions, idColumn: "o.id")
+            .run(on: db, page: page, sort: sort, decode: decode)
+    }
 }

@@ -148,4 +148,9 @@ struct ProjectStore: Sendable {
         ).first()
         return ProjectView.Usage(instances: try row?.int("n") ?? 0, storage_gb: try row?.int("storage") ?? 0)
     }
+
+    /// Locks the project's row until the transaction ends (PostgreSQL), serializing its quota checks.
+    static func lockRow(_ id: String, on db: any SQLDatabase) async throws {
+        try await db.raw("SELECT id FROM projects WHERE id = \(bind: id) FOR UPDATE").run()
+    }
 }

@@ -41,20 +41,3 @@ enum IdentitySchema {
         ]
     }
 }
-
-/// Fixed-window counters shared by rate limits and login throttling (shared by all replicas).
-enum RateCounterSchema {
-    static func statements(_ types: ColumnTypes) -> [String] {
-        [
-            """
-            CREATE TABLE rate_counters (
-                bucket TEXT NOT NULL,
-                window_start BIGINT NOT NULL,
-                count BIGINT NOT NULL,
-                expires_at BIGINT NOT NULL,
-                PRIMARY KEY (bucket, window_start))
-            """,
-            "CREATE INDEX rate_counters_expires_at ON rate_counters (expires_at)",
-        ]
-    }
-}

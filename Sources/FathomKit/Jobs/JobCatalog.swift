@@ -1,6 +1,6 @@
 import Foundation
 
-/// Every job kind and built-in schedule, registered in one place.
+/// The maintenance job kinds (session and job pruning) and their schedules.
 public enum JobCatalog {
     public static let purgeExpired = "maintenance.purge_expired"
     public static let pruneJobs = "maintenance.prune_jobs"
@@ -8,15 +8,17 @@ public enum JobCatalog {
     /// Finished jobs are kept this long for `/api/v1/task-runs`.
     static let jobRetentionMillis: Int64 = 30 * 86_400_000
 
-    static func register(_ registry: JobRegistry, services: AppServices) {
-        registry.register(JobKind(purgeExpired, timeout: .seconds(120)) { _ in
-            try await services.identity.purgeExpired()
-            return nil
-        })
-        registry.register(JobKind(pruneJobs, timeout: .seconds(600)) { _ in
-            let deleted = try await services.jobs.prune(olderThan: jobRetentionMillis)
-            return ["deleted": .int(Int64(deleted))]
-        })
+    static func kinds(identity: Identity, jobs: JobQueue) -> [JobKind] {
+        [
+            JobKind(purgeExpired, timeout: .seconds(120)) { _ in
+                try await identity.purgeExpired()
+                return nil
+            },
+            JobKind(pruneJobs, timeout: .seconds(600)) { _ in
+                let deleted = try await jobs.prune(olderThan: jobRetentionMillis)
+                return ["deleted": .int(Int64(deleted))]
+            },
+        ]
     }
 
     static func schedules(timezone: String) -> [ScheduleDefinition] {

@@ -33,20 +33,22 @@ public enum Cadence: Sendable, Equatable {
     }
 }
 
-/// A named schedule that enqueues a job of `kind` at each slot.
+/// A named schedule that enqueues a job of `kind` at each slot: its definition (name, kind, payload, cadence,
+/// zone, enablement — readable directly, `schedule.cadence`) and where it stands.
+@dynamicMemberLookup
 public struct Schedule: Sendable, Equatable {
-    public var name: String
-    public var kind: String
-    public var payload: JSONValue
-    public var cadence: Cadence
-    public var timezone: String
-    public var enabled: Bool
+    public var definition: ScheduleDefinition
     /// Slots at or before this instant never fire (set at creation and whenever the timing changes).
     public var anchorAt: Int64
     public var lastSlotAt: Int64?
     public var lastJobId: Int64?
     public var createdAt: Int64
     public var updatedAt: Int64
+
+    public subscript<T>(dynamicMember keyPath: WritableKeyPath<ScheduleDefinition, T>) -> T {
+        get { definition[keyPath: keyPath] }
+        set { definition[keyPath: keyPath] = newValue }
+    }
 }
 
 /// Slot arithmetic. Daily slots are computed in the schedule's IANA time zone: a local time that does not exist

@@ -2,8 +2,9 @@ import Foundation
 import Hummingbird
 
 /// `/api/v1/schedules`: the built-in schedules — list; change enablement, time, zone or interval at run time.
-struct ScheduleRoutes {
-    let services: AppServices
+struct ScheduleRoutes: RouteGroup {
+    let schedules: ScheduleStore
+    let clock: WallClock
 
     struct ScheduleView: Encodable {
         var name: String
@@ -45,36 +46,36 @@ struct ScheduleRoutes {
         enum CodingKeys: String, CodingKey, CaseIterable { case enabled, time, timezone, interval_minutes }
     }
 
-    func register(on routes: Routes) {
-        routes.add(
-            RouteSpec(.get, "/api/v1/schedules", access: .permission(.view), tag: "jobs", summary: "Schedules and their next run")
-        ) { _, context in
-            let now = services.clock.now()
-            let items = try await services.schedules.list().map { ScheduleView($0, now: now) }
-            return try context.envelope(ItemsPage(items: items, total: items.count, page: 1, limit: max(1, items.count)))
-        }
-
-        routes.add(
-            RouteSpec(
-                .put, "/api/v1/schedules/{name}", access: .permission(.admin), tag: "jobs",
+    var endpoints: [Route] {
+        [
+            Route(.get, "/api/v1/schedules", access: .permission(.view), tag: "jobs",
+                summary: "Schedules and their next run", list),
+            Route(.put, "/api/v1/schedules/{schedule_name}", access: .permission(.admin), tag: "jobs",
                 summary: "Enable/disable a schedule or change its time (HH:MM, daily), interval or time zone",
-                requestBody: Schemas.object([
-                    "enabled": Schemas.boolean, "time": Schemas.string, "timezone": Schemas.string,
-                    "interval_minutes": Schemas.integer,
-                ]))
-        ) { request, context in
-            let name = try context.parameters.require("name")
-            let body = try await request.decodeJSON(UpdateBody.self)
-            let cadence = try Self.cadence(body)
-            if let zone = body.timezone, TimeZone(identifier: zone) == nil {
-                throw AppError.invalid(field: "timezone", issue: "invalid", "timezone must be an IANA zone such as Europe/Berlin")
-            }
-            guard let updated = try await services.schedules.update(
-                name, cadence: cadence, timezone: body.timezone, enabled: body.enabled)
-            else { throw AppError(.notFound, "Schedule '\(name)' not found") }
-            return try context.envelope(ScheduleView(updated, now: services.clock.now()))
-        }
+                requestBody: Schemas.object(["enabled": Schemas.boolean, "time": Schemas.string, "timezone": Schemas.string, "interval_minutes": Schemas.integer]),
+                update),
+        ]
     }
+
+    func list(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let now = clock.now()
+        let items = try await schedules.list().map { ScheduleView($0, now: now) }
+        return try context.envelope(ItemsPage(items: items, total: items.count, page: 1, limit: max(1, items.count)))
+    }
+
+    func update(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let name = try context.parameters.require("schedule_name")
+        let body = try await request.decodeJSON(UpdateBody.self)
+        let cadence = try Self.cadence(body)
+        if let zone = body.timezone, TimeZone(identifier: zone) == nil {
+            throw AppError.invalid(field: "timezone", issue: "invalid", "timezone must be an IANA zone such as Europe/Berlin")
+        }
+        guard let updated = try await schedules.update(
+            name, cadence: cadence, timezone: body.timezone, enabled: body.enabled)
+        else { throw AppError(.notFound, "Schedule '\(name)' not found") }
+        return try context.envelope(ScheduleView(updated, now: clock.now()))
+    }
+
 
     static func cadence(_ body: UpdateBody) throws -> Cadence? {
         switch (body.time, body.interval_minutes) {

@@ -2,7 +2,7 @@ import Foundation
 import SQLKit
 
 /// A schedule a feature defines; inserted at start if missing, then owned by operators (enable, time, zone).
-public struct ScheduleDefinition: Sendable {
+public struct ScheduleDefinition: Sendable, Equatable {
     public var name: String
     public var kind: String
     public var payload: JSONValue
@@ -40,8 +40,9 @@ public struct ScheduleStore: Sendable {
             cadence = .interval(minutes: max(1, try row.decode(column: "interval_minutes", as: Int?.self) ?? 60))
         }
         return Schedule(
-            name: try row.string("name"), kind: try row.string("kind"), payload: JSONText.decode(try row.string("payload")),
-            cadence: cadence, timezone: try row.string("timezone"), enabled: try row.bool("enabled"),
+            definition: ScheduleDefinition(
+                name: try row.string("name"), kind: try row.string("kind"), payload: JSONText.decode(try row.string("payload")),
+                cadence: cadence, timezone: try row.string("timezone"), enabled: try row.bool("enabled")),
             anchorAt: try row.int64("anchor_at"), lastSlotAt: try row.optionalInt64("last_slot_at"),
             lastJobId: try row.optionalInt64("last_job_id"), createdAt: try row.int64("created_at"),
             updatedAt: try row.int64("updated_at"))

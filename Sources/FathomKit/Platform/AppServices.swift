@@ -1,6 +1,10 @@
 import Logging
+import ServiceLifecycle
+import Synchronization
 
-/// The long-lived parts every route and command uses, built once by `buildServices`.
+/// The shared parts every feature builds on, built once by `open`; the features themselves (`features`) are
+/// assembled from `FeatureList`. A feature's own services are reached through its entry point
+/// (`services.features.get(CapacityFeature.self)`, or an accessor the feature adds to this type).
 public struct AppServices: Sendable {
     public let configuration: FathomConfiguration
     public let store: Store
@@ -14,12 +18,14 @@ public struct AppServices: Sendable {
     public let schedules: ScheduleStore
     /// Runs jobs when this process has the worker role; always present so cancels can reach local jobs.
     public let runner: JobRunner
-    public let providers: ProviderRegistry
-    public let controlPlane: ControlPlane
-    public let capacity: CapacityCollector
-    public let aggregator: CapacityAggregator
-    /// Where ledger pages start; dropped by the collector and the control plane when instances or counts change.
-    public let ledgerPositions = LedgerPositions()
+    /// Who may act in which project: the route table resolves `.project(…)` routes with it.
+    let tenancy: ProjectAccess
+    /// Instance changes, for features that cache by instance.
+    public let instanceEvents = InstanceEvents()
+    private let built = FeatureSlot()
+
+    /// The features of `FeatureList`, built over these services.
+    public var features: FeatureSet { built.value }
 
     public init(
         configuration: FathomConfiguration, store: Store, secrets: SecretBox, clock: WallClock = .system,
@@ -43,27 +49,11 @@ public struct AppServices: Sendable {
         options.heartbeat = .seconds(max(1, configuration.jobLeaseSeconds / 5))
         options.recoveryInterval = .seconds(max(1, configuration.jobLeaseSeconds / 2))
         self.runner = JobRunner(queue: jobs, registry: jobKinds, options: options, logger: logger, metrics: metrics)
-        let providers = ProviderRegistry()
-        providers.register(
-            ExternalProvider(policy: ExternalNetworkPolicy(allow: configuration.externalAllow, localPorts: configuration.localPorts)))
-        let portStore = store
-        providers.register(
-            LocalProvider(dataDir: configuration.dataDir, ports: configuration.localPorts) {
-                (try? await LocalReconciler.portsInUse(portStore)) ?? []
-            })
-        self.providers = providers
-        self.controlPlane = ControlPlane(
-            store: store, clock: clock, secrets: secrets, providers: providers, runner: runner, jobKinds: jobKinds,
-            defaultProvider: configuration.defaultProvider, ledger: ledgerPositions)
-        var capacity = CapacityCollector(
-            store: store, secrets: secrets, clock: clock, calendar: BusinessCalendar(identifier: configuration.timezone),
-            excluded: configuration.capacityExcluded, logger: logger, ledger: ledgerPositions)
-        capacity.externalPolicy = ExternalNetworkPolicy(allow: configuration.externalAllow, localPorts: configuration.localPorts)
-        self.capacity = capacity
-        self.aggregator = CapacityAggregator(store: store, clock: clock)
-        JobCatalog.register(jobKinds, services: self)
-        CapacityJobs.register(jobKinds, collector: capacity, aggregator: aggregator)
-        ControlPlaneJobs.register(jobKinds, plane: controlPlane)
+        self.tenancy = ProjectAccess(projects: ProjectStore(store: store))
+        built.set(FeatureList.build(self))
+        for feature in features.all {
+            for kind in feature.jobKinds { jobKinds.register(kind) }
+        }
         metrics.addCollector { await JobMetrics.render(jobs) }
     }
 
@@ -89,17 +79,18 @@ public struct AppServices: Sendable {
         runner.wake()
     }
 
-    /// Keeps local instances' servers running (started with the worker role).
-    public func makeReconciler() -> LocalReconciler {
-        LocalReconciler(store: store, providers: providers, secrets: secrets, clock: clock, logger: logger)
-    }
-
     /// The scheduler for this process (started with the worker role).
     public func makeScheduler() -> Scheduler {
         Scheduler(schedules: schedules, registry: jobKinds, clock: clock, logger: logger) { [runner] in runner.wake() }
     }
 
-    /// Opens the configured store, applies pending migrations and loads the secret key.
+    /// What a process with the worker role runs: the job runner, the scheduler and each feature's services.
+    public func workerServices() -> [any Service] {
+        [runner, makeScheduler()] + features.all.flatMap(\.workerServices)
+    }
+
+    /// Opens the configured store, applies pending migrations, loads the secret key and inserts the features'
+    /// schedules.
     public static func open(
         configuration: FathomConfiguration, clock: WallClock = .system, logger: Logger
     ) async throws -> AppServices {
@@ -110,7 +101,7 @@ public struct AppServices: Sendable {
             try await Migrations.run(on: store)
             let secrets = try SecretBox.load(environmentKey: configuration.secretKey, dataDir: configuration.dataDir)
             let services = AppServices(configuration: configuration, store: store, secrets: secrets, clock: clock, logger: logger)
-            for definition in JobCatalog.schedules(timezone: configuration.timezone) + CapacityJobs.schedules(timezone: configuration.timezone) {
+            for definition in services.features.all.flatMap(\.schedules) {
                 try await services.schedules.ensure(definition)
             }
             return services
@@ -118,5 +109,17 @@ public struct AppServices: Sendable {
             await store.close()
             throw error
         }
+    }
+}
+
+/// Holds the feature set, which is built after (and over) the services that contain it.
+private final class FeatureSlot: Sendable {
+    private let slot = Mutex<FeatureSet?>(nil)
+
+    func set(_ features: FeatureSet) { slot.withLock { $0 = features } }
+
+    var value: FeatureSet {
+        guard let features = slot.withLock({ $0 }) else { preconditionFailure("features are built in AppServices.init") }
+        return features
     }
 }

@@ -23,22 +23,13 @@ public func buildRouter(services: AppServices) -> (Router<AppRequestContext>, Ro
             store: services.store, secrets: services.secrets, clock: services.clock, renderer: renderer, routes: table,
             access: services.controlPlane.access))
 
-    let routes = Routes(router: router, table: table)
-    SystemRoutes(services: services, table: table).register(on: routes)
+    let routes = Routes(router: router, table: table, tenancy: services.tenancy)
+    routes.add(SystemRoutes(store: services.store, metrics: services.metrics, table: table))
     // A worker-only process answers probes and metrics; the API and console are for `api` and `all`.
     guard configuration.role != .worker else { return (router, table) }
-    ConsoleRoutes().register(on: routes)
-    AuthRoutes(identity: services.identity, configuration: configuration).register(on: routes)
-    TokenRoutes(identity: services.identity).register(on: routes)
-    UserRoutes(identity: services.identity).register(on: routes)
-    TaskRunRoutes(services: services).register(on: routes)
-    ScheduleRoutes(services: services).register(on: routes)
-    ProjectRoutes(plane: services.controlPlane, identity: services.identity).register(on: routes)
-    InstanceRoutes(plane: services.controlPlane).register(on: routes)
-    OperationRoutes(plane: services.controlPlane, runner: services.runner).register(on: routes)
-    BackupAndUserRoutes(plane: services.controlPlane).register(on: routes)
-    DatabaseRoutes(services: services).register(on: routes)
-    CapacityRoutes(services: services).register(on: routes)
+    for feature in services.features.all {
+        for group in feature.routeGroups { routes.add(group) }
+    }
     return (router, table)
 }
 
@@ -57,7 +48,7 @@ public func buildApplication(
         configuration: .init(
             address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "fathom"),
         services: services.configuration.role == .api
-            ? [] : [services.runner, services.makeScheduler(), services.makeReconciler()],
+            ? [] : services.workerServices(),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
         logger: services.logger)
 }

@@ -24,6 +24,12 @@ extension Request {
         }
     }
 
+    /// Decodes the body of a route whose body may be left out: nil when there is none (`Content-Length: 0` or absent).
+    public func decodeOptionalJSON<T: StrictBody>(_ type: T.Type) async throws -> T? {
+        let hasBody = headers[.contentLength].map { $0 != "0" } ?? false
+        return hasBody ? try await decodeJSON(type) : nil
+    }
+
     /// The body as a JSON object, with the checks every JSON body gets.
     func jsonObject() async throws -> [String: JSONValue] {
         if let contentType = headers[.contentType],

@@ -43,6 +43,11 @@ public struct CursorPage: Sendable {
     static let maxSize = 100
     static let lifetime: TimeInterval = 3600
 
+    /// The query parameters of every cursor-paged list, as route declarations list them.
+    static let queryParameters: [(String, JSONValue)] = [
+        ("page_size", Schemas.integer), ("page_token", Schemas.string), ("filter", Schemas.string), ("sort", Schemas.string),
+    ]
+
     /// Reads `page_size` and `page_token`. `scope` names the list (e.g. "instances:proj-1").
     static func parse(
         _ uri: URI, scope: String, filter: String?, sort: SortOrder, signer: PageTokenSigner, now: Date

@@ -99,16 +99,17 @@ extension ErrorCode {
     public static let internalError = code(
         "INTERNAL_ERROR", .internalServerError, "system", retryable: true, "Internal server error")
 
-    /// Every code Fathom can answer with; documentation and tests read this table.
-    public static let registry: [ErrorCode] = [
-        authUnauthorized, authInvalidCredentials, authSessionExpired, authForbidden, authCSRFInvalid,
-        authLoginThrottled, configInvalidRequest, configResourceConflict, configDuplicateName, configSourceNotFound,
-        configScheduleGroupNotFound, configRunNotFound, configAssetNotFound, pluginTimeout, pluginOutputInvalidJSON,
-        dbWriteFailed, databaseConnectionError, syncDataError, quotaExceeded, notFound, conflict,
-        operationInProgress, unprocessable, engineNotSupported, idempotencyKeyReused, idempotencyInFlight,
-        notAcceptable, jobTimeout, jobFailed, jobFinished, routeNotFound, methodNotAllowed, payloadTooLarge, unsupportedMediaType, rateLimited,
-        storeUnavailable, internalError,
+    /// The platform's codes (requests, authentication, the store); features declare theirs in their entry point.
+    static let platform: [ErrorCode] = [
+        authUnauthorized, authForbidden, configInvalidRequest, configResourceConflict, configDuplicateName,
+        configSourceNotFound, configScheduleGroupNotFound, configRunNotFound, configAssetNotFound, pluginTimeout,
+        pluginOutputInvalidJSON, dbWriteFailed, notFound, conflict, unprocessable, idempotencyKeyReused,
+        idempotencyInFlight, notAcceptable, routeNotFound, methodNotAllowed, payloadTooLarge, unsupportedMediaType,
+        rateLimited, storeUnavailable, internalError,
     ]
+
+    /// Every code Fathom can answer with, the platform's and each feature's; documentation and tests read this table.
+    public static var registry: [ErrorCode] { FeatureList.errorCodes }
 
     /// Looks a code up by its name.
     public static func named(_ name: String) -> ErrorCode? { registry.first { $0.name == name } }

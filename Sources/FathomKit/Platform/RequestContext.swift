@@ -17,6 +17,8 @@ public struct AppRequestContext: RequestContext {
     public var clientAddress: String?
     /// What the caller may see on `/api/v1` fleet routes; nothing until `TenantScopeMiddleware` resolves it.
     public var tenantScope: TenantScope = .projects([])
+    /// The project of a `.project(…)` route, resolved by the route table after the access check.
+    public var project: Project?
     /// True when the request arrived over TLS (directly or, with a trusted proxy, as X-Forwarded-Proto).
     public var isSecureTransport: Bool = false
 
@@ -29,6 +31,20 @@ public struct AppRequestContext: RequestContext {
 
     /// Bodies over 1 MiB are refused with 413.
     public var maxUploadSize: Int { BodyLimits.maxJSONBytes }
+}
+
+extension AppRequestContext {
+    /// The authenticated caller (routes other than `.public` always have one).
+    func requirePrincipal() throws -> Principal {
+        guard let principal else { throw authProblem ?? AppError(.authUnauthorized) }
+        return principal
+    }
+
+    /// The caller and the project of a `.project(…)` route, as the route table resolved them.
+    func projectScope() throws -> (Principal, Project) {
+        guard let project else { throw AppError(.internalError, "Route is not declared with project access") }
+        return (try requirePrincipal(), project)
+    }
 }
 
 /// Request size limits shared by the decoders.

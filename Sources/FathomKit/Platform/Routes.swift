@@ -10,8 +10,8 @@ public enum Access: Sendable, Equatable {
     case authenticated
     /// A principal whose role grants the permission.
     case permission(Permission)
-    /// A principal holding the permission in the project named by the `{pid}` path parameter
-    /// (checked by the handler through `ProjectAccess`; the role ceiling is checked here).
+    /// A principal holding the permission in the project named by the `{project_id}` path parameter; the route
+    /// table resolves the project once and hands it to the handler as `context.project`.
     case project(Permission)
     /// Fleet data on `/api/v1` (ledger, capacity, table sizes, task runs): the global roles need the permission and
     /// see the fleet; tenants (`member` users, project-bound tokens) are admitted and see only the instances of
@@ -20,7 +20,8 @@ public enum Access: Sendable, Equatable {
 }
 
 /// A route's declaration: what the router serves, what the OpenAPI document describes and what the
-/// authorization matrix test walks. Paths use OpenAPI templates (`/api/v1/users/{userId}`).
+/// authorization matrix test walks. Paths are written whole as OpenAPI templates (`/api/v1/users/{user_id}`), with
+/// snake_case parameter names ending in `_id`, `_name` or `_uuid` (`RouteSpec.parameterNamePattern`).
 public struct RouteSpec: Sendable {
     public var method: HTTPRequest.Method
     public var path: String
@@ -34,11 +35,17 @@ public struct RouteSpec: Sendable {
     /// Query parameters: name → JSON Schema.
     public var query: [(String, JSONValue)]
     public var successStatus: Int
+    /// Where the route is declared (its row in the handler's `endpoints` table): what `fathom routes` prints.
+    public var file: String
+    public var line: Int
 
     public init(
         _ method: HTTPRequest.Method, _ path: String, access: Access, tag: String, summary: String,
-        requestBody: JSONValue? = nil, query: [(String, JSONValue)] = [], successStatus: Int = 200
+        requestBody: JSONValue? = nil, query: [(String, JSONValue)] = [], successStatus: Int = 200,
+        file: String = #filePath, line: Int = #line
     ) {
+        self.file = file
+        self.line = line
         self.method = method
         self.path = path
         self.access = access
@@ -55,6 +62,19 @@ public struct RouteSpec: Sendable {
             segment.hasPrefix("{") && segment.hasSuffix("}") ? String(segment.dropFirst().dropLast()) : nil
         }
     }
+
+    /// The naming rule for path parameters: snake_case, naming what it identifies (`project_id`, `schedule_name`,
+    /// `asset_uuid`), the same name for the same kind of identifier on every route.
+    public static let parameterNamePattern = #"^[a-z][a-z0-9]*(_[a-z0-9]+)*_(id|name|uuid)$"#
+
+    /// The declaring file relative to the package (`Sources/FathomKit/ControlPlane/BackupRoutes.swift`).
+    public var sourceFile: String {
+        guard let range = file.range(of: "/Sources/", options: .backwards) else { return file }
+        return String(file[file.index(after: range.lowerBound)...])
+    }
+
+    /// `file:line` of the declaration, relative to the package (`Sources/FathomKit/ControlPlane/BackupRoutes.swift:40`).
+    public var location: String { "\(sourceFile):\(line)" }
 
     /// The same path in the router's `:name` syntax.
     var routerPath: String {
@@ -89,18 +109,53 @@ public final class RouteTable: Sendable {
     }
 }
 
-/// Registers handlers together with their `RouteSpec`, wrapping each in the authorization the spec declares.
+/// A route's declaration and its handler: one row of a route group's `endpoints` table.
+public struct Route: Sendable {
+    public var spec: RouteSpec
+    public var handler: Routes.Handler
+
+    /// Declares a route; the row's source location is recorded for `fathom routes`.
+    public init(
+        _ method: HTTPRequest.Method, _ path: String, access: Access, tag: String, summary: String,
+        requestBody: JSONValue? = nil, bodyRequired: Bool = true, query: [(String, JSONValue)] = [],
+        successStatus: Int = 200, file: String = #filePath, line: Int = #line, _ handler: @escaping Routes.Handler
+    ) {
+        spec = RouteSpec(
+            method, path, access: access, tag: tag, summary: summary, requestBody: requestBody, query: query,
+            successStatus: successStatus, file: file, line: line)
+        spec.bodyRequired = bodyRequired
+        self.handler = handler
+    }
+}
+
+/// A routes type: the handlers of one resource as named methods, listed in one table.
+public protocol RouteGroup: Sendable {
+    var endpoints: [Route] { get }
+}
+
+/// Registers handlers together with their `RouteSpec`, wrapping each in the authorization the spec declares and,
+/// for project routes, resolving the project once (`context.project`).
 public struct Routes {
     public typealias Handler = @Sendable (Request, AppRequestContext) async throws -> Response
 
     let router: Router<AppRequestContext>
     public let table: RouteTable
+    let tenancy: ProjectAccess
+
+    public func add(_ group: any RouteGroup) {
+        for endpoint in group.endpoints { add(endpoint.spec, endpoint.handler) }
+    }
 
     public func add(_ spec: RouteSpec, _ handler: @escaping Handler) {
         table.append(spec)
+        let tenancy = tenancy
         router.on(RouterPath(spec.routerPath), method: spec.method) { request, context in
             try Authorization.check(spec, request: request, context: context)
-            return try await handler(request, context)
+            guard case .project(let permission) = spec.access else { return try await handler(request, context) }
+            var scoped = context
+            scoped.project = try await tenancy.require(
+                context.principal, projectId: try context.parameters.require("project_id"), permission)
+            return try await handler(request, scoped)
         }
     }
 }

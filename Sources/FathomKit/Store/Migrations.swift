@@ -6,24 +6,18 @@ public struct Migration: Sendable {
     public let version: Int
     public let name: String
     let statements: @Sendable (ColumnTypes) -> [String]
+
+    init(version: Int, name: String, statements: @escaping @Sendable (ColumnTypes) -> [String]) {
+        self.version = version
+        self.name = name
+        self.statements = statements
+    }
 }
 
 /// The numbered migrations, applied in order at start (and by `fathom migrate`).
 public enum Migrations {
-    /// Every migration Fathom knows; features append theirs here with the next number.
-    public static let all: [Migration] = [
-        Migration(version: 1, name: "identity", statements: IdentitySchema.statements),
-        Migration(version: 2, name: "rate_counters", statements: RateCounterSchema.statements),
-        Migration(version: 3, name: "jobs", statements: JobsSchema.statements),
-        Migration(version: 4, name: "control_plane", statements: ControlPlaneSchema.statements),
-        Migration(version: 5, name: "instance_storage_used", statements: { _ in
-            ["ALTER TABLE instances ADD COLUMN storage_used_bytes BIGINT"]
-        }),
-        Migration(version: 6, name: "capacity", statements: CapacitySchema.statements),
-        Migration(version: 7, name: "capacity_aggregations", statements: AggregationSchema.statements),
-        Migration(version: 8, name: "capacity_clustered", statements: AggregationSchema.clustered),
-        Migration(version: 9, name: "security", statements: SecuritySchema.statements),
-    ]
+    /// Every migration Fathom knows: the platform's and each feature's (`FeatureList.migrations`).
+    public static var all: [Migration] { FeatureList.migrations }
 
     public static var latestVersion: Int { all.map(\.version).max() ?? 0 }
 

@@ -25,7 +25,7 @@ import Testing
                     ("csrf_token in body", #"{"csrf_token":"x"}"#, 403, "AUTH_CSRF_INVALID"),
                 ]
                 for spec in bodyRoutes {
-                    let path = OpenAPITests.concrete(spec.path.replacingOccurrences(of: "{pid}", with: project))
+                    let path = OpenAPITests.concrete(spec.path.replacingOccurrences(of: "{project_id}", with: project))
                     for (label, body, status, code) in cases {
                         let response = try await client.send(spec.method, path, auth: .bearer(token), json: body)
                         #expect(Int(response.status.code) == status, "\(spec.method) \(spec.path) \(label): \(response.status.code)")

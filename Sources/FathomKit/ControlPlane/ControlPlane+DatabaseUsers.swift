@@ -1,5 +1,4 @@
 import Foundation
-import SQLKit
 
 /// `POST …/instances/{id}/users` body.
 struct CreateUserBody: StrictBody {
@@ -26,42 +25,18 @@ struct UpdateUserBody: StrictBody {
 }
 
 extension ControlPlane {
-    static let userColumns = "id, project_id, instance_id, name, roles, privileges, connection_limit, login, state, created_at, updated_at"
     static let allowedPrivileges: Set<String> = ["CONNECT", "CREATE", "TEMPORARY"]
-
-    static func decodeUser(_ row: any SQLRow) throws -> DatabaseUser {
-        DatabaseUser(
-            id: try row.string("id"), projectId: try row.string("project_id"), instanceId: try row.string("instance_id"),
-            name: try row.string("name"),
-            roles: (try? JSONDecoder().decode([String].self, from: Data(try row.string("roles").utf8))) ?? [],
-            privileges: (try? JSONDecoder().decode([String: [String]].self, from: Data(try row.string("privileges").utf8))) ?? [:],
-            connectionLimit: try row.int("connection_limit"), login: try row.bool("login"), state: try row.string("state"),
-            createdAt: try row.int64("created_at"), updatedAt: try row.int64("updated_at"))
-    }
 
     func databaseUser(_ id: String, projectId: String, instanceId: String) async throws -> DatabaseUser {
         guard let user = try await store.read({ db in
-            try await db.raw(
-                """
-                SELECT \(unsafeRaw: Self.userColumns) FROM database_users
-                WHERE id = \(bind: id) AND project_id = \(bind: projectId) AND instance_id = \(bind: instanceId)
-                """
-            ).first().map(Self.decodeUser)
+            try await DatabaseUserStore.find(id, projectId: projectId, instanceId: instanceId, on: db)
         }), user.state != "DELETED" else { throw AppError(.notFound, "User '\(id)' not found") }
         return user
     }
 
     func listUsers(projectId: String, instanceId: String) async throws -> [DatabaseUser] {
         _ = try await instance(instanceId, projectId: projectId)
-        return try await store.read { db in
-            try await db.raw(
-                """
-                SELECT \(unsafeRaw: Self.userColumns) FROM database_users
-                WHERE project_id = \(bind: projectId) AND instance_id = \(bind: instanceId) AND state <> 'DELETED'
-                ORDER BY name
-                """
-            ).all().map(Self.decodeUser)
-        }
+        return try await store.read { db in try await DatabaseUserStore.list(projectId: projectId, instanceId: instanceId, on: db) }
     }
 
     /// Creates a database user through an operation. The password (given or generated) is returned once; it is
@@ -84,15 +59,9 @@ extension ControlPlane {
         let login = body.login ?? true
         let operationId = try await withOperation { db in
             do {
-                try await db.raw(
-                    """
-                    INSERT INTO database_users (id, project_id, instance_id, name, roles, privileges, connection_limit, login,
-                                                state, created_at, updated_at)
-                    VALUES (\(bind: userId), \(bind: project.id), \(bind: instanceId), \(bind: name),
-                            \(bind: JSONText.encode(JSONValue.encode(roles))), \(bind: JSONText.encode(JSONValue.encode(privileges))),
-                            \(bind: limit), \(bind: login), 'CREATING', \(bind: now), \(bind: now))
-                    """
-                ).run()
+                try await DatabaseUserStore.insert(
+                    id: userId, projectId: project.id, instanceId: instanceId, name: name, roles: roles, privileges: privileges,
+                    connectionLimit: limit, login: login, now: now, on: db)
             } catch let error as StoreError where error.isUniqueViolation {
                 throw AppError(.configDuplicateName, "A user named '\(name)' already exists on this instance")
             }

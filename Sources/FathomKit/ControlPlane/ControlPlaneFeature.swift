@@ -1,0 +1,57 @@
+import ServiceLifecycle
+
+/// The DBaaS control plane: projects, instances, operations, backups and database users under
+/// `/v1/projects/{project_id}/…`, run by the providers (`local`, `external`).
+struct ControlPlaneFeature: Feature {
+    static let migrations = [
+        Migration(version: 4, name: "control_plane", statements: ControlPlaneSchema.statements),
+        Migration(version: 5, name: "instance_storage_used", statements: { _ in
+            ["ALTER TABLE instances ADD COLUMN storage_used_bytes BIGINT"]
+        }),
+    ]
+    static let errorCodes: [ErrorCode] = [.quotaExceeded, .operationInProgress, .engineNotSupported]
+
+    let plane: ControlPlane
+    let identity: Identity
+    let reconciler: @Sendable () -> LocalReconciler
+
+    init(services: AppServices, built: FeatureSet) {
+        identity = services.identity
+        let providers = ProviderRegistry()
+        let configuration = services.configuration
+        providers.register(
+            ExternalProvider(policy: ExternalNetworkPolicy(allow: configuration.externalAllow, localPorts: configuration.localPorts)))
+        let store = services.store
+        providers.register(
+            LocalProvider(dataDir: services.configuration.dataDir, ports: services.configuration.localPorts) {
+                (try? await LocalReconciler.portsInUse(store)) ?? []
+            })
+        plane = ControlPlane(
+            store: store, clock: services.clock, secrets: services.secrets, providers: providers, runner: services.runner,
+            jobKinds: services.jobKinds, defaultProvider: services.configuration.defaultProvider, tenancy: services.tenancy,
+            instanceEvents: services.instanceEvents)
+        let logger = services.logger
+        reconciler = { [plane] in
+            LocalReconciler(
+                store: store, providers: plane.providers, secrets: plane.secrets, clock: plane.clock, logger: logger)
+        }
+    }
+
+    var jobKinds: [JobKind] { ControlPlaneJobs.kinds(plane: plane) }
+
+    var routeGroups: [any RouteGroup] {
+        [
+            ProjectRoutes(plane: plane, identity: identity), InstanceRoutes(plane: plane),
+            OperationRoutes(plane: plane, runner: plane.runner), BackupRoutes(plane: plane), DatabaseUserRoutes(plane: plane),
+        ]
+    }
+
+    /// Keeps local instances' servers running.
+    var workerServices: [any Service] { [reconciler()] }
+}
+
+extension AppServices {
+    public var controlPlane: ControlPlane { features.get(ControlPlaneFeature.self).plane }
+    public var providers: ProviderRegistry { controlPlane.providers }
+    public func makeReconciler() -> LocalReconciler { features.get(ControlPlaneFeature.self).reconciler() }
+}
