@@ -17,11 +17,11 @@ public func buildRouter(services: AppServices) -> (Router<AppRequestContext>, Ro
                 readLimit: configuration.readRequestsPerMinute, writeLimit: configuration.writeRequestsPerMinute),
             renderer: renderer))
     router.add(middleware: APIVersionMiddleware())
-    router.add(middleware: TenantScopeMiddleware(routes: table, access: services.controlPlane.access))
+    router.add(middleware: TenantScopeMiddleware(routes: table, access: services.tenancy))
     router.add(
         middleware: IdempotencyMiddleware(
             store: services.store, secrets: services.secrets, clock: services.clock, renderer: renderer, routes: table,
-            access: services.controlPlane.access))
+            access: services.tenancy))
 
     let routes = Routes(router: router, table: table, tenancy: services.tenancy)
     routes.add(SystemRoutes(store: services.store, metrics: services.metrics, table: table))

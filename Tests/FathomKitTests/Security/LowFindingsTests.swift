@@ -73,7 +73,9 @@ import Testing
                 let port = try #require(client.port)
                 let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                     .connect(host: "127.0.0.1", port: port).get()
-                try await channel.writeAndFlush(ByteBuffer(string: "GET /healthz HTTP/1.1\r\nHost: x\r\n")).get()
+                // On a loaded machine the server may already have closed the idle connection before this write: that is
+                // the behaviour under test too, so a failed write is fine.
+                try? await channel.writeAndFlush(ByteBuffer(string: "GET /healthz HTTP/1.1\r\nHost: x\r\n")).get()
                 let closed = await waitUntil(timeout: .seconds(5)) { !channel.isActive }
                 #expect(closed)
                 try? await channel.close()
