@@ -124,7 +124,7 @@ struct LedgerQuery {
     /// An instance as each of its ledger rows shows it.
     struct InstanceDetails {
         var view: LedgerInstanceView
-        var tags: [String]
+        var tags: [TagView]
     }
 
     /// The views of `rows`; each instance's details and labels are read and decoded once, not once per database.
@@ -142,19 +142,19 @@ struct LedgerQuery {
             guard let instance = instances[database.instanceId] else { return nil }
             let size = database.size
             return LedgerItemView(
-                database_id: database.id, database_name: database.name, instance: instance.view,
-                is_active: true /* the ledger lists active databases only */, first_seen_date: database.firstSeen,
-                last_seen_date: database.lastSeen,
+                id: database.id, database_name: database.name, db_type: instance.view.db_type, instance: instance.view,
                 capacity: .init(
-                    size_bytes: size, size_mb: size.map(SizeFormat.megabytes), label: size.map(SizeFormat.label) ?? "unknown",
+                    size_mb: size.map(SizeFormat.megabytes), size_bytes: size, label: size.map(SizeFormat.label) ?? "unknown",
                     collected_at: database.collected.map { millis in
                         if let stamp = stamps[millis] { return stamp }
                         let stamp = Timestamp.iso8601(millis: millis)
                         stamps[millis] = stamp
                         return stamp
                     }),
-                freshness: database.collected.map { now - $0 <= 36 * 3_600_000 ? "fresh" : "stale" } ?? "never",
-                tags: instance.tags)
+                sync_status: SyncStatusView(collectedAt: database.collected, now: now), tags: instance.tags,
+                database_id: database.id, is_active: true /* the ledger lists active databases only */,
+                first_seen_date: database.firstSeen, last_seen_date: database.lastSeen,
+                freshness: database.collected.map { now - $0 <= 36 * 3_600_000 ? "fresh" : "stale" } ?? "never")
         }
     }
 
@@ -181,9 +181,9 @@ struct LedgerQuery {
             let primary = endpoints.first { $0.role == .primary } ?? endpoints.first
             instances[id] = InstanceDetails(
                 view: LedgerInstanceView(
-                    instance_id: id, id: instance.key, name: instance.name, host: primary?.host, port: primary?.port,
+                    id: id, instance_id: id, uid: instance.key, name: instance.name, host: primary?.host, port: primary?.port,
                     db_type: instance.engine),
-                tags: InstanceTags.tags(instance.labels))
+                tags: InstanceTags.tags(instance.labels).map(TagView.init))
         }
         return instances
     }

@@ -9,6 +9,26 @@ public enum Schemas {
         ["type": "string", "enum": .array(values.map { .string($0) })]
     }
 
+    /// A response object: every listed property is always present (nullable ones say so); more may follow.
+    public static func record(_ properties: [String: JSONValue]) -> JSONValue {
+        [
+            "type": "object", "properties": .object(properties),
+            "required": .array(properties.keys.sorted().map { .string($0) }),
+        ]
+    }
+
+    public static func nullable(_ type: String) -> JSONValue { ["type": [.string(type), "null"]] }
+
+    public static func array(_ items: JSONValue) -> JSONValue { ["type": "array", "items": items] }
+
+    /// The `/api/v1` success envelope around `data`.
+    public static func envelope(_ data: JSONValue) -> JSONValue {
+        record([
+            "success": boolean, "message": string, "data": data,
+            "meta": record(["requestId": string, "timestamp": string]),
+        ])
+    }
+
     public static func object(_ properties: [String: JSONValue], required: [String] = []) -> JSONValue {
         var schema: [String: JSONValue] = [
             "type": "object", "properties": .object(properties), "additionalProperties": false,
@@ -74,7 +94,12 @@ public enum OpenAPIDocument {
         let errorResponse: JSONValue = [
             "description": "Error", "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Error"]]],
         ]
-        var responses: [String: JSONValue] = [String(route.successStatus): ["description": "Success"]]
+        var success: [String: JSONValue] = ["description": "Success"]
+        if let data = route.response {
+            let schema = route.path.hasPrefix("/api/") ? Schemas.envelope(data) : data
+            success["content"] = ["application/json": ["schema": schema]]
+        }
+        var responses: [String: JSONValue] = [String(route.successStatus): .object(success)]
         if route.requestBody != nil || !route.query.isEmpty { responses["400"] = errorResponse }
         if route.access != .public {
             responses["401"] = errorResponse

@@ -35,6 +35,8 @@ public struct RouteSpec: Sendable {
     /// Query parameters: name → JSON Schema.
     public var query: [(String, JSONValue)]
     public var successStatus: Int
+    /// JSON Schema of the success body's `data` (`/api/v1`, wrapped in the envelope) or of the whole body (`/v1`).
+    public var response: JSONValue?
     /// Where the route is declared (its row in the handler's `endpoints` table): what `fathom routes` prints.
     public var file: String
     public var line: Int
@@ -118,12 +120,14 @@ public struct Route: Sendable {
     public init(
         _ method: HTTPRequest.Method, _ path: String, access: Access, tag: String, summary: String,
         requestBody: JSONValue? = nil, bodyRequired: Bool = true, query: [(String, JSONValue)] = [],
-        successStatus: Int = 200, file: String = #filePath, line: Int = #line, _ handler: @escaping Routes.Handler
+        successStatus: Int = 200, response: JSONValue? = nil, file: String = #filePath, line: Int = #line,
+        _ handler: @escaping Routes.Handler
     ) {
         spec = RouteSpec(
             method, path, access: access, tag: tag, summary: summary, requestBody: requestBody, query: query,
             successStatus: successStatus, file: file, line: line)
         spec.bodyRequired = bodyRequired
+        spec.response = response
         self.handler = handler
     }
 }

@@ -26,7 +26,7 @@ import Testing
                 let ledger = try await client.send(.get, "/api/v1/databases/ledgers?tags=env:prod", auth: admin)
                 #expect(ledger.json["data"]?["total"]?.intValue ?? 0 > 0)
                 let monthly = try await client.send(.get, "/api/v1/capacity/databases/summary?period_type=monthly", auth: admin)
-                #expect(monthly.json["data"]?["total_count"]?.intValue == Int64(120))
+                #expect(monthly.json["data"]?["summary"]?["total_databases"]?.intValue == Int64(120))
                 let shrinking = try await client.send(.get, "/api/v1/capacity/databases?period_type=monthly&get_all=true", auth: admin)
                 guard case .array(let rows) = shrinking.json["data"]?["items"] else { Issue.record("no rows"); return }
                 #expect(rows.contains { $0["trend_direction"] == "shrinking" })

@@ -56,12 +56,12 @@ struct InventoryTests {
                 guard case .array(let items) = ledger.json["data"]?["items"] else { Issue.record("no items"); return }
                 let shopItem = try #require(items.first { $0["database_name"] == "shop" })
                 #expect(shopItem["capacity"]?["size_bytes"]?.intValue.map(String.init) == expected.first)
-                #expect(shopItem["instance"]?["id"]?.stringValue == id)
+                #expect(shopItem["instance"]?["uid"]?.stringValue == id)
                 #expect(shopItem["instance"]?["instance_id"]?.intValue == instanceId)
                 #expect(shopItem["instance"]?["host"] == "127.0.0.1")
                 #expect(shopItem["instance"]?["db_type"] == "postgresql")
                 #expect(shopItem["freshness"] == "fresh")
-                #expect(shopItem["tags"] == ["env:prod", "team:core"])
+                #expect(shopItem["tags"]?.arrayValue?.map { $0["name"] } == ["env:prod", "team:core"])
                 #expect(shopItem["capacity"]?["size_mb"] != nil)
                 // Filters: tags (repeated or comma list), search, db_type.
                 #expect(try await client.send(.get, "/api/v1/databases/ledgers?tags=env:prod&tags=nope", auth: auth).json["data"]?["total"] == 3)
@@ -75,7 +75,7 @@ struct InventoryTests {
                 #expect(try await client.send(.get, "/api/v1/databases/ledgers?instance_id=abc", auth: auth).status == .badRequest)
 
                 let options = try await client.send(.get, "/api/v1/databases/options?instance_id=\(instanceId)", auth: auth)
-                #expect(options.json["data"]?["total"] == 3)
+                #expect(options.json["data"]?["total_count"] == 3)
                 #expect(options.json["data"]?["limit"] == 100)
                 #expect(try await client.send(.get, "/api/v1/databases/options", auth: auth).status == .badRequest)
 
@@ -96,9 +96,9 @@ struct InventoryTests {
                 #expect(refreshed.json["data"]?["saved_count"] == 2)
                 #expect(refreshed.json["data"]?["deleted_count"] == 0)
                 #expect(refreshed.json["data"]?["elapsed_ms"]?.intValue != nil)
-                #expect(refreshed.json["data"]?["items"]?.arrayFirst?["table_name"] == "orders")
-                #expect((refreshed.json["data"]?["items"]?.arrayFirst?["row_estimate"]?.intValue ?? 0) > 15_000)
-                #expect((refreshed.json["data"]?["items"]?.arrayFirst?["index_bytes"]?.intValue ?? 0) > 0)
+                #expect(refreshed.json["data"]?["tables"]?.arrayFirst?["table_name"] == "orders")
+                #expect((refreshed.json["data"]?["tables"]?.arrayFirst?["row_count"]?.intValue ?? 0) > 15_000)
+                #expect((refreshed.json["data"]?["tables"]?.arrayFirst?["index_bytes"]?.intValue ?? 0) > 0)
                 _ = try await L.query(shop, "DROP TABLE gone; SELECT 'ok'")
                 let again = try await client.send(.post, "/api/v1/databases/\(shopId)/tables/sizes/actions/refresh", auth: admin)
                 #expect(again.json["data"]?["deleted_count"] == 1)
@@ -115,7 +115,7 @@ struct InventoryTests {
                 let auth = Auth.session(try await client.adminSession())
                 let ledger = try await client.send(.get, "/api/v1/databases/ledgers?instance_id=\(instanceId)", auth: auth)
                 let history = try await client.send(.get, "/api/v1/databases/sizes?instance_id=\(instanceId)&include_inactive=true&database_name=analytics", auth: auth)
-                return (ledger.json["data"]?["total"], history.json["data"]?["items"]?.arrayFirst?["database_id"]?.intValue)
+                return (ledger.json["data"]?["total"], history.json["data"]?["databases"]?.arrayFirst?["database_id"]?.intValue)
             }
             #expect(afterDrop == 2)
             _ = try await L.query(admin, "CREATE DATABASE analytics; SELECT 'ok'")
