@@ -118,6 +118,7 @@ enum RouteListing {
         case .authenticated: return "authenticated"
         case .permission(let permission): return permission.rawValue
         case .project(let permission): return "project:" + permission.rawValue
+        case .scoped(let permission): return "scoped:" + permission.rawValue
         }
     }
 }

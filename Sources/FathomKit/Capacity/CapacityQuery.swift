@@ -30,6 +30,7 @@ struct CapacityQuery {
             start = PeriodMath.text(PeriodMath.utc.date(byAdding: .day, value: -Int(min(days, 36_500)), to: PeriodMath.date(today))!)
         }
         var conditions: [SQLQueryString] = ["i.state <> 'DELETED'"]
+        if let scoped = TenantScopeQuery.condition(query.scope) { conditions.append(scoped) }
         if let id = try query.int("instance_id") { conditions.append("i.instance_id = \(bind: id)") }
         if let type = query.string("db_type"), type.lowercased() != "all" { conditions.append("i.engine = \(bind: type.lowercased())") }
         if subject == .database {

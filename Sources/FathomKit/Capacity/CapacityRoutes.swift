@@ -73,21 +73,21 @@ struct CapacityRoutes: RouteGroup {
     var endpoints: [Route] {
         [
             Route(
-                .get, "/api/v1/capacity/databases", access: .permission(.view), tag: "capacity",
+                .get, "/api/v1/capacity/databases", access: .scoped(.view), tag: "capacity",
                 summary: "Capacity per database and period (avg/max/min, change vs the previous period, growth, trend)",
                 query: Self.databaseFilters + Self.paging, response: CapacityResponses.page(CapacityResponses.databaseRow),
                 databases),
             Route(
-                .get, "/api/v1/capacity/databases/summary", access: .permission(.view), tag: "capacity",
+                .get, "/api/v1/capacity/databases/summary", access: .scoped(.view), tag: "capacity",
                 summary: "Totals over the filtered databases, each counted once (its latest and earliest period)",
                 query: Self.databaseFilters, response: CapacityResponses.summary(databases: true), databasesSummary),
             Route(
-                .get, "/api/v1/capacity/instances", access: .permission(.view), tag: "capacity",
+                .get, "/api/v1/capacity/instances", access: .scoped(.view), tag: "capacity",
                 summary: "Capacity per instance and period (avg/max/min, change vs the previous period, growth, trend)",
                 query: Self.instanceFilters + Self.paging, response: CapacityResponses.page(CapacityResponses.instanceRow),
                 instances),
             Route(
-                .get, "/api/v1/capacity/instances/summary", access: .permission(.view), tag: "capacity",
+                .get, "/api/v1/capacity/instances/summary", access: .scoped(.view), tag: "capacity",
                 summary: "Totals over the filtered instances, each counted once (its latest and earliest period)",
                 query: Self.instanceFilters, response: CapacityResponses.summary(databases: false), instancesSummary),
             Route(
@@ -114,7 +114,7 @@ struct CapacityRoutes: RouteGroup {
     }
 
     private func page(_ subject: CapacityQuery.Subject, _ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let query = QueryParameters(uri: request.uri)
+        let query = QueryParameters(uri: request.uri, scope: context.tenantScope)
         let capacity = try CapacityQuery(subject, query: query, today: today())
         var page = try PageRequest.pageLimit(request.uri, defaultSize: 20, maxSize: 200)
         if try query.bool("get_all", default: false) { page = PageRequest(page: 1, size: 10_000) }
@@ -134,7 +134,7 @@ struct CapacityRoutes: RouteGroup {
     }
 
     private func summary(_ subject: CapacityQuery.Subject, _ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let capacity = try CapacityQuery(subject, query: QueryParameters(uri: request.uri), today: today())
+        let capacity = try CapacityQuery(subject, query: QueryParameters(uri: request.uri, scope: context.tenantScope), today: today())
         let summary = try await store.read { db in try await capacity.summary(on: db) }
         return try context.envelope(["summary": SummaryView(summary, subject: subject)], message: "Capacity summary loaded")
     }

@@ -27,19 +27,19 @@ struct DatabaseRoutes: RouteGroup {
 
     var endpoints: [Route] {
         [
-            Route(.get, "/api/v1/databases/ledgers", access: .permission(.view), tag: "databases",
+            Route(.get, "/api/v1/databases/ledgers", access: .scoped(.view), tag: "databases",
                 summary: "Database ledger: every active database with its instance, latest size, freshness and tags",
                 query: Self.ledgerQuery, response: CapacityResponses.ledger, ledger),
-            Route(.post, "/api/v1/databases/ledgers/actions/sync-all", access: .permission(.update), tag: "databases",
+            Route(.post, "/api/v1/databases/ledgers/actions/sync-all", access: .scoped(.update), tag: "databases",
                 summary: "Collect the inventory and sizes of every instance now (a task run)", syncAll),
-            Route(.get, "/api/v1/databases/options", access: .permission(.view), tag: "databases",
+            Route(.get, "/api/v1/databases/options", access: .scoped(.view), tag: "databases",
                 summary: "Databases of an instance, for pickers",
                 query: [("instance_id", Schemas.integer), ("page", Schemas.integer), ("limit", Schemas.integer)],
                 response: CapacityResponses.options, options),
-            Route(.get, "/api/v1/databases/sizes", access: .permission(.view), tag: "databases",
+            Route(.get, "/api/v1/databases/sizes", access: .scoped(.view), tag: "databases",
                 summary: "Size history (or latest sizes) of an instance's databases",
                 query: Self.sizesQuery, response: CapacityResponses.sizes, sizes),
-            Route(.get, "/api/v1/databases/ledgers/exports", access: .permission(.view), tag: "databases",
+            Route(.get, "/api/v1/databases/ledgers/exports", access: .scoped(.view), tag: "databases",
                 summary: "The ledger as CSV (same filters; streamed; tags as repeated keys or a comma list)",
                 query: Array(Self.ledgerQuery.prefix(4)), export),
         ]
@@ -47,20 +47,21 @@ struct DatabaseRoutes: RouteGroup {
 
     func ledger(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let page = try PageRequest.pageLimit(request.uri, defaultSize: 20, maxSize: 200)
-        let (items, total) = try await LedgerQuery(source: ledger, query: QueryParameters(uri: request.uri))
+        let (items, total) = try await LedgerQuery(source: ledger, query: QueryParameters(uri: request.uri, scope: context.tenantScope))
             .page(offset: page.offset, limit: page.size)
         return try context.envelope(
             ItemsPage(items: items, total: total, page: page.page, limit: page.size), message: "Database ledger loaded")
     }
 
     func syncAll(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let id = try await enqueue(NewJob(kind: CapacityJobs.collect, priority: 10))
+        let id = try await CapacityJobs.enqueueCollect(scope: context.tenantScope, store: ledger.store, enqueue: enqueue)
         return try context.envelope(["run_id": id])
     }
 
     func options(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let query = QueryParameters(uri: request.uri)
+        let query = QueryParameters(uri: request.uri, scope: context.tenantScope)
         let instanceId = try query.requiredInt("instance_id")
+        try await TenantScopeQuery.require(context.tenantScope, instanceId: instanceId, store: ledger.store)
         let page = try PageRequest.pageLimit(request.uri, defaultSize: 100, maxSize: 1000)
         let (databases, total) = try await ledger.store.read { db in
             guard try await InventoryStore.instanceExists(instanceId, on: db) else {
@@ -74,7 +75,7 @@ struct DatabaseRoutes: RouteGroup {
     }
 
     func sizes(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let query = QueryParameters(uri: request.uri)
+        let query = QueryParameters(uri: request.uri, scope: context.tenantScope)
         let page = try PageRequest.pageLimit(request.uri, defaultSize: 100, maxSize: 1000)
         let result = try await SizeHistoryQuery(store: ledger.store, query: query).page(page)
         return try context.envelope(result, message: "Database sizes loaded")
@@ -82,7 +83,7 @@ struct DatabaseRoutes: RouteGroup {
 
     func export(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         try LedgerExport(
-            query: LedgerQuery(source: ledger, query: QueryParameters(uri: request.uri)), clock: ledger.clock,
+            query: LedgerQuery(source: ledger, query: QueryParameters(uri: request.uri, scope: context.tenantScope)), clock: ledger.clock,
             chinese: LedgerExport.prefersChinese(request.headers[.acceptLanguage])
         ).response()
     }

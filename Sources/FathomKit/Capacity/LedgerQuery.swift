@@ -27,11 +27,18 @@ struct LedgerQuery {
 
     func filter() throws -> Filter {
         var instance: [SQLQueryString] = ["i.state <> 'DELETED'"]
+        if let scoped = TenantScopeQuery.condition(query.scope) { instance.append(scoped) }
         let type = query.string("db_type").map { $0.lowercased() }.flatMap { $0 == "all" ? nil : $0 }
         if let type { instance.append("i.engine = \(bind: type)") }
         let instanceId = try query.int("instance_id")
         if let instanceId { instance.append("i.instance_id = \(bind: instanceId)") }
         let tags = query.list("tags")
+        // QueryLimitsMiddleware bounds this already; kept here so no caller can build an unbounded OR.
+        guard tags.count <= QueryLimits.maxValues else {
+            throw AppError.invalid([
+                FieldIssue(field: "tags", issue: "too_many", message: "tags accepts at most \(QueryLimits.maxValues) values", limit: QueryLimits.maxValues)
+            ])
+        }
         if !tags.isEmpty {
             // Any of the tags: `key` matches a label key, `key:value` a label.
             let matches: [SQLQueryString] = tags.map { tag in
@@ -49,7 +56,7 @@ struct LedgerQuery {
         return Filter(
             instance: instance.joined(separator: " AND "), all: (instance + database).joined(separator: " AND "),
             wholeInstances: search == nil,
-            instanceKey: "\(type ?? "")\u{1F}\(instanceId ?? 0)\u{1F}\(tags.joined(separator: "\u{1F}"))")
+            instanceKey: "\(query.scope.projectIds?.joined(separator: ",") ?? "*")\u{1E}\(type ?? "")\u{1F}\(instanceId ?? 0)\u{1F}\(tags.joined(separator: "\u{1F}"))")
     }
 
     /// The database's own columns; its instance's details are read once per instance (`items`).

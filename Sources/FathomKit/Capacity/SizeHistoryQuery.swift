@@ -42,6 +42,7 @@ struct SizeHistoryQuery {
 
     func page(_ page: PageRequest) async throws -> Result {
         let instanceId = try query.requiredInt("instance_id")
+        try await TenantScopeQuery.require(query.scope, instanceId: instanceId, store: store)
         let start = try query.day("start_date")
         let end = try query.day("end_date")
         if let start, let end, start > end {

@@ -41,20 +41,20 @@ struct TableSizeRoutes: RouteGroup {
 
     var endpoints: [Route] {
         [
-            Route(.get, "/api/v1/databases/{database_id}/tables/sizes", access: .permission(.view), tag: "databases",
+            Route(.get, "/api/v1/databases/{database_id}/tables/sizes", access: .scoped(.view), tag: "databases",
                 summary: "The last table-size snapshot of a database", query: Self.query, response: CapacityResponses.tables, list),
-            Route(.post, "/api/v1/databases/{database_id}/tables/sizes/actions/refresh", access: .permission(.update),
+            Route(.post, "/api/v1/databases/{database_id}/tables/sizes/actions/refresh", access: .scoped(.update),
                 tag: "databases", summary: "Collect table sizes now and return the new snapshot", query: Self.query, response: CapacityResponses.tables, refresh),
         ]
     }
 
     func list(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let database = try await sizes.database(try context.parameters.require("database_id"))
+        let database = try await sizes.database(try context.parameters.require("database_id"), scope: context.tenantScope)
         return try context.envelope(try await snapshot(database, request: request), message: "Table sizes loaded")
     }
 
     func refresh(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let database = try await sizes.database(try context.parameters.require("database_id"))
+        let database = try await sizes.database(try context.parameters.require("database_id"), scope: context.tenantScope)
         let started = ContinuousClock.now
         let (saved, deleted) = try await sizes.refresh(database)
         let elapsed = ContinuousClock.now - started

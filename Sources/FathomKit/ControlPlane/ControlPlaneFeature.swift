@@ -19,7 +19,9 @@ struct ControlPlaneFeature: Feature {
     init(services: AppServices, built: FeatureSet) {
         identity = services.identity
         let providers = ProviderRegistry()
-        providers.register(ExternalProvider())
+        let configuration = services.configuration
+        providers.register(
+            ExternalProvider(policy: ExternalNetworkPolicy(allow: configuration.externalAllow, localPorts: configuration.localPorts)))
         let store = services.store
         providers.register(
             LocalProvider(dataDir: services.configuration.dataDir, ports: services.configuration.localPorts) {

@@ -77,7 +77,8 @@ struct OperationView: Encodable {
         target = Target(type: operation.targetType, id: operation.targetId)
         instance_id = operation.instanceId
         if operation.state == .FAILED || operation.state == .CANCELLED, let code = operation.job.errorCode {
-            error = FailureView(code: code, message: operation.job.errorMessage ?? "")
+            // The DBaaS API is for tenants too: never the administrators' detail (task runs show it to admins).
+            error = FailureView(code: code, message: AdminDetail.publicPart(operation.job.errorMessage ?? ""))
         }
         created_at = Timestamp.iso8601(millis: operation.createdAt)
         started_at = operation.job.startedAt.map(Timestamp.iso8601(millis:))

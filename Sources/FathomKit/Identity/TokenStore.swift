@@ -126,4 +126,17 @@ public struct TokenStore: Sendable {
             return true
         }
     }
+
+    /// Revokes every live token of a user; returns how many.
+    func revokeAll(userId: String, now: Int64) async throws -> Int {
+        try await store.write { db in
+            let count = try await db.raw(
+                "SELECT COUNT(*) AS n FROM api_tokens WHERE user_id = \(bind: userId) AND revoked_at IS NULL"
+            ).first()?.int("n") ?? 0
+            try await db.raw(
+                "UPDATE api_tokens SET revoked_at = \(bind: now) WHERE user_id = \(bind: userId) AND revoked_at IS NULL"
+            ).run()
+            return count
+        }
+    }
 }

@@ -38,8 +38,14 @@ public struct NewJob: Sendable {
     public var priority: Int
     public var notBefore: Date?
     public var maxAttempts: Int?
+    /// The project the job works for, when it works for one (tenants see only their projects' task runs).
+    public var projectId: String?
 
-    public init(kind: String, payload: JSONValue = [:], priority: Int = 0, notBefore: Date? = nil, maxAttempts: Int? = nil) {
+    public init(
+        kind: String, payload: JSONValue = [:], priority: Int = 0, notBefore: Date? = nil, maxAttempts: Int? = nil,
+        projectId: String? = nil
+    ) {
+        self.projectId = projectId
         self.kind = kind
         self.payload = payload
         self.priority = priority
@@ -69,7 +75,10 @@ public struct TaskRunView: Encodable, Sendable {
     public var updated_at: String
     public var duration_ms: Int64?
 
-    public init(_ job: Job) {
+    public init(_ job: Job) { self.init(job, showDetail: false) }
+
+    /// `showDetail`: the error's administrators-only part (see `AdminDetail`) is included.
+    public init(_ job: Job, showDetail: Bool) {
         id = job.id
         kind = job.kind
         state = job.state
@@ -81,7 +90,12 @@ public struct TaskRunView: Encodable, Sendable {
         cancel_requested = job.cancelRequested
         payload = job.payload
         result = job.result
-        error = job.errorCode.map { ["code": $0, "message": job.errorMessage ?? ""] }
+        error = job.errorCode.map { code in
+            let message = job.errorMessage ?? ""
+            var error = ["code": code, "message": AdminDetail.publicPart(message)]
+            if showDetail, let detail = AdminDetail.detail(message) { error["detail"] = detail }
+            return error
+        }
         not_before = Timestamp.iso8601(millis: job.notBefore)
         created_at = Timestamp.iso8601(millis: job.createdAt)
         started_at = job.startedAt.map(Timestamp.iso8601(millis:))

@@ -40,10 +40,10 @@ public struct JobQueue: Sendable {
         let row = try await db.raw(
             """
             INSERT INTO jobs (kind, payload, state, priority, not_before, attempts, max_attempts, cancel_requested,
-                              progress_percent, created_at, updated_at)
+                              progress_percent, created_at, updated_at, project_id)
             VALUES (\(bind: job.kind), \(bind: JSONText.encode(job.payload)), 'queued', \(bind: job.priority),
                     \(bind: notBefore), 0, \(bind: job.maxAttempts ?? maxAttempts), \(bind: false), 0, \(bind: now),
-                    \(bind: now))
+                    \(bind: now), \(bind: job.projectId))
             RETURNING id
             """
         ).first()
@@ -240,9 +240,23 @@ public struct JobQueue: Sendable {
         }
     }
 
-    /// Newest first, filtered by kind and state.
-    public func list(kind: String?, state: JobState?, offset: Int, limit: Int) async throws -> (items: [Job], total: Int) {
+    /// A job the tenant scope admits: any for the fleet, else only one working for one of the scope's projects.
+    public func get(_ id: Int64, scope: TenantScope) async throws -> Job? {
+        guard let projects = scope.projectIds else { return try await get(id) }
+        guard !projects.isEmpty else { return nil }
+        return try await store.read { db in
+            try await db.raw(
+                "SELECT \(unsafeRaw: Self.columns) FROM jobs WHERE id = \(bind: id) AND project_id IN (\(binds: projects))"
+            ).first().map(Self.decode)
+        }
+    }
+
+    /// Newest first, filtered by kind and state (and, for a tenant, to jobs working for `projects`).
+    public func list(kind: String?, state: JobState?, projects: [String]? = nil, offset: Int, limit: Int) async throws
+        -> (items: [Job], total: Int)
+    {
         var conditions: [SQLQueryString] = []
+        if let projects { conditions.append(projects.isEmpty ? "1 = 0" : "project_id IN (\(binds: projects))") }
         if let kind { conditions.append("kind = \(bind: kind)") }
         if let state { conditions.append("state = \(bind: state.rawValue)") }
         let filter: SQLQueryString = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")

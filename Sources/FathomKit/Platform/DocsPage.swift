@@ -34,6 +34,7 @@ enum DocsPage {
         case .authenticated: return "signed in"
         case .permission(let permission): return "permission: \(permission.rawValue)"
         case .project(let permission): return "project permission: \(permission.rawValue)"
+        case .scoped(let permission): return "permission: \(permission.rawValue) (tenants: their projects only)"
         }
     }
 

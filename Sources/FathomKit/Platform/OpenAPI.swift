@@ -114,10 +114,21 @@ public enum OpenAPIDocument {
         switch route.access {
         case .permission(let permission): op["x-fathom-permission"] = .string(permission.rawValue)
         case .project(let permission): op["x-fathom-project-permission"] = .string(permission.rawValue)
+        case .scoped(let permission):
+            op["x-fathom-permission"] = .string(permission.rawValue)
+            op["x-fathom-tenant-scope"] = true
+            op["description"] = .string(OpenAPIDocument.tenantScopeNote)
         default: break
         }
         return .object(op)
     }
+
+    /// How tenant scope applies to the fleet routes of `/api/v1`, stated in each one's description.
+    static let tenantScopeNote = """
+        Tenant scope: the global roles viewer/operator/admin see and act on the whole fleet. A user whose role is \
+        `member` (access only through project membership) and a token bound to a project see and act only on the \
+        instances of projects where they hold the permission; other instances are absent from lists and 404 when named.
+        """
 
     static func operationId(_ route: RouteSpec) -> String {
         let words = route.path.split(separator: "/").filter { $0 != "api" && $0 != "v1" }.map { segment -> String in

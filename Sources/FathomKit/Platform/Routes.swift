@@ -13,6 +13,10 @@ public enum Access: Sendable, Equatable {
     /// A principal holding the permission in the project named by the `{project_id}` path parameter; the route
     /// table resolves the project once and hands it to the handler as `context.project`.
     case project(Permission)
+    /// Fleet data on `/api/v1` (ledger, capacity, table sizes, task runs): the global roles need the permission and
+    /// see the fleet; tenants (`member` users, project-bound tokens) are admitted and see only the instances of
+    /// projects where they hold it (`AppRequestContext.tenantScope`).
+    case scoped(Permission)
 }
 
 /// A route's declaration: what the router serves, what the OpenAPI document describes and what the
@@ -173,8 +177,17 @@ enum Authorization {
             }
         }
         switch spec.access {
-        case .permission(let permission), .project(let permission):
+        case .permission(let permission):
             if !principal.role.permissions.contains(permission) {
+                throw AppError(.authForbidden, "Permission '\(permission.rawValue)' required")
+            }
+        case .project(let permission):
+            if !principal.projectCeiling.permissions.contains(permission) {
+                throw AppError(.authForbidden, "Permission '\(permission.rawValue)' required")
+            }
+        case .scoped(let permission):
+            let ceiling = principal.isTenant ? principal.projectCeiling : principal.role
+            if !ceiling.permissions.contains(permission) {
                 throw AppError(.authForbidden, "Permission '\(permission.rawValue)' required")
             }
         default:

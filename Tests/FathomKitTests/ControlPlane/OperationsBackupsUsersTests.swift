@@ -207,7 +207,8 @@ func runningInstance(_ fixture: DBaaSFixture, name: String = "db") async throws 
     func registersAReachableServerAndRefusesBadCredentials() async throws {
         let url = try await TestPostgres.createDatabase()
         let parts = try #require(URLComponents(string: url))
-        try await Harness.with(.sqlite) { harness in
+        // The test server listens on loopback, which external instances may use only when allowed.
+        try await Harness.with(.sqlite, configure: { $0.externalAllow = [CIDR("127.0.0.0/8")!] }) { harness in
             let (project, good, bad) = try await harness.test { client in
                 let admin = Auth.session(try await client.adminSession())
                 let project = try await client.createProject(admin, name: "outside")
