@@ -52,7 +52,7 @@ struct InventoryTests {
                 let auth = Auth.session(try await client.login(viewer.username, "password-123"))
                 let ledger = try await client.send(.get, "/api/v1/databases/ledgers?instance_id=\(instanceId)&limit=50", auth: auth)
                 #expect(ledger.status == .ok)
-                #expect(ledger.json["data"]?["total"] == 3)  // postgres, shop, analytics
+                #expect(ledger.json["data"]?["total"] == 4)  // postgres, app (the default database), shop, analytics
                 guard case .array(let items) = ledger.json["data"]?["items"] else { Issue.record("no items"); return }
                 let shopItem = try #require(items.first { $0["database_name"] == "shop" })
                 #expect(shopItem["capacity"]?["size_bytes"]?.intValue.map(String.init) == expected.first)
@@ -64,8 +64,8 @@ struct InventoryTests {
                 #expect(shopItem["tags"]?.arrayValue?.map { $0["name"] } == ["env:prod", "team:core"])
                 #expect(shopItem["capacity"]?["size_mb"] != nil)
                 // Filters: tags (repeated or comma list), search, db_type.
-                #expect(try await client.send(.get, "/api/v1/databases/ledgers?tags=env:prod&tags=nope", auth: auth).json["data"]?["total"] == 3)
-                #expect(try await client.send(.get, "/api/v1/databases/ledgers?tags=nope,team", auth: auth).json["data"]?["total"] == 3)
+                #expect(try await client.send(.get, "/api/v1/databases/ledgers?tags=env:prod&tags=nope", auth: auth).json["data"]?["total"] == 4)
+                #expect(try await client.send(.get, "/api/v1/databases/ledgers?tags=nope,team", auth: auth).json["data"]?["total"] == 4)
                 #expect(try await client.send(.get, "/api/v1/databases/ledgers?tags=env:dev", auth: auth).json["data"]?["total"] == 0)
                 #expect(try await client.send(.get, "/api/v1/databases/ledgers?search=SHO", auth: auth).json["data"]?["total"] == 1)
                 #expect(try await client.send(.get, "/api/v1/databases/ledgers?db_type=mysql", auth: auth).json["data"]?["total"] == 0)
@@ -75,12 +75,12 @@ struct InventoryTests {
                 #expect(try await client.send(.get, "/api/v1/databases/ledgers?instance_id=abc", auth: auth).status == .badRequest)
 
                 let options = try await client.send(.get, "/api/v1/databases/options?instance_id=\(instanceId)", auth: auth)
-                #expect(options.json["data"]?["total_count"] == 3)
+                #expect(options.json["data"]?["total_count"] == 4)
                 #expect(options.json["data"]?["limit"] == 100)
                 #expect(try await client.send(.get, "/api/v1/databases/options", auth: auth).status == .badRequest)
 
                 let sizes = try await client.send(.get, "/api/v1/databases/sizes?instance_id=\(instanceId)&latest_only=true", auth: auth)
-                #expect(sizes.json["data"]?["total"] == 3)
+                #expect(sizes.json["data"]?["total"] == 4)
                 #expect(sizes.json["data"]?["limit"] == 100)
                 #expect(try await client.send(.get, "/api/v1/databases/sizes", auth: auth).status == .badRequest)
                 #expect(try await client.send(.get, "/api/v1/databases/sizes?instance_id=\(instanceId)&start_date=2026-13-01", auth: auth).status == .badRequest)
@@ -117,7 +117,7 @@ struct InventoryTests {
                 let history = try await client.send(.get, "/api/v1/databases/sizes?instance_id=\(instanceId)&include_inactive=true&database_name=analytics", auth: auth)
                 return (ledger.json["data"]?["total"], history.json["data"]?["databases"]?.arrayFirst?["database_id"]?.intValue)
             }
-            #expect(afterDrop == 2)
+            #expect(afterDrop == 3)
             _ = try await L.query(admin, "CREATE DATABASE analytics; SELECT 'ok'")
             _ = try await Self.syncAll(fixture)
             let returned = try await fixture.services.store.read { db in
