@@ -26,9 +26,12 @@ public struct CapacityCollector: Sendable {
 
     /// How to reach an instance (its primary) as the account Fathom holds for it.
     func target(_ instance: Instance, database: String? = nil) throws -> PostgresSession.Target {
-        guard let endpoint = instance.endpoints.first(where: { $0.role == .primary }) ?? instance.endpoints.first,
-            let sealed = instance.sealedCredential
-        else { throw AppError(.databaseConnectionError, "Instance \(instance.id) has no endpoint or credential") }
+        guard let endpoint = instance.endpoints.first(where: { $0.role == .primary }) ?? instance.endpoints.first else {
+            throw AppError(.databaseConnectionError, "Instance \(instance.id) has no endpoint yet")
+        }
+        guard let sealed = instance.sealedCredential else {
+            throw AppError(.databaseConnectionError, "Instance \(instance.id) has no stored credential; register one to measure it")
+        }
         let credential = JSONText.decode(try secrets.open(sealed))
         var host = endpoint.host
         if instance.provider == "external" {

@@ -18,6 +18,11 @@ enum CapacityJobs {
                 return values.compactMap(\.intValue)
             }()
             let result = try await collector.collectAll(ids: ids) { percent, message in await context.progress(percent, message) }
+            if let first = result.failed.first {
+                throw ItemFailures(
+                    result: JSONValue.encode(result), failed: result.failed.count, total: result.instances,
+                    firstError: "instance \(first["id"] ?? "?"): \(first["error"] ?? "failed")")
+            }
             return JSONValue.encode(result)
         }
         return [aggregateKind, collectKind]

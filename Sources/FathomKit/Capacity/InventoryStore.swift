@@ -3,13 +3,15 @@ import SQLKit
 
 /// SQL for the database inventory and its samples.
 enum InventoryStore {
-    /// Instances that can be measured: live PostgreSQL instances (all of them, or those of `ids`).
+    /// Instances that can be measured: live PostgreSQL instances (all of them, or those of `ids`); demo instances
+    /// have nothing behind them and are never measured.
     static func measurableInstances(ids: [Int64]?, on db: any SQLDatabase) async throws -> [Instance] {
         let filter: SQLQueryString = ids.map { "AND i.instance_id IN (\(binds: $0))" } ?? ""
         return try await db.raw(
             """
             SELECT \(unsafeRaw: InstanceStore.columns) FROM instances i
-            WHERE i.engine = 'postgresql' AND i.state NOT IN ('DELETED', 'CREATING', 'DELETING', 'FAILED') \(filter)
+            WHERE i.engine = 'postgresql' AND i.provider <> 'demo'
+              AND i.state NOT IN ('DELETED', 'CREATING', 'DELETING', 'FAILED') \(filter)
             ORDER BY i.instance_id
             """
         ).all().map(InstanceStore.decode)

@@ -22,6 +22,7 @@ struct ControlPlaneFeature: Feature {
         let configuration = services.configuration
         providers.register(
             ExternalProvider(policy: ExternalNetworkPolicy(allow: configuration.externalAllow, localPorts: configuration.localPorts)))
+        providers.register(DemoProvider())
         let store = services.store
         providers.register(
             LocalProvider(dataDir: services.configuration.dataDir, ports: services.configuration.localPorts) {

@@ -18,7 +18,7 @@ public enum OperationState: String, Sendable, Codable, CaseIterable {
         case .queued: self = job.attempts == 0 ? .PENDING : .RUNNING
         case .running: self = job.cancelRequested ? .CANCELLING : .RUNNING
         case .succeeded: self = .SUCCEEDED
-        case .failed: self = .FAILED
+        case .partial, .failed: self = .FAILED
         case .cancelled: self = .CANCELLED
         }
     }

@@ -2,9 +2,26 @@ import Foundation
 
 /// A job's lifecycle state.
 public enum JobState: String, Sendable, Codable, CaseIterable {
-    case queued, running, succeeded, failed, cancelled
+    /// `partial`: a job over many items (a collection) finished with some of them failed; the result says which.
+    case queued, running, succeeded, partial, failed, cancelled
 
-    public var isFinished: Bool { self == .succeeded || self == .failed || self == .cancelled }
+    public var isFinished: Bool { self == .succeeded || self == .partial || self == .failed || self == .cancelled }
+}
+
+/// Thrown by a handler whose items did not all succeed: the run ends `partial` (some failed) or `failed` (all
+/// did), never `succeeded` with failures inside, and is not retried (the next run covers them).
+public struct ItemFailures: Error, Sendable {
+    public var result: JSONValue
+    public var failed: Int
+    public var total: Int
+    public var firstError: String
+
+    public init(result: JSONValue, failed: Int, total: Int, firstError: String) {
+        self.result = result
+        self.failed = failed
+        self.total = total
+        self.firstError = firstError
+    }
 }
 
 /// A durable unit of background work, as stored.

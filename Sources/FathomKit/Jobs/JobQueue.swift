@@ -105,6 +105,8 @@ public struct JobQueue: Sendable {
     /// How a claimed attempt ended.
     enum Outcome: Sendable {
         case succeeded(JSONValue?)
+        /// Some items failed: the result is kept with the count in the message.
+        case partial(JSONValue?, message: String)
         case failed(code: String, message: String)
         case cancelled
         case retry(after: Int64, code: String, message: String)
@@ -151,6 +153,11 @@ public struct JobQueue: Sendable {
             return """
                 state = 'succeeded', progress_percent = 100, result = \(bind: result.map(JSONText.encode)),
                 finished_at = \(bind: now)
+                """
+        case .partial(let result, let message):
+            return """
+                state = 'partial', progress_percent = 100, result = \(bind: result.map(JSONText.encode)),
+                error_code = 'JOB_PARTIAL', error_message = \(bind: message), finished_at = \(bind: now)
                 """
         case .failed(let code, let message):
             return "state = 'failed', error_code = \(bind: code), error_message = \(bind: message), finished_at = \(bind: now)"
@@ -284,7 +291,7 @@ public struct JobQueue: Sendable {
         return try await store.write { db in
             try await db.raw(
                 """
-                DELETE FROM jobs WHERE state IN ('succeeded', 'failed', 'cancelled') AND finished_at < \(bind: cutoff)
+                DELETE FROM jobs WHERE state IN ('succeeded', 'partial', 'failed', 'cancelled') AND finished_at < \(bind: cutoff)
                 RETURNING id
                 """
             ).all().count
