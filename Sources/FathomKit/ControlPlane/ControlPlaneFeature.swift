@@ -57,4 +57,10 @@ extension AppServices {
     public var controlPlane: ControlPlane { features.get(ControlPlaneFeature.self).plane }
     public var providers: ProviderRegistry { controlPlane.providers }
     public func makeReconciler() -> LocalReconciler { features.get(ControlPlaneFeature.self).reconciler() }
+
+    /// Local instances whose servers outlive `fathom serve` (they keep serving their clients; the next start
+    /// reconciles them), for the shutdown log.
+    public func localInstancesLeftRunning() async -> [String] {
+        (try? await store.read { db in try await InstanceStore.local(on: db) })?.filter { $0.state == .RUNNING }.map(\.id) ?? []
+    }
 }
