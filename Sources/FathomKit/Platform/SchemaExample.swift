@@ -11,6 +11,7 @@ enum SchemaExample {
     ]
 
     static func value(_ schema: JSONValue, name: String? = nil, depth: Int = 0) -> JSONValue {
+        if let example = schema["example"] { return example }
         if let name, let known = named[name], depth > 0 { return known }
         if case .array(let values)? = schema["enum"], let first = values.first { return first }
         guard depth < 8 else { return .null }
