@@ -266,14 +266,10 @@ public struct JobQueue: Sendable {
         if let projects { conditions.append(projects.isEmpty ? "1 = 0" : "project_id IN (\(binds: projects))") }
         if let kind { conditions.append("kind = \(bind: kind)") }
         if let state { conditions.append("state = \(bind: state.rawValue)") }
-        let filter: SQLQueryString = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        return try await store.read { db in
-            let total = try await db.raw("SELECT COUNT(*) AS n FROM jobs \(filter)").first()?.int("n") ?? 0
-            let items = try await db.raw(
-                "SELECT \(unsafeRaw: Self.columns) FROM jobs \(filter) ORDER BY id DESC LIMIT \(bind: limit) OFFSET \(bind: offset)"
-            ).all().map(Self.decode)
-            return (items, total)
-        }
+        let query = OffsetPageQuery(
+            columns: SQLQueryString(Self.columns), from: "jobs",
+            filter: conditions.isEmpty ? "1 = 1" : conditions.joined(separator: " AND "), orderBy: "id DESC")
+        return try await store.read { db in try await query.run(on: db, limit: limit, offset: offset, decode: Self.decode) }
     }
 
     /// Job counts per kind and state, for metrics.
