@@ -163,9 +163,10 @@ import Testing
                     let started = ContinuousClock.now
                     let cancel = try await client.send(.post, "/api/v1/runs/\(runId)/cancel", auth: .session(admin))
                     #expect(cancel.status == .ok)
-                    let detail = try await Ledger.finished(client, admin, runId, timeout: .seconds(15))
+                    let detail = try await Ledger.finished(client, admin, runId, timeout: .seconds(30))
                     #expect(detail["status"] == "Cancelled", "\(detail)")
-                    #expect(ContinuousClock.now - started < .seconds(10))
+                    // ~0.1 s alone; generous because the whole suite shares 2 cores (and this host other builds).
+                    #expect(ContinuousClock.now - started < .seconds(20))
                     #expect(try await waitUntil(timeout: .seconds(5)) { !pids.contains(where: processAlive) })
                     let again = try await client.send(.post, "/api/v1/runs/\(runId)/cancel", auth: .session(admin))
                     #expect(again.status == .conflict)
