@@ -32,9 +32,6 @@ struct Inventory: Sendable {
 
     /// Reads a response that passed the response schema; every `normalized` record is checked here.
     static func read(_ document: [String: JSONValue]) -> Result<Inventory, Problem> {
-        let plain = JSONCoding.encoder()
-        let sorted = JSONCoding.encoder()
-        sorted.outputFormatting.insert(.sortedKeys)
         var assets: [Asset] = []
         var seen = Set<String>()
         var duplicates = 0
@@ -52,16 +49,15 @@ struct Inventory: Sendable {
                 }
                 let asset = Asset(
                     kind: kind, externalId: externalId, displayName: displayName(normalized, fallback: externalId),
-                    normalizedText: String(decoding: (try? plain.encode(normalized)) ?? Data("{}".utf8), as: UTF8.self),
+                    normalizedText: CollectorJSON.text(normalized),
                     rawText: "", rawHash: "")
                 guard seen.insert(asset.key).inserted else {
                     duplicates += 1
                     continue
                 }
                 var stored = asset
-                let raw = (try? sorted.encode(item["raw_payload"] ?? .null)) ?? Data("null".utf8)
-                stored.rawText = String(decoding: raw, as: UTF8.self)
-                stored.rawHash = hex(SHA256.hash(data: raw))
+                stored.rawText = CollectorJSON.text(item["raw_payload"] ?? .null)
+                stored.rawHash = hex(SHA256.hash(data: Data(stored.rawText.utf8)))
                 assets.append(stored)
             }
         }

@@ -12,10 +12,15 @@ struct JSONSchema: Sendable {
 
     /// The first violation as (path, message), nil when the value conforms.
     func violation(_ value: JSONValue, at path: String) -> (path: String, message: String)? {
-        Self.check(value, root, path)
+        // Unordered first (fast); a document that breaks the schema is checked again in key order so the reported
+        // path is the same every time.
+        guard Self.check(value, root, path, sorted: false) != nil else { return nil }
+        return Self.check(value, root, path, sorted: true)
     }
 
-    private static func check(_ value: JSONValue, _ schema: JSONValue, _ path: String) -> (path: String, message: String)? {
+    private static func check(
+        _ value: JSONValue, _ schema: JSONValue, _ path: String, sorted: Bool
+    ) -> (path: String, message: String)? {
         guard case .object(let rules) = schema else { return nil }
         if let type = rules["type"] {
             let allowed: [String]
@@ -42,7 +47,7 @@ struct JSONSchema: Sendable {
         case .array(let items):
             if let itemSchema = rules["items"] {
                 for (index, item) in items.enumerated() {
-                    if let found = check(item, itemSchema, "\(path)[\(index)]") { return found }
+                    if let found = check(item, itemSchema, "\(path)[\(index)]", sorted: sorted) { return found }
                 }
             }
         case .object(let object):
@@ -53,12 +58,13 @@ struct JSONSchema: Sendable {
             }
             let properties: [String: JSONValue]
             if case .object(let declared)? = rules["properties"] { properties = declared } else { properties = [:] }
-            for (key, item) in object.sorted(by: { $0.key < $1.key }) {
+            let members = sorted ? object.sorted(by: { $0.key < $1.key }) : Array(object)
+            for (key, item) in members {
                 if let propertySchema = properties[key] {
-                    if let found = check(item, propertySchema, join(path, key)) { return found }
+                    if let found = check(item, propertySchema, join(path, key), sorted: sorted) { return found }
                 } else if let extra = rules["additionalProperties"] {
                     if extra == .bool(false) { return (join(path, key), "is not allowed here") }
-                    if let found = check(item, extra, join(path, key)) { return found }
+                    if let found = check(item, extra, join(path, key), sorted: sorted) { return found }
                 }
             }
         default:

@@ -15,6 +15,13 @@ import Testing
         }
     }
 
+    @Test func writesSortedCompactJSON() throws {
+        let value: JSONValue = ["b": [1, .double(2.5), .null, true], "a": "q\"\\\n\u{01}é"]
+        let text = CollectorJSON.text(value)
+        #expect(text == #"{"a":"q\"\\\n\u0001é","b":[1,2.5,null,true]}"#)
+        #expect(try CollectorJSON.parse(Data(text.utf8)) == value)
+    }
+
     @Test func recoversTheLastDocumentWithASchemaVersion() {
         let noisy = "starting {\n{\"not\": \"it\"}\n{\"schema_version\": \"collector-response-v1\", \"assets\": [{\"x\": {}}]}\ntrailing"
         #expect(CollectorProtocol.parse(Data(noisy.utf8))?["schema_version"] == "collector-response-v1")
