@@ -5,7 +5,7 @@ import Logging
 import Synchronization
 
 struct Bench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Measure Fathom's throughput.", subcommands: [Jobs.self, Instances.self, Aggregate.self])
+    static let configuration = CommandConfiguration(abstract: "Measure Fathom's throughput.", subcommands: [Jobs.self, Instances.self, Aggregate.self, Ingest.self])
 
     struct Jobs: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -106,6 +106,38 @@ extension Bench {
                 say("full re-aggregation (weekly, monthly, quarterly; databases and instances): \(elapsed)")
                 say("rows written: \(counts.databases) database, \(counts.instances) instance")
             }
+        }
+    }
+}
+
+extension Bench {
+    struct Ingest: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Asset-ledger ingest: a generated collect run twice (then unchanged) through collector, parse and store.")
+
+        @Option(help: "Assets in the generated collect.") var assets = 50_000
+        @Option(help: "Relations in the generated collect.") var relations = 100_000
+        @Option(help: "postgres://… to measure PostgreSQL; default a throw-away SQLite store.") var databaseURL: String?
+
+        func run() async throws {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fathom-bench-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            var configuration = FathomConfiguration()
+            configuration.dataDir = directory.path
+            configuration.databaseURL = databaseURL
+            JSONLogHandler.bootstrapOnce(level: "error")
+            let services = try await AppServices.open(configuration: configuration, logger: Logger(label: "bench"))
+            do {
+                let figures = try await IngestBenchmark.run(services: services, assets: assets, relations: relations) { say($0) }
+                say("backend=\(services.store.backend.rawValue) assets=\(figures.assets) relations=\(figures.relations) document=\(figures.documentBytes / 1_048_576) MiB")
+                say("first collect (new assets):     \(figures.firstRun)")
+                say("repeat collect (nothing changed): \(figures.repeatRun)")
+                say("peak RSS: \(figures.peakRSSBytes / 1_048_576) MiB")
+            } catch {
+                await services.store.close()
+                throw error
+            }
+            await services.store.close()
         }
     }
 }

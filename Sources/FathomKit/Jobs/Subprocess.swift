@@ -39,7 +39,12 @@ public enum Subprocess {
         return Result(status: status, output: tail(of: outputPath, bytes: 65_536))
     }
 
-    private static func spawn(_ executable: String, _ arguments: [String], environment: [String: String]?, outputPath: String) throws -> pid_t {
+    /// Starts the child with stdin from `inputPath` (else /dev/null), stdout to `outputPath` and stderr to `errorPath`
+    /// (else into stdout). When this returns the child has opened its files, so the caller may unlink them.
+    private static func spawn(
+        _ executable: String, _ arguments: [String], environment: [String: String]?, inputPath: String? = nil,
+        outputPath: String, errorPath: String? = nil
+    ) throws -> pid_t {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -50,9 +55,13 @@ public enum Subprocess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 0, inputPath ?? "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        if let errorPath {
+            posix_spawn_file_actions_addopen(&actions, 2, errorPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        } else {
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
         // Nothing else of ours reaches the child: a server it starts (postgres) would otherwise keep Fathom's
         // listening socket open after Fathom exits, and Fathom could not start again on its port.
         closeInheritedDescriptors(&actions)
@@ -83,9 +92,16 @@ public enum Subprocess {
         for fd in open where fd > 2 { posix_spawn_file_actions_addclose(&actions, fd) }
     }
 
-    private static func wait(pid: pid_t, cancelled: ManagedFlag, killGrace: Duration) async -> Int32 {
+    private static func wait(
+        pid: pid_t, cancelled: ManagedFlag, killGrace: Duration, limit: (path: String, bytes: Int64, exceeded: ManagedFlag)? = nil
+    ) async -> Int32 {
         var killDeadline: ContinuousClock.Instant?
         while true {
+            // A child writing past its output limit is stopped at once rather than allowed to fill the disk.
+            if let limit, !limit.exceeded.isSet, let size = fileSize(limit.path), size > limit.bytes {
+                limit.exceeded.set()
+                kill(-pid, SIGKILL)
+            }
             var status: Int32 = 0
             let result = waitpid(pid, &status, WNOHANG)
             if result == pid {
@@ -122,6 +138,44 @@ extension Subprocess {
         else { return false }
         let state = stat[stat.index(close, offsetBy: 2)]
         return state != "Z" && state != "X"
+    }
+}
+
+extension Subprocess {
+    /// A child's stdout went past the limit the caller set; the child's process group was killed.
+    public struct OutputLimitExceeded: Error {
+        public var limit: Int64
+    }
+
+    /// Runs a child with stdin read from `stdinPath`, stdout and stderr written to their own files (stdout killed and
+    /// refused past `stdoutLimit` bytes). `onStart` runs once the child has opened its files. Cancelling the calling
+    /// task kills the whole process group, like `run`. Returns the exit status (128 + signal when killed).
+    public static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String]?, stdinPath: String?, stdoutPath: String,
+        stderrPath: String, stdoutLimit: Int64, killGrace: Duration = .seconds(3), onStart: (@Sendable (pid_t) -> Void)? = nil
+    ) async throws -> Int32 {
+        let pid = try spawn(
+            executable, arguments, environment: environment, inputPath: stdinPath, outputPath: stdoutPath, errorPath: stderrPath)
+        onStart?(pid)
+        let cancelled = ManagedFlag()
+        let exceeded = ManagedFlag()
+        let reaper = Task.detached {
+            await wait(pid: pid, cancelled: cancelled, killGrace: killGrace, limit: (stdoutPath, stdoutLimit, exceeded))
+        }
+        let status = await withTaskCancellationHandler {
+            await reaper.value
+        } onCancel: {
+            cancelled.set()
+            kill(-pid, SIGTERM)
+        }
+        if cancelled.isSet { throw CancellationError() }
+        if exceeded.isSet || (fileSize(stdoutPath) ?? 0) > stdoutLimit { throw OutputLimitExceeded(limit: stdoutLimit) }
+        return status
+    }
+
+    static func fileSize(_ path: String) -> Int64? {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int64(info.st_size) : nil
     }
 }
 

@@ -39,18 +39,9 @@ extension ErrorCode {
     public static let configResourceConflict = code(
         "CONFIG_RESOURCE_CONFLICT", .conflict, "config", "Resource conflict")
     public static let configDuplicateName = code("CONFIG_DUPLICATE_NAME", .conflict, "config", "Name already exists")
-    public static let configSourceNotFound = code(
-        "CONFIG_SOURCE_NOT_FOUND", .notFound, "config", "Resource not found")
-    public static let configScheduleGroupNotFound = code(
-        "CONFIG_SCHEDULE_GROUP_NOT_FOUND", .notFound, "config", "Resource not found")
-    public static let configRunNotFound = code("CONFIG_RUN_NOT_FOUND", .notFound, "config", "Resource not found")
     public static let configAssetNotFound = code("CONFIG_ASSET_NOT_FOUND", .notFound, "config", "Resource not found")
 
-    // Collection and plugin failures (asset-ledger contract §5: 5xx).
-    public static let pluginTimeout = code(
-        "PLUGIN_TIMEOUT", .gatewayTimeout, "plugin", retryable: true, "Collector plugin timed out")
-    public static let pluginOutputInvalidJSON = code(
-        "PLUGIN_OUTPUT_INVALID_JSON", .badGateway, "plugin", "Collector plugin produced invalid JSON")
+    // The store could not take a write (the asset ledger lists it: its ingest reports it on runs).
     public static let dbWriteFailed = code(
         "DB_WRITE_FAILED", .internalServerError, "db", retryable: true, "Failed to write to the store")
 
@@ -102,8 +93,7 @@ extension ErrorCode {
     /// The platform's codes (requests, authentication, the store); features declare theirs in their entry point.
     static let platform: [ErrorCode] = [
         authUnauthorized, authForbidden, configInvalidRequest, configResourceConflict, configDuplicateName,
-        configSourceNotFound, configScheduleGroupNotFound, configRunNotFound, configAssetNotFound, pluginTimeout,
-        pluginOutputInvalidJSON, dbWriteFailed, notFound, conflict, unprocessable, idempotencyKeyReused,
+        configAssetNotFound, notFound, conflict, unprocessable, idempotencyKeyReused,
         idempotencyInFlight, notAcceptable, routeNotFound, methodNotAllowed, payloadTooLarge, unsupportedMediaType,
         rateLimited, storeUnavailable, internalError,
     ]

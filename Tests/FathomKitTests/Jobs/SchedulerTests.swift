@@ -105,7 +105,8 @@ import Testing
                 let admin = try await client.adminSession()
                 let list = try await client.send(.get, "/api/v1/schedules", auth: .session(admin))
                 #expect(list.status == .ok)
-                let builtIn = JobCatalog.schedules(timezone: "UTC").count + CapacityJobs.schedules(timezone: "UTC").count
+                // Every feature's schedules (inserted at start).
+                let builtIn = harness.services.features.all.flatMap(\.schedules).count
                 #expect(list.json["data"]?["total"]?.intValue == Int64(builtIn))
                 let path = "/api/v1/schedules/prune-finished-jobs"
                 let changed = try await client.send(

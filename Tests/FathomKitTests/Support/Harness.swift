@@ -22,7 +22,7 @@ struct Harness: Sendable {
     let clock: ManualClock
 
     static func with<T: Sendable>(
-        _ backend: Store.Backend, configure: (inout FathomConfiguration) -> Void = { _ in },
+        _ backend: Store.Backend, configure: (inout FathomConfiguration) -> Void = { _ in }, logger custom: Logger? = nil,
         _ body: (Harness) async throws -> T
     ) async throws -> T {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fathom-test-\(UUID().uuidString)")
@@ -45,6 +45,8 @@ struct Harness: Sendable {
         let clock = ManualClock()
         var logger = Logger(label: "fathom-test")
         logger.logLevel = .critical
+        // A test that searches the log (for secrets, say) passes its own.
+        if let custom { logger = custom }
         let services = try await AppServices.open(configuration: configuration, clock: clock.wallClock, logger: logger)
         do {
             _ = try await services.identity.bootstrapAdmin()

@@ -1,0 +1,206 @@
+import SQLKit
+
+/// Writes a successful collect in one transaction, in multi-row statements (no round trip per row): assets and their
+/// source links by `(source, external_kind, external_id)`, one record per asset, raw payloads once per content,
+/// relations by `(type, from, to, source)`, presence and relation status for what the mode covers, and the run's end.
+/// If anything fails the transaction rolls back and nothing of the run is visible.
+struct IngestStore: Sendable {
+    let store: Store
+
+    struct Summary: Sendable, Encodable {
+        var assetsCreated = 0
+        var linksMissing = 0
+        var assetsOffline = 0
+        var relationsActive = 0
+        var relationsInactive = 0
+        /// Relations whose endpoint was not collected (neither in this run nor before) and were not stored.
+        var relationsSkipped = 0
+    }
+
+    /// Kinds and relation types a mode's complete collect speaks for: only those move to missing / inactive.
+    static func coverage(_ mode: String) -> (kinds: Set<String>, relations: Set<String>) {
+        switch mode {
+        case "collect_hosts": return (["host", "cluster"], ["member_of"])
+        case "collect_vms": return (["vm"], ["runs_on", "hosts_vm"])
+        default: return (["vm", "host", "cluster", "database_instance"], ["runs_on", "hosts_vm", "member_of"])
+        }
+    }
+
+    static let rowsPerStatement = 500
+
+    func ingest(
+        runId: String, sourceId: String, mode: String, inventory: Inventory, now: Int64,
+        end: @escaping @Sendable (Summary) -> RunEnd
+    ) async throws -> Summary {
+        try await store.write { db in
+            var summary = Summary()
+            let coverage = Self.coverage(mode)
+
+            // Links this source already has: identity of every asset it reported before.
+            var links: [String: (linkId: String, assetUuid: String, kind: String, present: Bool)] = [:]
+            for row in try await db.raw(
+                """
+                SELECT link_id, asset_uuid, external_kind, external_id, presence_status FROM asset_source_links
+                WHERE source_id = \(bind: sourceId)
+                """
+            ).all() {
+                let kind = try row.string("external_kind")
+                links[kind + "\u{1F}" + (try row.string("external_id"))] = (
+                    try row.string("link_id"), try row.string("asset_uuid"), kind, try row.string("presence_status") == "present")
+            }
+
+            var assetRows: [SQLQueryString] = []
+            var linkRows: [SQLQueryString] = []
+            var recordRows: [SQLQueryString] = []
+            var uuids: [String: String] = links.mapValues { $0.assetUuid }
+            var seen = Set<String>()
+            var hashes: [String: String] = [:]
+            for asset in inventory.assets {
+                let linkId: String
+                let assetUuid: String
+                if let link = links[asset.key] {
+                    (linkId, assetUuid) = (link.linkId, link.assetUuid)
+                } else {
+                    (linkId, assetUuid) = (LedgerID.make("link"), LedgerID.asset())
+                    summary.assetsCreated += 1
+                }
+                uuids[asset.key] = assetUuid
+                seen.insert(asset.key)
+                hashes[asset.rawHash] = asset.rawText
+                assetRows.append(
+                    "(\(bind: assetUuid), \(bind: asset.kind), \(bind: asset.displayName), 'in_service', \(bind: now), \(bind: now))")
+                linkRows.append(
+                    """
+                    (\(bind: linkId), \(bind: assetUuid), \(bind: sourceId), \(bind: asset.kind), \(bind: asset.externalId),
+                     'present', \(bind: now), \(bind: now), \(bind: runId))
+                    """)
+                recordRows.append(
+                    """
+                    (\(bind: LedgerID.make("rec")), \(bind: runId), \(bind: sourceId), \(bind: linkId), \(bind: assetUuid),
+                     \(bind: asset.kind), \(bind: asset.externalId), \(bind: now), \(bind: asset.normalizedText), \(bind: asset.rawHash))
+                    """)
+            }
+            // Unchanged assets are not rewritten: the WHERE keeps a repeated collect cheap.
+            try await Self.insert(db, "INSERT INTO assets (asset_uuid, asset_type, display_name, status, created_at, updated_at) VALUES", assetRows, """
+                ON CONFLICT (asset_uuid) DO UPDATE SET display_name = excluded.display_name, status = 'in_service',
+                    updated_at = excluded.updated_at
+                WHERE assets.display_name <> excluded.display_name OR assets.status <> 'in_service'
+                """)
+            try await Self.insert(db, """
+                INSERT INTO asset_source_links (link_id, asset_uuid, source_id, external_kind, external_id, presence_status,
+                                                first_seen_at, last_seen_at, last_seen_run_id) VALUES
+                """, linkRows, """
+                ON CONFLICT (source_id, external_kind, external_id) DO UPDATE SET presence_status = 'present',
+                    last_seen_at = excluded.last_seen_at, last_seen_run_id = excluded.last_seen_run_id
+                """)
+            try await Self.storeRawPayloads(db, hashes)
+            try await Self.insert(db, """
+                INSERT INTO asset_source_records (record_id, run_id, source_id, link_id, asset_uuid, external_kind, external_id,
+                                                  collected_at, normalized, raw_hash) VALUES
+                """, recordRows, "")
+
+            // Presence: what this complete collect covers but did not see is missing; its asset goes offline when no
+            // link of any source still sees it.
+            let missing = links.filter { $0.value.present && coverage.kinds.contains($0.value.kind) && !seen.contains($0.key) }
+            summary.linksMissing = missing.count
+            for chunk in Self.chunks(missing.map { $0.value.linkId }, 1000) {
+                try await db.raw(
+                    "UPDATE asset_source_links SET presence_status = 'missing' WHERE link_id IN (\(binds: Array(chunk)))").run()
+            }
+            for chunk in Self.chunks(Array(Set(missing.map { $0.value.assetUuid })), 1000) {
+                summary.assetsOffline += try await db.raw(
+                    """
+                    UPDATE assets SET status = 'offline', updated_at = \(bind: now)
+                    WHERE asset_uuid IN (\(binds: Array(chunk))) AND status = 'in_service' AND NOT EXISTS (
+                        SELECT 1 FROM asset_source_links l WHERE l.asset_uuid = assets.asset_uuid AND l.presence_status = 'present')
+                    RETURNING asset_uuid
+                    """
+                ).all().count
+            }
+
+            try await Self.ingestRelations(db, inventory, sourceId: sourceId, runId: runId, now: now, uuids: uuids,
+                                           coverage: coverage.relations, summary: &summary)
+            guard try await RunStore.finish(runId, end(summary), now: now, on: db) else {
+                // The run was ended meanwhile (cancelled): its collect must not land.
+                throw RunAlreadyEnded()
+            }
+            return summary
+        }
+    }
+
+    struct RunAlreadyEnded: Error {}
+
+    private static func ingestRelations(
+        _ db: any SQLDatabase, _ inventory: Inventory, sourceId: String, runId: String, now: Int64, uuids: [String: String],
+        coverage: Set<String>, summary: inout Summary
+    ) async throws {
+        var existing: [String: (id: String, type: String, active: Bool)] = [:]
+        for row in try await db.raw(
+            "SELECT relation_id, relation_type, from_asset_uuid, to_asset_uuid, status FROM asset_relations WHERE source_id = \(bind: sourceId)"
+        ).all() {
+            let type = try row.string("relation_type")
+            let key = type + "\u{1F}" + (try row.string("from_asset_uuid")) + "\u{1F}" + (try row.string("to_asset_uuid"))
+            existing[key] = (try row.string("relation_id"), type, try row.string("status") == "active")
+        }
+        var rows: [SQLQueryString] = []
+        var seen = Set<String>()
+        for relation in inventory.relations {
+            guard let from = uuids[relation.fromKey], let to = uuids[relation.toKey] else {
+                summary.relationsSkipped += 1
+                continue
+            }
+            let key = relation.type + "\u{1F}" + from + "\u{1F}" + to
+            guard seen.insert(key).inserted else { continue }
+            let id = existing[key]?.id ?? LedgerID.make("rel")
+            rows.append(
+                """
+                (\(bind: id), \(bind: relation.type), \(bind: from), \(bind: to), \(bind: sourceId), 'active', \(bind: now),
+                 \(bind: now), \(bind: runId))
+                """)
+        }
+        summary.relationsActive = rows.count
+        try await insert(db, """
+            INSERT INTO asset_relations (relation_id, relation_type, from_asset_uuid, to_asset_uuid, source_id, status,
+                                         first_seen_at, last_seen_at, last_seen_run_id) VALUES
+            """, rows, """
+            ON CONFLICT (relation_type, from_asset_uuid, to_asset_uuid, source_id) DO UPDATE SET status = 'active',
+                last_seen_at = excluded.last_seen_at, last_seen_run_id = excluded.last_seen_run_id
+            """)
+        let unseen = existing.filter { $0.value.active && coverage.contains($0.value.type) && !seen.contains($0.key) }
+        summary.relationsInactive = unseen.count
+        for chunk in chunks(unseen.map { $0.value.id }, 1000) {
+            try await db.raw(
+                "UPDATE asset_relations SET status = 'inactive' WHERE relation_id IN (\(binds: Array(chunk)))").run()
+        }
+    }
+
+    /// Raw documents are keyed by content hash; only hashes not stored yet are sent.
+    private static func storeRawPayloads(_ db: any SQLDatabase, _ payloads: [String: String]) async throws {
+        var missing = payloads
+        for chunk in chunks(Array(payloads.keys), 1000) {
+            for row in try await db.raw(
+                "SELECT content_hash FROM asset_raw_payloads WHERE content_hash IN (\(binds: Array(chunk)))"
+            ).all() {
+                missing.removeValue(forKey: try row.string("content_hash"))
+            }
+        }
+        let rows: [SQLQueryString] = missing.map { "(\(bind: $0.key), \(bind: $0.value))" }
+        try await insert(db, "INSERT INTO asset_raw_payloads (content_hash, payload) VALUES", rows,
+                         "ON CONFLICT (content_hash) DO NOTHING")
+    }
+
+    private static func insert(_ db: any SQLDatabase, _ head: SQLQueryString, _ rows: [SQLQueryString], _ tail: SQLQueryString) async throws {
+        for chunk in chunks(rows, rowsPerStatement) {
+            var sql = head
+            sql += " "
+            sql += chunk.joined(separator: ", ")
+            sql += " "
+            sql += tail
+            try await db.raw(sql).run()
+        }
+    }
+
+    static func chunks<T>(_ items: [T], _ size: Int) -> [ArraySlice<T>] {
+        stride(from: 0, to: items.count, by: size).map { items[$0..<min(items.count, $0 + size)] }
+    }
+}

@@ -1,0 +1,98 @@
+import Crypto
+import Foundation
+
+/// The assets and relations of a successful collect, checked against `normalized-v1` and ready to ingest.
+struct Inventory: Sendable {
+    struct Asset: Sendable {
+        var kind: String
+        var externalId: String
+        var displayName: String
+        var normalizedText: String
+        var rawText: String
+        /// SHA-256 of the raw payload: equal documents are stored once.
+        var rawHash: String
+        var key: String { kind + "\u{1F}" + externalId }
+    }
+
+    struct Relation: Sendable {
+        var type: String
+        var fromKey: String
+        var toKey: String
+    }
+
+    struct Problem: Error {
+        var path: String
+        var message: String
+    }
+
+    var assets: [Asset]
+    var relations: [Relation]
+    /// Assets reported twice in one response: the first is kept.
+    var duplicateAssets: Int
+
+    /// Reads a response that passed the response schema; every `normalized` record is checked here.
+    static func read(_ document: [String: JSONValue]) -> Result<Inventory, Problem> {
+        var assets: [Asset] = []
+        var seen = Set<String>()
+        var duplicates = 0
+        if case .array(let items)? = document["assets"] {
+            assets.reserveCapacity(items.count)
+            for (index, item) in items.enumerated() {
+                let kind = item["external_kind"]?.stringValue ?? ""
+                let externalId = item["external_id"]?.stringValue ?? ""
+                let normalized = item["normalized"] ?? [:]
+                if let problem = CollectorSchemas.normalized.violation(normalized, at: "assets[\(index)].normalized") {
+                    return .failure(Problem(path: problem.path, message: problem.message))
+                }
+                guard normalized["kind"]?.stringValue == kind else {
+                    return .failure(Problem(path: "assets[\(index)].normalized.kind", message: "must equal external_kind '\(kind)'"))
+                }
+                let asset = Asset(
+                    kind: kind, externalId: externalId, displayName: displayName(normalized, fallback: externalId),
+                    normalizedText: CollectorJSON.text(normalized),
+                    rawText: "", rawHash: "")
+                guard seen.insert(asset.key).inserted else {
+                    duplicates += 1
+                    continue
+                }
+                var stored = asset
+                stored.rawText = CollectorJSON.text(item["raw_payload"] ?? .null)
+                stored.rawHash = hex(SHA256.hash(data: Data(stored.rawText.utf8)))
+                assets.append(stored)
+            }
+        }
+        var relations: [Relation] = []
+        if case .array(let items)? = document["relations"] {
+            relations.reserveCapacity(items.count)
+            for item in items {
+                func key(_ end: JSONValue?) -> String {
+                    (end?["external_kind"]?.stringValue ?? "") + "\u{1F}" + (end?["external_id"]?.stringValue ?? "")
+                }
+                relations.append(Relation(type: item["type"]?.stringValue ?? "", fromKey: key(item["from"]), toKey: key(item["to"])))
+            }
+        }
+        return .success(Inventory(assets: assets, relations: relations, duplicateAssets: duplicates))
+    }
+
+    /// Lower-case hex without `String(format:)`, which is slow enough to matter at 50,000 assets.
+    static func hex(_ digest: SHA256.Digest) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(64)
+        for byte in digest {
+            bytes.append(digits[Int(byte >> 4)])
+            bytes.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The name people know the asset by: its caption, else its hostname, else its external id.
+    static func displayName(_ normalized: JSONValue, fallback: String) -> String {
+        for key in ["caption", "hostname"] {
+            if let value = normalized["identity"]?[key]?.stringValue?.trimmingCharacters(in: .whitespaces), !value.isEmpty {
+                return value
+            }
+        }
+        return fallback
+    }
+}

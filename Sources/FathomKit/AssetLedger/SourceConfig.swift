@@ -1,0 +1,83 @@
+import Foundation
+
+/// Per-type validation of a source's `config` (400 CONFIG_INVALID_REQUEST naming each bad field) and what a run
+/// needs from it. Every type may name an exec collector (`command`, `args`, `timeout_ms`, `max_output_bytes`);
+/// `exec` must. The whole config object is passed to the collector unchanged.
+enum SourceConfig {
+    static let types = ["vcenter", "pve", "exec"]
+    /// Types whose collect must report relations when it reports assets (`INVENTORY_RELATIONS_EMPTY`).
+    static let virtualization: Set<String> = ["vcenter", "pve"]
+
+    static let defaultTimeoutMillis: Int64 = 300_000
+    static let defaultMaxOutputBytes: Int64 = 512 << 20
+
+    static func validate(type: String, config: JSONValue) throws {
+        guard types.contains(type) else {
+            throw AppError.invalid(field: "sourceType", issue: "invalid", "sourceType must be one of \(types.joined(separator: ", "))")
+        }
+        guard case .object(let object) = config else {
+            throw AppError.invalid(field: "config", issue: "type_mismatch", "config must be an object")
+        }
+        var issues: [FieldIssue] = []
+        func issue(_ key: String, _ kind: String, _ message: String) {
+            issues.append(FieldIssue(field: "config.\(key)", issue: kind, message: message))
+        }
+        if type != "exec" {
+            if let endpoint = object["endpoint"] {
+                let url = endpoint.stringValue.flatMap(URL.init(string:))
+                if url?.host == nil || !["http", "https"].contains(url?.scheme?.lowercased() ?? "") {
+                    issue("endpoint", "invalid", "endpoint must be an http(s) URL")
+                }
+            } else {
+                issue("endpoint", "required", "endpoint is required")
+            }
+        }
+        switch object["command"] {
+        case nil where type == "exec": issue("command", "required", "command is required (absolute path of the collector)")
+        case nil: break
+        case .string(let path)? where path.hasPrefix("/"): break
+        default: issue("command", "invalid", "command must be an absolute path")
+        }
+        if let args = object["args"] {
+            if case .array(let items) = args, items.allSatisfy({ $0.stringValue != nil }) {} else {
+                issue("args", "invalid", "args must be an array of strings")
+            }
+        }
+        if let timeout = object["timeout_ms"], !(timeout.intValue.map { (1000...86_400_000).contains($0) } ?? false) {
+            issue("timeout_ms", "out_of_range", "timeout_ms must be an integer from 1000 to 86400000")
+        }
+        if let limit = object["max_output_bytes"], !(limit.intValue.map { (1024...(4 << 30)).contains($0) } ?? false) {
+            issue("max_output_bytes", "out_of_range", "max_output_bytes must be an integer from 1024 to 4294967296")
+        }
+        if !issues.isEmpty { throw AppError.invalid(issues) }
+    }
+
+    static func command(_ config: JSONValue) -> String? { config["command"]?.stringValue }
+
+    static func arguments(_ config: JSONValue) -> [String] {
+        guard case .array(let items)? = config["args"] else { return [] }
+        return items.compactMap(\.stringValue)
+    }
+
+    static func timeoutMillis(_ config: JSONValue) -> Int64 { config["timeout_ms"]?.intValue ?? defaultTimeoutMillis }
+
+    static func maxOutputBytes(_ config: JSONValue) -> Int64 { config["max_output_bytes"]?.intValue ?? defaultMaxOutputBytes }
+
+    /// Whether runs of this source need a credential: the built-in virtualization types do, exec plugins may not.
+    static func needsCredential(_ type: String) -> Bool { type != "exec" }
+
+    /// A credential is a flat object of strings (`username`, `password`, `token` …).
+    static func validateCredential(_ value: JSONValue, field: String = "credential") throws -> [String: String] {
+        guard case .object(let object) = value, !object.isEmpty else {
+            throw AppError.invalid(field: field, issue: "invalid", "\(field) must be a non-empty object of strings")
+        }
+        var result: [String: String] = [:]
+        for (key, item) in object {
+            guard let text = item.stringValue else {
+                throw AppError.invalid(field: "\(field).\(key)", issue: "type_mismatch", "credential values must be strings")
+            }
+            result[key] = text
+        }
+        return result
+    }
+}
