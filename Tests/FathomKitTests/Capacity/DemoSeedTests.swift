@@ -6,7 +6,7 @@ import HummingbirdTesting
 import SQLKit
 import Testing
 
-@Suite struct DemoSeedTests {
+@Suite(.timeLimit(.minutes(5))) struct DemoSeedTests {
     @Test(arguments: Backends.all)
     func demoDataFeedsEveryEndpoint(_ backend: Store.Backend) async throws {
         try await Harness.with(backend) { harness in

@@ -6,7 +6,7 @@ import HummingbirdTesting
 import Synchronization
 import Testing
 
-@Suite struct JobCancelTests {
+@Suite(.timeLimit(.minutes(5))) struct JobCancelTests {
     @Test(arguments: Backends.all)
     func cancellingAQueuedJobIsImmediate(_ backend: Store.Backend) async throws {
         try await Harness.with(backend) { harness in

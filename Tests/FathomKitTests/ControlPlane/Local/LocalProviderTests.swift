@@ -8,7 +8,7 @@ import PostgresNIO
 import Testing
 
 /// Real PostgreSQL processes started by the local provider. Each test uses its own port range.
-@Suite(.enabled(if: TestPostgres.isAvailable, "PostgreSQL server binaries not found"))
+@Suite(.enabled(if: TestPostgres.isAvailable, "PostgreSQL server binaries not found"), .timeLimit(.minutes(10)))
 struct LocalProviderTests {
     static func withLocal<T: Sendable>(ports: ClosedRange<Int>, _ body: (DBaaSFixture, String) async throws -> T) async throws -> T {
         try await Harness.with(.sqlite, configure: { $0.localPorts = ports }) { harness in
