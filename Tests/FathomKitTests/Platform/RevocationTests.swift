@@ -131,10 +131,10 @@ struct RevocationTests {
         }
     }
 
-    /// The id of the first item of a token list (`data` as a list or as `{items: […]}`).
+    /// The id (`tokenId`) of the first item of a token list (`data` as a list or as `{items: […]}`).
     static func firstId(_ data: JSONValue?) -> String? {
-        if case .array(let items)? = data { return items.first?["id"]?.stringValue }
-        if case .array(let items)? = data?["items"] { return items.first?["id"]?.stringValue }
+        if case .array(let items)? = data { return (items.first?["tokenId"] ?? items.first?["id"])?.stringValue }
+        if case .array(let items)? = data?["items"] { return (items.first?["tokenId"] ?? items.first?["id"])?.stringValue }
         return nil
     }
 }
