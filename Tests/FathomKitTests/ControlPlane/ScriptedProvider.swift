@@ -82,11 +82,11 @@ struct DBaaSFixture: Sendable {
         harness.services.providers.register(provider)
     }
 
-    /// Runs the job runner until `condition` holds (or 20 s pass).
-    func runJobs(until condition: @escaping @Sendable () async throws -> Bool) async throws -> Bool {
+    /// Runs the job runner until `condition` holds (or `timeout` passes).
+    func runJobs(timeout: Duration = .seconds(20), until condition: @escaping @Sendable () async throws -> Bool) async throws -> Bool {
         let runner = fastRunner(services)
         let loops = runner.start()
-        let result = try await waitUntil(timeout: .seconds(20), condition)
+        let result = try await waitUntil(timeout: timeout, condition)
         await runner.stop(loops)
         return result
     }

@@ -44,7 +44,8 @@ struct LocalProviderTests {
     }
 
     static func finish(_ fixture: DBaaSFixture, _ operation: String) async throws -> String? {
-        _ = try await fixture.runJobs(until: {
+        // Real servers: initdb and base backups take far longer than 20 s when the whole suite shares two cores.
+        _ = try await fixture.runJobs(timeout: .seconds(180), until: {
             let state = try await fixture.operationState(operation)
             return state == "SUCCEEDED" || state == "FAILED" || state == "CANCELLED"
         })
