@@ -49,7 +49,12 @@ struct LocalProviderTests {
             let state = try await fixture.operationState(operation)
             return state == "SUCCEEDED" || state == "FAILED" || state == "CANCELLED"
         })
-        return try await fixture.operationState(operation)
+        let state = try await fixture.operationState(operation)
+        if state != "SUCCEEDED" {
+            let job = try await fixture.services.store.read { db in try await OperationStore.find(projectId: nil, id: operation, on: db)?.job }
+            print("operation \(operation) ended \(state ?? "nil"): \(job?.errorCode ?? "") \(job?.errorMessage ?? "")")
+        }
+        return state
     }
 
     static func instance(_ fixture: DBaaSFixture, _ id: String) async throws -> Instance {

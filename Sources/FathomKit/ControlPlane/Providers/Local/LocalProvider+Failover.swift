@@ -31,7 +31,7 @@ extension LocalProvider {
                     // Not promoted: the old primary takes over again and nothing changed.
                     context.logger.warning("promotion failed; starting the old primary again")
                     do { try await start(oldNode, version: instance.version) } catch {
-                        throw InstanceDown(message: "The standby could not be promoted and the old primary does not start (\(error))")
+                        throw InstanceDown(message: "The standby could not be promoted and the old primary does not start (\(InstanceDown.reason(error)))")
                     }
                     throw error
                 }
@@ -52,7 +52,7 @@ extension LocalProvider {
         } catch {
             // The new primary serves all the data; the instance runs without a standby until HA is applied again.
             context.logger.error("the old primary could not be rebuilt as a standby", metadata: ["error": .string("\(error)")])
-            report["standby_error"] = .string("\(error)")
+            report["standby_error"] = .string(InstanceDown.reason(error))
         }
         return ProvisionResult(endpoints: endpoints, report: report)
     }

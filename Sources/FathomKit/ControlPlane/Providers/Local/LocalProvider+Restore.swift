@@ -5,6 +5,9 @@ import PostgresNIO
 /// The instance cannot run on either copy of its data; both are kept on disk and the message says where.
 public struct InstanceDown: Error, Sendable {
     public let message: String
+
+    /// An error's message for an operator (an AppError's own message, not its debug form).
+    static func reason(_ error: any Error) -> String { (error as? AppError)?.message ?? "\(error)" }
 }
 
 extension LocalProvider {
@@ -79,7 +82,7 @@ extension LocalProvider {
                 try await startRestored(context, node: node, port: primaryEndpoint.port, password: password)
             } catch {
                 context.logger.warning("the restored data does not start; putting the previous data back")
-                try await putBack(instance, paths, reason: "\(error)")
+                try await putBack(instance, paths, reason: InstanceDown.reason(error))
                 throw error
             }
             try await context.step("restore.after-start")
@@ -125,7 +128,7 @@ extension LocalProvider {
             try await resumeOldData(instance, node: paths.node)
         } catch {
             throw InstanceDown(message:
-                "Neither copy of the data starts: the restored copy (\(reason)) is kept at \(paths.failed), the previous data at \(paths.node) (\(error))")
+                "Neither copy of the data starts: the restored copy (\(reason)) is kept at \(paths.failed), the previous data at \(paths.node) (\(InstanceDown.reason(error)))")
         }
     }
 

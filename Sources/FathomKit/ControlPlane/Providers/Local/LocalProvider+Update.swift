@@ -38,7 +38,7 @@ extension LocalProvider {
             context.logger.warning("the primary does not start with the new settings; starting it with the old ones")
             try await configure(primaryNode, instance: old, port: primaryEndpoint.port)
             do { try await start(primaryNode, version: instance.version) } catch {
-                throw InstanceDown(message: "The primary starts neither with the new settings nor with the old ones (\(error)); its data is kept at \(primaryNode)")
+                throw InstanceDown(message: "The primary starts neither with the new settings nor with the old ones (\(InstanceDown.reason(error))); its data is kept at \(primaryNode)")
             }
             throw error
         }
