@@ -88,7 +88,19 @@ struct Instances: AsyncParsableCommand {
 }
 
 struct Demo: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Demo data.", subcommands: [Seed.self])
+    static let configuration = CommandConfiguration(abstract: "Demo data.", subcommands: [Seed.self, Clear.self])
+
+    struct Clear: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove the demo instances (provider demo) and their history; real data is untouched.")
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            try await store.withServices { services in
+                say("Removed \(try await DemoSeeder.clear(services: services)) demo instances")
+            }
+        }
+    }
 
     struct Seed: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

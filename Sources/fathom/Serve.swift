@@ -48,6 +48,18 @@ struct Serve: AsyncParsableCommand {
             await services.store.close()
             throw error
         }
+        // What stopped, and what was left running and why.
+        let left = await services.localInstancesLeftRunning()
+        var stopped = ["HTTP server"]
+        if serverRole != .api { stopped += ["job runner (running jobs go back to the queue)", "scheduler", "reconciler"] }
+        logger.notice(
+            "fathom stopped",
+            metadata: ["stopped": .array(stopped.map { .string($0) }), "local_instances_left_running": .array(left.map { .string($0) })])
+        say("Fathom stopped: \(stopped.joined(separator: ", ")).")
+        if !left.isEmpty {
+            say("Left running: \(left.count) local PostgreSQL instance(s), so their clients keep working; the next start")
+            say("reconciles them. Stop them with `fathom instances stop-all`.")
+        }
         await services.store.close()
     }
 }
@@ -118,6 +130,7 @@ enum RouteListing {
         case .authenticated: return "authenticated"
         case .permission(let permission): return permission.rawValue
         case .project(let permission): return "project:" + permission.rawValue
+        case .scoped(let permission): return "scoped:" + permission.rawValue
         }
     }
 }

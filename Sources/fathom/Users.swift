@@ -4,17 +4,17 @@ import Foundation
 
 struct Users: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Manage users.", subcommands: [Create.self, List.self, SetPassword.self, Disable.self])
+        abstract: "Manage users.", subcommands: [Create.self, List.self, SetPassword.self, Disable.self, Unlock.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a user (prints a generated password if none is given).")
         @Argument(help: "Username.") var username: String
-        @Option(help: "viewer, operator or admin.") var role: String = "viewer"
+        @Option(help: "member (tenant: project access only), viewer, operator or admin.") var role: String = "viewer"
         @Option(help: "Password; read from FATHOM_NEW_PASSWORD if unset, else generated.") var password: String?
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            guard let role = Role(rawValue: role) else { throw ValidationError("--role must be viewer, operator or admin") }
+            guard let role = Role(rawValue: role) else { throw ValidationError("--role must be member, viewer, operator or admin") }
             let given = password ?? ProcessInfo.processInfo.environment["FATHOM_NEW_PASSWORD"]
             let secret = given ?? Credentials.randomPassword()
             try await store.withServices { services in
@@ -56,6 +56,21 @@ struct Users: AsyncParsableCommand {
                 } catch { throw ValidationError(describe(error)) }
                 print("Password of \(found.username) changed")
                 if given == nil { print("Password: \(secret)") }
+            }
+        }
+    }
+
+    struct Unlock: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Clear a user's sign-in throttle on every address.")
+        @Argument(help: "Username or user id.") var user: String
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            try await store.withServices { services in
+                // A throttled name need not be a user (failures are counted for any name tried): unlock it anyway.
+                let name = try await services.identity.findUser(user)?.username ?? user
+                let cleared = try await services.identity.unlock(username: name)
+                print("Unlocked \(name) (\(cleared) address\(cleared == 1 ? "" : "es") cleared)")
             }
         }
     }

@@ -14,20 +14,36 @@ public struct CapacityCollector: Sendable {
     let logger: Logger
     /// Told after each instance's inventory is recorded.
     let ledger: LedgerPositions
+    /// Checked again at every connection to an `external` instance: its name may resolve elsewhere since it was
+    /// registered (DNS rebinding), and the allow list may have shrunk.
+    var externalPolicy = ExternalNetworkPolicy()
 
     /// Instances that can be measured: live PostgreSQL instances with an endpoint.
     func measurableInstances(ids: [Int64]? = nil) async throws -> [Instance] {
-        try await store.read { db in try await InventoryStore.measurableInstances(ids: ids, on: db) }
+        if ids?.isEmpty == true { return [] }  // a tenant's project without instances: `IN ()` is not SQL
+        return try await store.read { db in try await InventoryStore.measurableInstances(ids: ids, on: db) }
     }
 
     /// How to reach an instance (its primary) as the account Fathom holds for it.
     func target(_ instance: Instance, database: String? = nil) throws -> PostgresSession.Target {
-        guard let endpoint = instance.endpoints.first(where: { $0.role == .primary }) ?? instance.endpoints.first,
-            let sealed = instance.sealedCredential
-        else { throw AppError(.databaseConnectionError, "Instance \(instance.id) has no endpoint or credential") }
+        guard let endpoint = instance.endpoints.first(where: { $0.role == .primary }) ?? instance.endpoints.first else {
+            throw AppError(.databaseConnectionError, "Instance \(instance.id) has no endpoint yet")
+        }
+        guard let sealed = instance.sealedCredential else {
+            throw AppError(.databaseConnectionError, "Instance \(instance.id) has no stored credential; register one to measure it")
+        }
         let credential = JSONText.decode(try secrets.open(sealed))
+        var host = endpoint.host
+        if instance.provider == "external" {
+            if let refusal = externalPolicy.refusal(host: endpoint.host, port: endpoint.port) {
+                logger.warning("external instance refused", metadata: ["instance_id": .string(instance.id), "detail": .string(refusal)])
+                // Also reached from requests (table-size refresh): the caller gets the generic text, the log the detail.
+                throw AppError(.databaseConnectionError, ExternalProvider.genericFailure)
+            }
+            host = externalPolicy.checkedAddress(host: endpoint.host) ?? endpoint.host
+        }
         return PostgresSession.Target(
-            host: endpoint.host, port: endpoint.port, username: credential["username"]?.stringValue ?? "postgres",
+            host: host, port: endpoint.port, username: credential["username"]?.stringValue ?? "postgres",
             password: credential["password"]?.stringValue ?? "",
             database: database ?? instance.connection?.database ?? "postgres")
     }

@@ -20,9 +20,12 @@ struct CapacityFeature: Feature {
         let positions = LedgerPositions()
         self.positions = positions
         services.instanceEvents.subscribe { positions.invalidate() }
-        collector = CapacityCollector(
+        var collector = CapacityCollector(
             store: services.store, secrets: services.secrets, clock: services.clock, calendar: calendar,
             excluded: services.configuration.capacityExcluded, logger: services.logger, ledger: positions)
+        collector.externalPolicy = ExternalNetworkPolicy(
+            allow: services.configuration.externalAllow, localPorts: services.configuration.localPorts)
+        self.collector = collector
         aggregator = CapacityAggregator(store: services.store, clock: services.clock)
         timezone = services.configuration.timezone
         routes = [

@@ -18,9 +18,33 @@ enum CapacityJobs {
                 return values.compactMap(\.intValue)
             }()
             let result = try await collector.collectAll(ids: ids) { percent, message in await context.progress(percent, message) }
+            if let first = result.failed.first {
+                throw ItemFailures(
+                    result: JSONValue.encode(result), failed: result.failed.count, total: result.instances,
+                    firstError: "instance \(first["id"] ?? "?"): \(first["error"] ?? "failed")")
+            }
             return JSONValue.encode(result)
         }
         return [aggregateKind, collectKind]
+    }
+
+    /// `sync-all`: the fleet's collection for the global roles; for a tenant one run per permitted project,
+    /// collecting only that project's instances (and visible to it as its task run). Returns the first run's id.
+    static func enqueueCollect(
+        scope: TenantScope, store: Store, enqueue: @Sendable (NewJob) async throws -> Int64
+    ) async throws -> Int64 {
+        guard let projects = scope.projectIds else {
+            return try await enqueue(NewJob(kind: collect, priority: 10))
+        }
+        guard !projects.isEmpty else { throw AppError(.authForbidden, "No project in which you may collect") }
+        var first: Int64?
+        for project in projects {
+            let ids = try await TenantScopeQuery.instanceIds(.projects([project]), store: store) ?? []
+            let id = try await enqueue(
+                NewJob(kind: collect, payload: ["instance_ids": .array(ids.map { .int($0) })], priority: 10, projectId: project))
+            first = first ?? id
+        }
+        return first!
     }
 
     static func schedules(timezone: String) -> [ScheduleDefinition] {

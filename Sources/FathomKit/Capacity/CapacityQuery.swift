@@ -30,6 +30,7 @@ struct CapacityQuery {
             start = PeriodMath.text(PeriodMath.utc.date(byAdding: .day, value: -Int(min(days, 36_500)), to: PeriodMath.date(today))!)
         }
         var conditions: [SQLQueryString] = ["i.state <> 'DELETED'"]
+        if let scoped = TenantScopeQuery.condition(query.scope) { conditions.append(scoped) }
         if let id = try query.int("instance_id") { conditions.append("i.instance_id = \(bind: id)") }
         if let type = query.string("db_type"), type.lowercased() != "all" { conditions.append("i.engine = \(bind: type.lowercased())") }
         if subject == .database {
@@ -48,14 +49,14 @@ struct CapacityQuery {
             return """
                 (SELECT s.database_id AS owner, s.sample_date AS period_start, s.sample_date AS period_end,
                         s.size_bytes AS avg_size, s.size_bytes AS max_size, s.size_bytes AS min_size, 1 AS n,
-                        0 AS avg_count, 0 AS max_count
+                        0 AS avg_count, 0 AS max_count, s.collected_at AS calculated_at
                  FROM database_size_samples s) r
                 JOIN instance_databases d ON d.database_id = r.owner JOIN instances i ON i.instance_id = d.instance_id
                 """
         case (.database, _):
             return """
                 (SELECT database_id AS owner, period_start, period_end, avg_size_bytes AS avg_size, max_size_bytes AS max_size,
-                        min_size_bytes AS min_size, data_count AS n, 0 AS avg_count, 0 AS max_count
+                        min_size_bytes AS min_size, data_count AS n, 0 AS avg_count, 0 AS max_count, calculated_at
                  FROM database_aggregations WHERE period_type = \(bind: periodType.rawValue)) r
                 JOIN instance_databases d ON d.database_id = r.owner JOIN instances i ON i.instance_id = d.instance_id
                 """
@@ -63,7 +64,7 @@ struct CapacityQuery {
             return """
                 (SELECT s.instance_id AS owner, s.sample_date AS period_start, s.sample_date AS period_end,
                         s.total_bytes AS avg_size, s.total_bytes AS max_size, s.total_bytes AS min_size, 1 AS n,
-                        s.database_count AS avg_count, s.database_count AS max_count
+                        s.database_count AS avg_count, s.database_count AS max_count, s.collected_at AS calculated_at
                  FROM instance_size_samples s) r
                 JOIN instances i ON i.instance_id = r.owner
                 """
@@ -71,7 +72,7 @@ struct CapacityQuery {
             return """
                 (SELECT instance_id AS owner, period_start, period_end, avg_size_bytes AS avg_size, max_size_bytes AS max_size,
                         min_size_bytes AS min_size, data_count AS n, avg_database_count AS avg_count,
-                        max_database_count AS max_count
+                        max_database_count AS max_count, calculated_at
                  FROM instance_aggregations WHERE period_type = \(bind: periodType.rawValue)) r
                 JOIN instances i ON i.instance_id = r.owner
                 """
@@ -100,7 +101,27 @@ struct CapacityQuery {
         }
         let first: SQLQueryString = periodType == .daily ? "page.avg_size" : edge("ASC")
         let last: SQLQueryString = periodType == .daily ? "page.avg_size" : edge("DESC")
-        return "\(previous) AS previous_avg, \(first) AS first_size, \(last) AS last_size"
+        var columns: SQLQueryString = "\(previous) AS previous_avg, \(first) AS first_size, \(last) AS last_size"
+        if subject == .instance {
+            // Database counts: the previous period's average and the period's smallest daily count.
+            let previousCount: SQLQueryString = periodType == .daily
+                ? """
+                    (SELECT p.database_count FROM instance_size_samples p WHERE p.instance_id = page.owner
+                     AND p.sample_date < page.period_start ORDER BY p.sample_date DESC LIMIT 1)
+                    """
+                : """
+                    (SELECT p.avg_database_count FROM instance_aggregations p WHERE p.period_type = \(bind: periodType.rawValue)
+                     AND p.instance_id = page.owner AND p.period_start < page.period_start ORDER BY p.period_start DESC LIMIT 1)
+                    """
+            columns += """
+                , \(previousCount) AS previous_count,
+                COALESCE((SELECT MIN(m.database_count) FROM instance_size_samples m WHERE m.instance_id = page.owner
+                          AND m.sample_date >= page.period_start AND m.sample_date <= page.period_end), page.avg_count) AS min_count
+                """
+        } else {
+            columns += ", NULL AS previous_count, 0 AS min_count"
+        }
+        return columns
     }
 
     private var names: SQLQueryString {
@@ -116,7 +137,7 @@ struct CapacityQuery {
             """
             SELECT page.*, \(neighbours) FROM (
                 SELECT \(names), i.instance_id, i.id AS instance_key, i.name AS instance_name, i.engine, r.owner, r.period_start,
-                       r.period_end, r.avg_size, r.max_size, r.min_size, r.n, r.avg_count, r.max_count
+                       r.period_end, r.avg_size, r.max_size, r.min_size, r.n, r.avg_count, r.max_count, r.calculated_at
                 FROM \(source) WHERE \(filter)
                 ORDER BY r.period_start DESC, subject_name, subject_id LIMIT \(bind: limit) OFFSET \(bind: offset)) page
             ORDER BY page.period_start DESC, page.subject_name, page.subject_id
@@ -140,21 +161,24 @@ struct CapacityQuery {
         }
         let rows = try await db.raw(
             """
-            SELECT g.owner, g.points, \(size("oldest")) AS earliest, \(size("newest")) AS latest FROM (
-                SELECT r.owner, MIN(r.period_start) AS oldest, MAX(r.period_start) AS newest, SUM(r.n) AS points
+            SELECT g.owner, g.instance_id, g.points, \(size("oldest")) AS earliest, \(size("newest")) AS latest FROM (
+                SELECT r.owner, MIN(i.instance_id) AS instance_id, MIN(r.period_start) AS oldest, MAX(r.period_start) AS newest,
+                       SUM(r.n) AS points
                 FROM \(source) WHERE \(filter) GROUP BY r.owner) g
             """
         ).all()
         var latest: [Int64: Int64] = [:]
         var earliest: [Int64: Int64] = [:]
         var points: Int64 = 0
+        var instances = Set<Int64>()
         for row in rows {
             let id = try row.int64("owner")
+            instances.insert(try row.int64("instance_id"))
             latest[id] = try row.int64("latest")
             earliest[id] = try row.int64("earliest")
             points += try row.int64("points")
         }
-        return CapacitySummary(periodType: periodType, latest: latest, earliest: earliest, dataPoints: points)
+        return CapacitySummary(periodType: periodType, latest: latest, earliest: earliest, dataPoints: points, instances: instances.count)
     }
 
     /// The subject's tables: its daily samples (and their size column) and its aggregates, keyed by `key`.
@@ -177,7 +201,9 @@ struct CapacityRow: Sendable {
     var periodEnd: String
     var avg: Int64, max: Int64, min: Int64, count: Int, first: Int64, last: Int64
     var previous: Int64?
-    var avgDatabaseCount: Int, maxDatabaseCount: Int
+    var avgDatabaseCount: Int, maxDatabaseCount: Int, minDatabaseCount: Int
+    var previousDatabaseCount: Int?
+    var calculatedAt: Int64
 
     init(_ row: any SQLRow) throws {
         subjectId = try row.int64("subject_id")
@@ -197,6 +223,9 @@ struct CapacityRow: Sendable {
         previous = try row.optionalInt64("previous_avg")
         avgDatabaseCount = try row.int("avg_count")
         maxDatabaseCount = try row.int("max_count")
+        minDatabaseCount = try row.int("min_count")
+        previousDatabaseCount = try row.decode(column: "previous_count", as: Int?.self)
+        calculatedAt = try row.int64("calculated_at")
     }
 }
 
@@ -206,6 +235,12 @@ enum Trend {
     static func percent(from: Int64?, to: Int64) -> Double? {
         guard let from, from != 0 else { return nil }
         return (Double(to - from) / Double(from) * 10_000).rounded() / 100
+    }
+
+    /// Growth within the row's period: from its first to its last sample (for a day, the change from the day
+    /// before, since a day has one sample).
+    static func growth(_ row: CapacityRow, type: PeriodType) -> Double? {
+        type == .daily ? percent(from: row.previous, to: row.avg) : percent(from: row.first, to: row.last)
     }
 
     /// More than half a percent either way is a direction; less is stable.
@@ -220,4 +255,6 @@ struct CapacitySummary: Sendable {
     var latest: [Int64: Int64]
     var earliest: [Int64: Int64]
     var dataPoints: Int64
+    /// Distinct instances of the summarized subjects.
+    var instances: Int
 }

@@ -10,89 +10,43 @@ struct CapacityRoutes: RouteGroup {
     let calendar: BusinessCalendar
     let clock: WallClock
 
-    struct RowView: Encodable {
-        var database_id: Int64?
-        var database_name: String?
-        var instance_id: Int64
-        var instance: String
-        var instance_name: String
-        var db_type: String
-        var period_type: PeriodType
-        var period_start: String
-        var period_end: String
-        var avg_size_bytes: Int64
-        var avg_size_mb: Double
-        var max_size_bytes: Int64
-        var max_size_mb: Double
-        var min_size_bytes: Int64
-        var min_size_mb: Double
-        var data_count: Int
-        var size_change_bytes: Int64?
-        var size_change_mb: Double?
-        var size_change_percent: Double?
-        var growth_rate: Double?
-        var trend_direction: String
-        var database_count: Int?
-        var max_database_count: Int?
-
-        init(_ row: CapacityRow, type: PeriodType, subject: CapacityQuery.Subject) {
-            if subject == .database {
-                database_id = row.subjectId
-                database_name = row.subjectName
-            } else {
-                database_count = row.avgDatabaseCount
-                max_database_count = row.maxDatabaseCount
-            }
-            instance_id = row.instanceId
-            instance = row.instanceKey
-            instance_name = row.instanceName
-            db_type = row.engine
-            period_type = type
-            period_start = row.periodStart
-            period_end = row.periodEnd
-            avg_size_bytes = row.avg
-            avg_size_mb = SizeFormat.megabytes(row.avg)
-            max_size_bytes = row.max
-            max_size_mb = SizeFormat.megabytes(row.max)
-            min_size_bytes = row.min
-            min_size_mb = SizeFormat.megabytes(row.min)
-            data_count = row.count
-            size_change_bytes = row.previous.map { row.avg - $0 }
-            size_change_mb = size_change_bytes.map(SizeFormat.megabytes)
-            size_change_percent = Trend.percent(from: row.previous, to: row.avg)
-            // Within a day there is one sample: its growth is the change from the day before.
-            growth_rate = type == .daily ? size_change_percent : Trend.percent(from: row.first, to: row.last)
-            trend_direction = Trend.direction(size_change_percent ?? growth_rate)
-        }
-    }
-
+    /// `data.summary` of both summaries: the reference's keys, then Fathom's. Each subject counts once (its latest
+    /// size), and `growth_rate` is real: from the subjects' earliest to their latest size in the range.
     struct SummaryView: Encodable {
+        var total_databases: Int?
+        var total_instances: Int
+        var total_size_mb: Double
+        var avg_size_mb: Double
+        var max_size_mb: Double
+        var min_size_mb: Double
+        @ExplicitNull var growth_rate: Double?
+        var trend_direction: String
         var period_type: PeriodType
+        /// Where the figures come from: `daily_samples` or `aggregations`.
+        var source: String
         var total_count: Int
         var total_size_bytes: Int64
-        var total_size_mb: Double
-        var average_size_mb: Double
-        var max_size_mb: Double
-        var min_size_mb: Double
         var first_total_size_bytes: Int64
-        var growth_rate: Double?
-        var trend_direction: String
         var data_points: Int64
 
-        init(_ summary: CapacitySummary) {
+        init(_ summary: CapacitySummary, subject: CapacityQuery.Subject) {
             let sizes = Array(summary.latest.values)
             let total = sizes.reduce(0, +)
             let first = summary.earliest.values.reduce(0, +)
-            period_type = summary.periodType
-            total_count = sizes.count
-            total_size_bytes = total
+            total_databases = subject == .database ? sizes.count : nil
+            total_instances = summary.instances
             total_size_mb = SizeFormat.megabytes(total)
-            average_size_mb = sizes.isEmpty ? 0 : SizeFormat.megabytes(total / Int64(sizes.count))
+            avg_size_mb = sizes.isEmpty ? 0 : SizeFormat.megabytes(total / Int64(sizes.count))
             max_size_mb = SizeFormat.megabytes(sizes.max() ?? 0)
             min_size_mb = SizeFormat.megabytes(sizes.min() ?? 0)
+            let growth = Trend.percent(from: first, to: total)
+            growth_rate = growth
+            trend_direction = Trend.direction(growth)
+            period_type = summary.periodType
+            source = summary.periodType == .daily ? "daily_samples" : "aggregations"
+            total_count = sizes.count
+            total_size_bytes = total
             first_total_size_bytes = first
-            growth_rate = Trend.percent(from: first, to: total)
-            trend_direction = Trend.direction(growth_rate)
             data_points = summary.dataPoints
         }
     }
@@ -119,25 +73,27 @@ struct CapacityRoutes: RouteGroup {
     var endpoints: [Route] {
         [
             Route(
-                .get, "/api/v1/capacity/databases", access: .permission(.view), tag: "capacity",
+                .get, "/api/v1/capacity/databases", access: .scoped(.view), tag: "capacity",
                 summary: "Capacity per database and period (avg/max/min, change vs the previous period, growth, trend)",
-                query: Self.databaseFilters + Self.paging, databases),
+                query: Self.databaseFilters + Self.paging, response: CapacityResponses.page(CapacityResponses.databaseRow),
+                databases),
             Route(
-                .get, "/api/v1/capacity/databases/summary", access: .permission(.view), tag: "capacity",
+                .get, "/api/v1/capacity/databases/summary", access: .scoped(.view), tag: "capacity",
                 summary: "Totals over the filtered databases, each counted once (its latest and earliest period)",
-                query: Self.databaseFilters, databasesSummary),
+                query: Self.databaseFilters, response: CapacityResponses.summary(databases: true), databasesSummary),
             Route(
-                .get, "/api/v1/capacity/instances", access: .permission(.view), tag: "capacity",
+                .get, "/api/v1/capacity/instances", access: .scoped(.view), tag: "capacity",
                 summary: "Capacity per instance and period (avg/max/min, change vs the previous period, growth, trend)",
-                query: Self.instanceFilters + Self.paging, instances),
+                query: Self.instanceFilters + Self.paging, response: CapacityResponses.page(CapacityResponses.instanceRow),
+                instances),
             Route(
-                .get, "/api/v1/capacity/instances/summary", access: .permission(.view), tag: "capacity",
+                .get, "/api/v1/capacity/instances/summary", access: .scoped(.view), tag: "capacity",
                 summary: "Totals over the filtered instances, each counted once (its latest and earliest period)",
-                query: Self.instanceFilters, instancesSummary),
+                query: Self.instanceFilters, response: CapacityResponses.summary(databases: false), instancesSummary),
             Route(
                 .post, "/api/v1/capacity/aggregations/current", access: .permission(.admin), tag: "capacity",
                 summary: "Aggregate the current period (today's) now", requestBody: Self.aggregateBody, bodyRequired: false,
-                aggregateCurrent),
+                response: CapacityResponses.aggregation, aggregateCurrent),
         ]
     }
 
@@ -158,44 +114,80 @@ struct CapacityRoutes: RouteGroup {
     }
 
     private func page(_ subject: CapacityQuery.Subject, _ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let query = QueryParameters(uri: request.uri)
+        let query = QueryParameters(uri: request.uri, scope: context.tenantScope)
         let capacity = try CapacityQuery(subject, query: query, today: today())
-        var page = PageRequest.parse(request.uri, sizeKey: "limit", defaultSize: 20, maxSize: 200)
+        var page = try PageRequest.pageLimit(request.uri, defaultSize: 20, maxSize: 200)
         if try query.bool("get_all", default: false) { page = PageRequest(page: 1, size: 10_000) }
         let frozen = page
         let result = try await store.read { db in try await capacity.page(offset: frozen.offset, limit: frozen.size, on: db) }
-        let items = result.rows.map { RowView($0, type: capacity.periodType, subject: subject) }
-        return try context.envelope(ItemsPage(items: items, total: result.total, page: page.page, limit: page.size))
+        let type = capacity.periodType
+        switch subject {
+        case .database:
+            return try context.envelope(
+                CapacityPage(items: result.rows.map { DatabaseCapacityView($0, type: type) }, total: result.total, page: page.page, limit: page.size),
+                message: "Database capacity loaded")
+        case .instance:
+            return try context.envelope(
+                CapacityPage(items: result.rows.map { InstanceCapacityView($0, type: type) }, total: result.total, page: page.page, limit: page.size),
+                message: "Instance capacity loaded")
+        }
     }
 
     private func summary(_ subject: CapacityQuery.Subject, _ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let capacity = try CapacityQuery(subject, query: QueryParameters(uri: request.uri), today: today())
+        let capacity = try CapacityQuery(subject, query: QueryParameters(uri: request.uri, scope: context.tenantScope), today: today())
         let summary = try await store.read { db in try await capacity.summary(on: db) }
-        return try context.envelope(SummaryView(summary))
+        return try context.envelope(["summary": SummaryView(summary, subject: subject)], message: "Capacity summary loaded")
     }
 
+    /// Aggregates the periods containing today. Daily figures are the samples themselves, so asking for `daily`
+    /// is answered `skipped`; no `period_type` aggregates every other type (`effective_period_type: "all"`).
     func aggregateCurrent(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let body = try await request.decodeOptionalJSON(AggregateBody.self) ?? AggregateBody()
-        var types = PeriodType.allCases
+        var requested: PeriodType?
         if let raw = body.period_type {
-            guard let type = PeriodType(rawValue: raw) else {
+            guard let type = PeriodType(rawValue: raw.lowercased()) else {
                 throw AppError.invalid(field: "period_type", issue: "invalid", "period_type must be daily, weekly, monthly or quarterly")
             }
-            types = [type]
+            requested = type
         }
         guard let scope = CapacityAggregator.Scope(rawValue: body.scope ?? "all") else {
             throw AppError.invalid(field: "scope", issue: "invalid", "scope must be instance, database or all")
         }
         let day = today()
+        let types = requested.map { [$0] } ?? PeriodType.allCases.filter { $0 != .daily }
         var periods: [[String: JSONValue]] = []
-        for type in types {
+        var databaseRows = 0
+        var instanceRows = 0
+        for type in types where type != .daily {
             let counts = try await aggregator.aggregate(type, from: day, scope: scope)
+            databaseRows += counts.databases
+            instanceRows += counts.instances
             periods.append([
                 "period_type": .string(type.rawValue), "period_start": .string(PeriodMath.start(of: day, type)),
                 "database_rows": .int(Int64(counts.databases)), "instance_rows": .int(Int64(counts.instances)),
             ])
         }
-        return try context.envelope(["scope": .string(scope.rawValue), "date": .string(day), "periods": .array(periods.map { .object($0) })] as JSONValue)
+        // The widest period aggregated (a quarter when all are) is the one the result names.
+        let widest = types.last ?? .daily
+        let start = PeriodMath.start(of: day, widest)
+        let skipped = requested == .daily
+        let result: JSONValue = [
+            "status": .string(skipped ? "skipped" : "completed"),
+            "message": .string(
+                skipped ? "Daily figures are the collected samples; nothing to aggregate"
+                    : "Aggregated \(databaseRows) database and \(instanceRows) instance periods containing \(day)"),
+            "period_type": .string(requested?.rawValue ?? "all"),
+            "period_start": .string(start),
+            "period_end": .string(PeriodMath.dayBefore(PeriodMath.nextStart(start, widest))),
+            "scope": .string(scope.rawValue),
+            "requested_period_type": requested.map { .string($0.rawValue) } ?? .null,
+            "effective_period_type": .string(requested?.rawValue ?? "all"),
+            "database_summary": scope == .instance ? .null : ["processed": .int(Int64(databaseRows)), "failed": 0],
+            "instance_summary": scope == .database ? .null : ["processed": .int(Int64(instanceRows)), "failed": 0],
+            "date": .string(day),
+            "periods": .array(periods.map { .object($0) }),
+        ]
+        return try context.envelope(["result": result], message: skipped ? "Nothing to aggregate" : "Aggregation completed")
     }
 
     func today() -> String { calendar.day(clock.now()) }

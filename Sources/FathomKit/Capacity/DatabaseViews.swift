@@ -11,35 +11,84 @@ struct SizeView: Encodable {
     }
 }
 
-/// The instance part of a ledger row: both identifiers, name, host and type.
+/// The instance part of a ledger row: `id` is the integer instance id (the reference's), `uid` the DBaaS id.
 struct LedgerInstanceView: Encodable {
+    var id: Int64
     var instance_id: Int64
-    var id: String
+    var uid: String
     var name: String
-    var host: String?
-    var port: Int?
+    @ExplicitNull var host: String?
+    @ExplicitNull var port: Int?
     var db_type: String
 }
 
-/// One database in the ledger.
-struct LedgerItemView: Encodable {
-    struct Capacity: Encodable {
-        var size_bytes: Int64?
-        var size_mb: Double?
-        var label: String
-        var collected_at: String?
+/// A ledger tag as the reference shows it: the label (`key:value`), a display name and a stable colour.
+struct TagView: Encodable {
+    var name: String
+    var display_name: String
+    var color: String
+
+    init(_ name: String) {
+        self.name = name
+        display_name = name.replacingOccurrences(of: ":", with: ": ")
+        color = TagView.palette[Int(TagView.hash(name) % UInt32(TagView.palette.count))]
     }
 
-    var database_id: Int64
+    /// Colours that stay apart in greyscale too.
+    static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#ff7f0e"]
+
+    /// FNV-1a: the same colour for the same tag on every replica and run.
+    static func hash(_ text: String) -> UInt32 {
+        text.utf8.reduce(2_166_136_261) { ($0 ^ UInt32($1)) &* 16_777_619 }
+    }
+}
+
+/// How fresh a database's last collection is, as the reference's badge: none → pending, within 6 h completed,
+/// within 48 h running (a collection is due), older failed (collections are not reaching it).
+struct SyncStatusView: Encodable {
+    var value: String
+    var label: String
+    var variant: String
+
+    init(collectedAt: Int64?, now: Int64) {
+        guard let collectedAt else {
+            (value, label, variant) = ("pending", "Pending", "secondary")
+            return
+        }
+        let age = now - collectedAt
+        if age <= 6 * 3_600_000 {
+            (value, label, variant) = ("completed", "Completed", "success")
+        } else if age <= 48 * 3_600_000 {
+            (value, label, variant) = ("running", "Running", "warning")
+        } else {
+            (value, label, variant) = ("failed", "Failed", "danger")
+        }
+    }
+}
+
+/// One database in the ledger: the reference's fields (`id`, `database_name`, `db_type`, `instance`, `capacity`,
+/// `sync_status`, `tags`), then Fathom's.
+struct LedgerItemView: Encodable {
+    struct Capacity: Encodable {
+        @ExplicitNull var size_mb: Double?
+        @ExplicitNull var size_bytes: Int64?
+        var label: String
+        @ExplicitNull var collected_at: String?
+    }
+
+    var id: Int64
     var database_name: String
+    var db_type: String
     var instance: LedgerInstanceView
+    var capacity: Capacity
+    var sync_status: SyncStatusView
+    var tags: [TagView]
+    var database_id: Int64
     var is_active: Bool
     var first_seen_date: String
     var last_seen_date: String
-    var capacity: Capacity
     /// `fresh` (collected within 36 h), `stale`, or `never`.
     var freshness: String
-    var tags: [String]
 }
 
 /// Instance labels as ledger tags: `key:value`, or `key` when the value is empty.

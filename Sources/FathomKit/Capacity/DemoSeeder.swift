@@ -2,7 +2,8 @@ import Foundation
 
 /// `fathom demo seed`: a demo project with registered instances (tagged), their databases and `days` of daily size
 /// history ending today — steady growers, fast growers, a few shrinking and a few vanished databases — then the
-/// aggregates, so every ledger and capacity endpoint has something true to show.
+/// aggregates, so every ledger and capacity endpoint has something true to show. Demo instances belong to the
+/// `demo` provider: visibly demo, never collected or health-checked, removed by `fathom demo clear`.
 public enum DemoSeeder {
     public struct Result: Sendable {
         public var instances: Int
@@ -28,7 +29,7 @@ public enum DemoSeeder {
                 try await InstanceStore.insert(
                     Instance(
                         instanceId: 0, id: ResourceID.make("inst"), projectId: projectId, name: "demo-\(index + 1)",
-                        engine: "postgresql", version: "15", region: ["eu-west-1", "us-east-1"][index % 2], provider: "external",
+                        engine: "postgresql", version: "15", region: ["eu-west-1", "us-east-1"][index % 2], provider: DemoProvider.name,
                         state: .RUNNING, resources: Resources(cpu: 4, memory_gb: 16, storage_gb: 500), highAvailability: false,
                         labels: ["env": environments[index % 3], "team": teams[index % teams.count]],
                         endpoints: [Endpoint(host: "demo-\(index + 1).db.internal", port: 5432, role: .primary)],
@@ -76,6 +77,13 @@ public enum DemoSeeder {
         progress("aggregating …")
         _ = try await services.aggregator.aggregateAll()
         return Result(instances: instances, databases: instances * databasesPerInstance, samples: sampleCount)
+    }
+
+    /// `fathom demo clear`: removes the demo instances and their history, nothing else.
+    public static func clear(services: AppServices) async throws -> Int {
+        let removed = try await services.store.write { db in try await DemoStore.clear(on: db) }
+        services.instanceEvents.changed()
+        return removed
     }
 
     /// Multi-row inserts in large transactions: the fast way to write millions of samples on both backends.

@@ -2,11 +2,11 @@ import SQLKit
 
 /// SQL of `fathom demo seed`: the demo project, its databases and their size history, written in bulk.
 enum DemoStore {
-    static func ensureProject(_ id: String, now: Int64, on db: any SQLDatabase) async throws {
+    static func ensureProject(_ id: String, name: String = "demo", now: Int64, on db: any SQLDatabase) async throws {
         try await db.raw(
             """
             INSERT INTO projects (id, name, description, quota_instances, quota_storage_gb, created_at, updated_at)
-            VALUES (\(bind: id), 'demo', 'Seeded by fathom demo seed', 100000, 100000000, \(bind: now), \(bind: now))
+            VALUES (\(bind: id), \(bind: name), 'Seeded by fathom demo seed', 100000, 100000000, \(bind: now), \(bind: now))
             ON CONFLICT (id) DO NOTHING
             """
         ).run()
@@ -62,5 +62,32 @@ enum DemoStore {
             WHERE instance_id = \(bind: instanceId)
             """
         ).run()
+    }
+
+    /// Removes every demo instance (provider `demo`) and everything recorded about it, then the demo project if it
+    /// is empty; real instances and their history are untouched. Returns how many instances were removed.
+    static func clear(on db: any SQLDatabase) async throws -> Int {
+        let ids = try await db.raw("SELECT instance_id, id FROM instances WHERE provider = 'demo'").all()
+            .map { (number: try $0.int64("instance_id"), key: try $0.string("id")) }
+        guard !ids.isEmpty else { return 0 }
+        let numbers = ids.map(\.number)
+        let keys = ids.map(\.key)
+        let databases: SQLQueryString = "SELECT database_id FROM instance_databases WHERE instance_id IN (\(binds: numbers))"
+        for table in ["table_size_snapshots", "database_aggregations", "database_size_samples"] {
+            try await db.raw("DELETE FROM \(unsafeRaw: table) WHERE database_id IN (\(databases))").run()
+        }
+        for table in ["instance_databases", "instance_aggregations", "instance_size_samples", "instance_labels"] {
+            try await db.raw("DELETE FROM \(unsafeRaw: table) WHERE instance_id IN (\(binds: numbers))").run()
+        }
+        for table in ["managed_databases", "database_users", "backups"] {
+            try await db.raw("DELETE FROM \(unsafeRaw: table) WHERE instance_id IN (\(binds: keys))").run()
+        }
+        try await db.raw("DELETE FROM instances WHERE provider = 'demo'").run()
+        try await db.raw(
+            """
+            DELETE FROM projects WHERE id = 'proj-demo' AND NOT EXISTS (SELECT 1 FROM instances WHERE project_id = 'proj-demo')
+            """
+        ).run()
+        return ids.count
     }
 }

@@ -3,13 +3,15 @@ import SQLKit
 
 /// SQL for the database inventory and its samples.
 enum InventoryStore {
-    /// Instances that can be measured: live PostgreSQL instances (all of them, or those of `ids`).
+    /// Instances that can be measured: live PostgreSQL instances (all of them, or those of `ids`); demo instances
+    /// have nothing behind them and are never measured.
     static func measurableInstances(ids: [Int64]?, on db: any SQLDatabase) async throws -> [Instance] {
         let filter: SQLQueryString = ids.map { "AND i.instance_id IN (\(binds: $0))" } ?? ""
         return try await db.raw(
             """
             SELECT \(unsafeRaw: InstanceStore.columns) FROM instances i
-            WHERE i.engine = 'postgresql' AND i.state NOT IN ('DELETED', 'CREATING', 'DELETING', 'FAILED') \(filter)
+            WHERE i.engine = 'postgresql' AND i.provider <> 'demo'
+              AND i.state NOT IN ('DELETED', 'CREATING', 'DELETING', 'FAILED') \(filter)
             ORDER BY i.instance_id
             """
         ).all().map(InstanceStore.decode)
@@ -25,16 +27,35 @@ enum InventoryStore {
         }
     }
 
-    /// An instance's active databases by name, one page, with their count (`/databases/options`).
-    static func activeDatabases(
+    /// A tracked database as pickers list it.
+    struct DatabaseOption: Encodable, Sendable {
+        var id: Int64
+        var database_name: String
+        var is_active: Bool
+        var first_seen_date: String
+        var last_seen_date: String
+        @ExplicitNull var deleted_at: String?
+    }
+
+    /// Every database ever seen on an instance, active ones first, then by name; one page with the count
+    /// (`/databases/options`).
+    static func databases(
         instanceId: Int64, offset: Int, limit: Int, on db: any SQLDatabase
-    ) async throws -> (items: [(id: Int64, name: String)], total: Int) {
+    ) async throws -> (items: [DatabaseOption], total: Int) {
         let query = OffsetPageQuery(
-            columns: "database_id, name", from: "instance_databases",
-            filter: "instance_id = \(bind: instanceId) AND is_active = \(bind: true)", orderBy: "name")
+            columns: "database_id, name, is_active, first_seen_date, last_seen_date, deleted_at", from: "instance_databases",
+            filter: "instance_id = \(bind: instanceId)", orderBy: "is_active DESC, name")
         return try await query.run(on: db, limit: limit, offset: offset) { row in
-            (id: try row.int64("database_id"), name: try row.string("name"))
+            DatabaseOption(
+                id: try row.int64("database_id"), database_name: try row.string("name"), is_active: try row.bool("is_active"),
+                first_seen_date: try row.string("first_seen_date"), last_seen_date: try row.string("last_seen_date"),
+                deleted_at: try row.optionalInt64("deleted_at").map(Timestamp.iso8601(millis:)))
         }
+    }
+
+    /// Whether an instance with this integer id exists (deleted ones included: their history is still readable).
+    static func instanceExists(_ instanceId: Int64, on db: any SQLDatabase) async throws -> Bool {
+        try await db.raw("SELECT 1 AS found FROM instances WHERE instance_id = \(bind: instanceId)").first() != nil
     }
 
     /// Records one collection of an instance in one transaction: databases seen are inserted or reactivated, those

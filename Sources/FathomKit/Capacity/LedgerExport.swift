@@ -3,23 +3,38 @@ import Hummingbird
 import NIOCore
 
 /// Streams the ledger as CSV in batches, so memory stays constant however many databases there are.
+/// Columns: the reference's eight in its order (headers in Chinese when the client prefers it), then Fathom's.
 struct LedgerExport {
     let query: LedgerQuery
     let clock: WallClock
+    let chinese: Bool
     static let batchSize = 2000
 
-    static let header = [
-        "database_id", "database_name", "instance_id", "instance", "instance_name", "host", "port", "db_type", "is_active",
-        "first_seen_date", "last_seen_date", "size_bytes", "size_mb", "size_label", "collected_at", "freshness", "tags",
-    ]
+    static let englishHeader = ["Database", "Instance", "Host", "DB Type", "Tags", "Latest Size", "Last Collected", "Sync Status"]
+    static let chineseHeader = ["数据库名称", "实例名称", "主机", "数据库类型", "标签", "最新容量", "最后采集时间", "同步状态"]
+    static let extraHeader = ["database_id", "instance_id", "instance_uid", "port", "size_bytes", "first_seen_date", "last_seen_date"]
+
+    var header: [String] { (chinese ? Self.chineseHeader : Self.englishHeader) + Self.extraHeader }
+
+    /// Whether `Accept-Language` prefers Chinese over English (the first listed of the two wins).
+    static func prefersChinese(_ acceptLanguage: String?) -> Bool {
+        guard let acceptLanguage else { return false }
+        for part in acceptLanguage.lowercased().split(separator: ",") {
+            let tag = part.split(separator: ";")[0].trimmingCharacters(in: .whitespaces)
+            if tag.hasPrefix("zh") { return true }
+            if tag.hasPrefix("en") { return false }
+        }
+        return false
+    }
 
     func response() throws -> Response {
         let filter = try query.filter()  // bad filters are a JSON 400 before the CSV starts
-        let day = PeriodMath.text(clock.now()).replacingOccurrences(of: "-", with: "")
+        let stamp = Self.fileStamp(clock.now())
         let query = self.query
+        let header = header
         let body = ResponseBody { writer in
             var text: [UInt8] = []
-            Self.appendLine(Self.header, to: &text)
+            Self.appendLine(header, to: &text)
             try await writer.write(ByteBuffer(bytes: text))
             var after: Int64 = 0
             while true {
@@ -37,19 +52,26 @@ struct LedgerExport {
             status: .ok,
             headers: [
                 .contentType: "text/csv; charset=utf-8",
-                .contentDisposition: "attachment; filename=\"database-ledger-\(day).csv\"",
+                .contentDisposition: "attachment; filename=\"database_ledger_\(stamp).csv\"",
             ],
             body: body)
     }
 
     static func cells(_ item: LedgerItemView) -> [String] {
         [
-            String(item.database_id), item.database_name, String(item.instance.instance_id), item.instance.id, item.instance.name,
-            item.instance.host ?? "", item.instance.port.map(String.init) ?? "", item.instance.db_type, item.is_active ? "true" : "false",
-            item.first_seen_date, item.last_seen_date, item.capacity.size_bytes.map(String.init) ?? "",
-            item.capacity.size_mb.map(TextFormat.twoDecimals) ?? "", item.capacity.label, item.capacity.collected_at ?? "",
-            item.freshness, item.tags.joined(separator: ";"),
+            item.database_name, item.instance.name, item.instance.host ?? "", item.db_type,
+            item.tags.map(\.name).joined(separator: ", "), item.capacity.label, item.capacity.collected_at ?? "",
+            item.sync_status.label, String(item.id), String(item.instance.id), item.instance.uid,
+            item.instance.port.map(String.init) ?? "", item.capacity.size_bytes.map(String.init) ?? "", item.first_seen_date,
+            item.last_seen_date,
         ]
+    }
+
+    /// `YYYYMMDD_HHMMSS` in UTC.
+    static func fileStamp(_ date: Date) -> String {
+        let parts = PeriodMath.utc.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        let two = { (value: Int?) in value.map { $0 < 10 ? "0\($0)" : "\($0)" } ?? "00" }
+        return "\(parts.year ?? 1970)\(two(parts.month))\(two(parts.day))_\(two(parts.hour))\(two(parts.minute))\(two(parts.second))"
     }
 
     /// One CSV line (CRLF) of `cells`, written as bytes: the export's hot loop, kept free of Character handling.

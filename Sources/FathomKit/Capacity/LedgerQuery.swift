@@ -27,11 +27,18 @@ struct LedgerQuery {
 
     func filter() throws -> Filter {
         var instance: [SQLQueryString] = ["i.state <> 'DELETED'"]
+        if let scoped = TenantScopeQuery.condition(query.scope) { instance.append(scoped) }
         let type = query.string("db_type").map { $0.lowercased() }.flatMap { $0 == "all" ? nil : $0 }
         if let type { instance.append("i.engine = \(bind: type)") }
         let instanceId = try query.int("instance_id")
         if let instanceId { instance.append("i.instance_id = \(bind: instanceId)") }
         let tags = query.list("tags")
+        // QueryLimitsMiddleware bounds this already; kept here so no caller can build an unbounded OR.
+        guard tags.count <= QueryLimits.maxValues else {
+            throw AppError.invalid([
+                FieldIssue(field: "tags", issue: "too_many", message: "tags accepts at most \(QueryLimits.maxValues) values", limit: QueryLimits.maxValues)
+            ])
+        }
         if !tags.isEmpty {
             // Any of the tags: `key` matches a label key, `key:value` a label.
             let matches: [SQLQueryString] = tags.map { tag in
@@ -49,7 +56,7 @@ struct LedgerQuery {
         return Filter(
             instance: instance.joined(separator: " AND "), all: (instance + database).joined(separator: " AND "),
             wholeInstances: search == nil,
-            instanceKey: "\(type ?? "")\u{1F}\(instanceId ?? 0)\u{1F}\(tags.joined(separator: "\u{1F}"))")
+            instanceKey: "\(query.scope.projectIds?.joined(separator: ",") ?? "*")\u{1E}\(type ?? "")\u{1F}\(instanceId ?? 0)\u{1F}\(tags.joined(separator: "\u{1F}"))")
     }
 
     /// The database's own columns; its instance's details are read once per instance (`items`).
@@ -117,7 +124,7 @@ struct LedgerQuery {
     /// An instance as each of its ledger rows shows it.
     struct InstanceDetails {
         var view: LedgerInstanceView
-        var tags: [String]
+        var tags: [TagView]
     }
 
     /// The views of `rows`; each instance's details and labels are read and decoded once, not once per database.
@@ -135,19 +142,19 @@ struct LedgerQuery {
             guard let instance = instances[database.instanceId] else { return nil }
             let size = database.size
             return LedgerItemView(
-                database_id: database.id, database_name: database.name, instance: instance.view,
-                is_active: true /* the ledger lists active databases only */, first_seen_date: database.firstSeen,
-                last_seen_date: database.lastSeen,
+                id: database.id, database_name: database.name, db_type: instance.view.db_type, instance: instance.view,
                 capacity: .init(
-                    size_bytes: size, size_mb: size.map(SizeFormat.megabytes), label: size.map(SizeFormat.label) ?? "unknown",
+                    size_mb: size.map(SizeFormat.megabytes), size_bytes: size, label: size.map(SizeFormat.label) ?? "unknown",
                     collected_at: database.collected.map { millis in
                         if let stamp = stamps[millis] { return stamp }
                         let stamp = Timestamp.iso8601(millis: millis)
                         stamps[millis] = stamp
                         return stamp
                     }),
-                freshness: database.collected.map { now - $0 <= 36 * 3_600_000 ? "fresh" : "stale" } ?? "never",
-                tags: instance.tags)
+                sync_status: SyncStatusView(collectedAt: database.collected, now: now), tags: instance.tags,
+                database_id: database.id, is_active: true /* the ledger lists active databases only */,
+                first_seen_date: database.firstSeen, last_seen_date: database.lastSeen,
+                freshness: database.collected.map { now - $0 <= 36 * 3_600_000 ? "fresh" : "stale" } ?? "never")
         }
     }
 
@@ -174,9 +181,9 @@ struct LedgerQuery {
             let primary = endpoints.first { $0.role == .primary } ?? endpoints.first
             instances[id] = InstanceDetails(
                 view: LedgerInstanceView(
-                    instance_id: id, id: instance.key, name: instance.name, host: primary?.host, port: primary?.port,
+                    id: id, instance_id: id, uid: instance.key, name: instance.name, host: primary?.host, port: primary?.port,
                     db_type: instance.engine),
-                tags: InstanceTags.tags(instance.labels))
+                tags: InstanceTags.tags(instance.labels).map(TagView.init))
         }
         return instances
     }

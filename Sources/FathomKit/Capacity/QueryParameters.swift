@@ -4,6 +4,13 @@ import HummingbirdCore
 /// Typed reads of `/api/v1` query parameters; a present but malformed value is a 400 naming the parameter.
 struct QueryParameters {
     let uri: URI
+    /// The caller's tenant scope: fleet queries add its condition (`TenantScopeQuery`).
+    var scope: TenantScope = .fleet
+
+    init(uri: URI, scope: TenantScope = .fleet) {
+        self.uri = uri
+        self.scope = scope
+    }
 
     func string(_ name: String) -> String? {
         uri.queryParameters[Substring(name)].map { String($0).trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }

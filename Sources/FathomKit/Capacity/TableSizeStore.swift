@@ -27,7 +27,7 @@ struct TableSizeStore: Sendable {
     /// Largest tables first; `schema` matches exactly, `tableContains` case-insensitively.
     func page(
         databaseId: Int64, schema: String?, tableContains: String?, offset: Int, limit: Int
-    ) async throws -> (items: [Row], total: Int) {
+    ) async throws -> (items: [Row], total: Int, collectedAt: Int64?) {
         var conditions: [SQLQueryString] = ["database_id = \(bind: databaseId)"]
         if let schema { conditions.append("schema_name = \(bind: schema)") }
         if let tableContains { conditions.append("LOWER(table_name) LIKE \(bind: "%" + tableContains.lowercased() + "%")") }
@@ -36,7 +36,10 @@ struct TableSizeStore: Sendable {
             from: "table_size_snapshots", filter: conditions.joined(separator: " AND "),
             orderBy: "total_bytes DESC, schema_name, table_name")
         return try await store.read { db in
-            try await query.run(on: db, limit: limit, offset: offset) { row in
+            let collected = try await db.raw(
+                "SELECT MAX(collected_at) AS at FROM table_size_snapshots WHERE database_id = \(bind: databaseId)"
+            ).first()?.optionalInt64("at")
+            let (items, total) = try await query.run(on: db, limit: limit, offset: offset) { row in
                 Row(
                     size: PostgresCatalog.TableSize(
                         schema: try row.string("schema_name"), table: try row.string("table_name"),
@@ -44,6 +47,7 @@ struct TableSizeStore: Sendable {
                         indexBytes: try row.int64("index_bytes"), rowEstimate: try row.int64("row_estimate")),
                     collectedAt: try row.int64("collected_at"))
             }
+            return (items, total, collected)
         }
     }
 

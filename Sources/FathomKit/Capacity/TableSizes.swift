@@ -8,10 +8,12 @@ struct TableSizes: Sendable {
     let clock: WallClock
     let logger: Logger
 
-    func database(_ raw: String) async throws -> TableSizeStore.DatabaseRef {
+    /// The database named by the path, if the tenant scope admits its instance (else 404, like a missing one).
+    func database(_ raw: String, scope: TenantScope) async throws -> TableSizeStore.DatabaseRef {
         guard let id = Int64(raw), let found = try await tables.database(id) else {
             throw AppError(.notFound, "Database '\(raw)' not found")
         }
+        try await TenantScopeQuery.require(scope, instanceId: found.instanceId, store: tables.store)
         return found
     }
 

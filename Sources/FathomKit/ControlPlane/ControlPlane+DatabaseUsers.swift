@@ -6,9 +6,12 @@ struct CreateUserBody: StrictBody {
     var password: String?
     var roles: [String]?
     var privileges: [String: [String]]?
+    /// Databases the user may work in: shorthand for CONNECT, CREATE and TEMPORARY on each (and so for creating
+    /// tables in its `public` schema).
+    var databases: [String]?
     var connection_limit: Int?
     var login: Bool?
-    enum CodingKeys: String, CodingKey, CaseIterable { case name, password, roles, privileges, connection_limit, login }
+    enum CodingKeys: String, CodingKey, CaseIterable { case name, password, roles, privileges, databases, connection_limit, login }
 }
 
 /// `PATCH …/users/{uid}` body.
@@ -17,10 +20,11 @@ struct UpdateUserBody: StrictBody {
     var generate_password: Bool?
     var roles: [String]?
     var privileges: [String: [String]]?
+    var databases: [String]?
     var connection_limit: Int?
     var login: Bool?
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case password, generate_password, roles, privileges, connection_limit, login
+        case password, generate_password, roles, privileges, databases, connection_limit, login
     }
 }
 
@@ -48,7 +52,7 @@ extension ControlPlane {
         try requireAction(.users, current)
         let name = try Self.validateRoleName(body.name, field: "name")
         let roles = try (body.roles ?? []).map { try Self.validateRoleName($0, field: "roles") }
-        let privileges = try Self.validatePrivileges(body.privileges ?? [:])
+        let privileges = try Self.validatePrivileges(Self.withWorkingDatabases(body.privileges ?? [:], body.databases))
         let limit = try Self.validateConnectionLimit(body.connection_limit ?? -1)
         if let password = body.password { try Credentials.validatePassword(password) }
         let generated = body.password == nil ? Credentials.randomPassword() : nil
@@ -90,7 +94,8 @@ extension ControlPlane {
         if let password = body.password { try Credentials.validatePassword(password) }
         let generated = body.generate_password == true ? Credentials.randomPassword() : nil
         let roles = try body.roles.map { try $0.map { try Self.validateRoleName($0, field: "roles") } }
-        let privileges = try body.privileges.map { try Self.validatePrivileges($0) }
+        let asked = body.privileges ?? body.databases.map { _ in user.privileges }
+        let privileges = try asked.map { try Self.validatePrivileges(Self.withWorkingDatabases($0, body.databases)) }
         let limit = try body.connection_limit.map { try Self.validateConnectionLimit($0) }
         guard body.password != nil || generated != nil || roles != nil || privileges != nil || limit != nil || body.login != nil else {
             throw AppError.invalid(field: "body", issue: "empty", "nothing to change")
@@ -116,6 +121,10 @@ extension ControlPlane {
         let current = try await instance(instanceId, projectId: project.id)
         try requireAction(.users, current)
         let user = try await databaseUser(userId, projectId: project.id, instanceId: instanceId)
+        let owned = try await store.read { db in try await ManagedDatabaseStore.owned(by: user.name, instanceId: instanceId, on: db) }
+        guard owned.isEmpty else {
+            throw AppError(.conflict, "User '\(user.name)' owns databases \(owned.joined(separator: ", ")); drop them first")
+        }
         let operationId = try await withOperation { db in
             try await startOperation(
                 OperationRequest(
@@ -153,6 +162,13 @@ extension ControlPlane {
             result[database] = Array(Set(upper)).sorted()
         }
         return result
+    }
+
+    /// `databases: [d]` adds CONNECT, CREATE and TEMPORARY on each `d` to the privileges.
+    static func withWorkingDatabases(_ privileges: [String: [String]], _ databases: [String]?) -> [String: [String]] {
+        var merged = privileges
+        for database in databases ?? [] { merged[database, default: []] += ["CONNECT", "CREATE", "TEMPORARY"] }
+        return merged
     }
 
     static func validateConnectionLimit(_ limit: Int) throws -> Int {

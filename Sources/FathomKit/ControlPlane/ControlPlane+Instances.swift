@@ -13,8 +13,11 @@ struct CreateInstanceBody: StrictBody {
     var labels: [String: String]?
     var connection: ExternalConnection?
     var credential: CredentialBody?
+    /// The default database (`app`) and the user that owns it (`app_owner`) unless named; providers that make servers only.
+    var database: String?
+    var user: String?
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case name, engine, version, region, resources, provider, high_availability, labels, connection, credential
+        case name, engine, version, region, resources, provider, high_availability, labels, connection, credential, database, user
     }
 }
 
@@ -36,7 +39,11 @@ struct UpdateInstanceBody: StrictBody {
 extension ControlPlane {
     static let defaultResources = Resources(cpu: 1, memory_gb: 1, storage_gb: 10)
 
-    func createInstance(_ principal: Principal, project: Project, _ body: CreateInstanceBody) async throws -> (Instance, Operation) {
+    /// Creates an instance; providers that make servers also make a default database owned by a default user, whose
+    /// generated password is returned here once (third element).
+    func createInstance(_ principal: Principal, project: Project, _ body: CreateInstanceBody) async throws
+        -> (Instance, Operation, (name: String, password: String)?)
+    {
         let name = try Self.validateName(body.name)
         let labels = try Self.validateLabels(body.labels ?? [:])
         let resources = body.resources ?? Self.defaultResources
@@ -61,29 +68,57 @@ extension ControlPlane {
         if body.high_availability == true && !provider.supportedActions.contains(.failover) {
             throw AppError(.unprocessable, "Provider '\(providerName)' does not offer high availability")
         }
+        let makesDefaults = provider.supportedActions.contains(.databases)
+        if !makesDefaults && (body.database != nil || body.user != nil) {
+            throw AppError.invalid(field: "database", issue: "not_allowed", "provider '\(providerName)' does not create databases")
+        }
+        let defaultDatabase = try makesDefaults ? Self.validateDatabaseName(body.database ?? "app") : nil
+        let defaultUser = try makesDefaults ? Self.validateRoleName(body.user ?? "app_owner", field: "user") : nil
+        let password = makesDefaults ? Credentials.randomPassword() : nil
+        let sealedPassword = try password.map { try secrets.seal($0) }
+        let userId = ResourceID.make("dbu")
         let now = clock.millis()
-        let draft = Instance(
+        var draft = Instance(
             instanceId: 0, id: ResourceID.make("inst"), projectId: project.id, name: name, engine: body.engine,
             version: version, region: body.region ?? "local", provider: providerName, state: .CREATING,
             resources: resources, highAvailability: body.high_availability ?? false, labels: labels, endpoints: [],
             connection: body.connection, sealedCredential: sealedCredential, activeOperationId: nil, createdAt: now,
             updatedAt: now)
+        draft.defaultDatabase = defaultDatabase
+        draft.defaultUser = defaultUser
+        let creation = draft
         let backend = store.backend
         let (instanceId, operationId) = try await withDuplicateName(name) {
             try await withOperation { db in
                 try await Self.lockProject(project.id, backend: backend, on: db)
                 try await Self.checkQuota(project, addInstances: 1, addStorage: resources.storage_gb, on: db)
-                let instance = try await InstanceStore.insert(draft, on: db)
+                let instance = try await InstanceStore.insert(creation, on: db)
+                var parameters: [String: JSONValue] = [:]
+                if let defaultDatabase, let defaultUser, let sealedPassword {
+                    try await DatabaseUserStore.insert(
+                        id: userId, projectId: project.id, instanceId: instance.id, name: defaultUser, roles: [],
+                        privileges: [defaultDatabase: ["CONNECT", "CREATE", "TEMPORARY"]], connectionLimit: -1, login: true,
+                        now: now, on: db)
+                    try await ManagedDatabaseStore.insert(
+                        ManagedDatabase(
+                            projectId: project.id, instanceId: instance.id, name: defaultDatabase, owner: defaultUser,
+                            encoding: "UTF8", locale: "C.UTF-8", state: "CREATING", createdAt: now, updatedAt: now),
+                        on: db)
+                    parameters = ["user_id": .string(userId), "password_sealed": .string(sealedPassword)]
+                }
                 let operationId = try await startOperation(
                     OperationRequest(
                         type: .CREATE_INSTANCE, projectId: project.id, instanceId: instance.id,
-                        target: ("instance", instance.id), parameters: [:], createdBy: principal.userId,
+                        target: ("instance", instance.id), parameters: .object(parameters), createdBy: principal.userId,
                         allowed: [.CREATING], newState: nil),
                     on: db)
                 return (instance.id, operationId)
             }
         }
-        return (try await self.instance(instanceId, projectId: project.id), try await operation(operationId, projectId: project.id))
+        return (
+            try await self.instance(instanceId, projectId: project.id), try await operation(operationId, projectId: project.id),
+            defaultUser.flatMap { name in password.map { (name, $0) } }
+        )
     }
 
     /// Name/labels change at once; resources or high availability start an UPDATE_INSTANCE operation.

@@ -52,7 +52,7 @@ public struct ControlPlane: Sendable {
         let now = clock.millis()
         let operationId = ResourceID.make("op")
         let jobId = try await JobQueue.insert(
-            NewJob(kind: request.type.jobKind, payload: ["operation_id": .string(operationId)]),
+            NewJob(kind: request.type.jobKind, payload: ["operation_id": .string(operationId)], projectId: request.projectId),
             maxAttempts: jobKinds.kind(request.type.jobKind)?.maxAttempts ?? 1, now: now, on: db)
         try await OperationStore.insert(
             id: operationId, projectId: request.projectId, instanceId: request.instanceId, type: request.type,

@@ -8,6 +8,7 @@ struct ControlPlaneFeature: Feature {
         Migration(version: 5, name: "instance_storage_used", statements: { _ in
             ["ALTER TABLE instances ADD COLUMN storage_used_bytes BIGINT"]
         }),
+        Migration(version: 10, name: "managed_databases", statements: ManagedDatabaseStore.statements),
     ]
     static let errorCodes: [ErrorCode] = [.quotaExceeded, .operationInProgress, .engineNotSupported]
 
@@ -18,7 +19,10 @@ struct ControlPlaneFeature: Feature {
     init(services: AppServices, built: FeatureSet) {
         identity = services.identity
         let providers = ProviderRegistry()
-        providers.register(ExternalProvider())
+        let configuration = services.configuration
+        providers.register(
+            ExternalProvider(policy: ExternalNetworkPolicy(allow: configuration.externalAllow, localPorts: configuration.localPorts)))
+        providers.register(DemoProvider())
         let store = services.store
         providers.register(
             LocalProvider(dataDir: services.configuration.dataDir, ports: services.configuration.localPorts) {
@@ -41,6 +45,7 @@ struct ControlPlaneFeature: Feature {
         [
             ProjectRoutes(plane: plane, identity: identity), InstanceRoutes(plane: plane),
             OperationRoutes(plane: plane, runner: plane.runner), BackupRoutes(plane: plane), DatabaseUserRoutes(plane: plane),
+            ManagedDatabaseRoutes(plane: plane),
         ]
     }
 
@@ -52,4 +57,10 @@ extension AppServices {
     public var controlPlane: ControlPlane { features.get(ControlPlaneFeature.self).plane }
     public var providers: ProviderRegistry { controlPlane.providers }
     public func makeReconciler() -> LocalReconciler { features.get(ControlPlaneFeature.self).reconciler() }
+
+    /// Local instances whose servers outlive `fathom serve` (they keep serving their clients; the next start
+    /// reconciles them), for the shutdown log.
+    public func localInstancesLeftRunning() async -> [String] {
+        (try? await store.read { db in try await InstanceStore.local(on: db) })?.filter { $0.state == .RUNNING }.map(\.id) ?? []
+    }
 }

@@ -52,10 +52,10 @@ extension ControlPlane {
         }
     }
 
-    /// Whether a run after a crash can pick this operation up (database-user changes are not resumed).
+    /// Whether a run after a crash can pick this operation up (database and database-user changes are not resumed).
     private func resumable(_ operation: Operation, _ instance: Instance) -> Bool {
         guard providers.provider(instance.provider)?.resumesAfterCrash == true else { return false }
-        return ![.CREATE_USER, .UPDATE_USER, .DELETE_USER].contains(operation.type)
+        return ![.CREATE_USER, .UPDATE_USER, .DELETE_USER, .CREATE_DATABASE, .DELETE_DATABASE].contains(operation.type)
     }
 
     private func providerContext(_ instance: Instance, _ context: JobContext, operation: Operation? = nil) throws -> ProviderContext {
@@ -85,6 +85,13 @@ extension ControlPlane {
         case .CREATE_INSTANCE:
             let result = try await provider.create(providerContext)
             let sealed = try result.credential.map { try secrets.seal(JSONText.encode($0)) }
+            if let credential = result.credential {
+                var created = instance
+                created.endpoints = result.endpoints
+                providerContext.instance = created
+                providerContext.credential = credential
+            }
+            try await createDefaults(operation, instance: providerContext.instance, provider: provider, context: providerContext)
             try await store.write { db in
                 try await InstanceStore.end(id: instance.id, operationId: operation.id, state: .RUNNING, result: result,
                     sealedCredential: sealed, now: now(), on: db)
@@ -109,6 +116,7 @@ extension ControlPlane {
                 try await InstanceStore.end(id: instance.id, operationId: operation.id, state: .DELETED, result: nil,
                     sealedCredential: nil, deletedAt: now(), now: now(), on: db)
                 try await DatabaseUserStore.deleteAll(instanceId: instance.id, on: db)
+                try await ManagedDatabaseStore.removeAll(instanceId: instance.id, on: db)
             }
             instanceEvents.changed()
         case .RESTART_INSTANCE:
@@ -140,6 +148,8 @@ extension ControlPlane {
             return ["size_bytes": .int(made.sizeBytes)]
         case .CREATE_USER, .UPDATE_USER, .DELETE_USER:
             try await runUserOperation(operation, instance: instance, provider: provider, context: providerContext)
+        case .CREATE_DATABASE, .DELETE_DATABASE:
+            try await runDatabaseOperation(operation, instance: instance, provider: provider, context: providerContext)
         case .DELETE_BACKUP:
             break
         }
@@ -220,6 +230,11 @@ extension ControlPlane {
             }
             if operation.type == .CREATE_USER, let userId = operation.parameters["user_id"]?.stringValue {
                 try await DatabaseUserStore.setState(userId, "FAILED", now: now, on: db)
+            }
+            if let name = operation.parameters["database"]?.stringValue {
+                // A database that could not be created is FAILED (drop it to retry); one that could not be dropped stays.
+                let state = operation.type == .CREATE_DATABASE ? "FAILED" : "ACTIVE"
+                try await ManagedDatabaseStore.setState(instanceId: instance.id, name: name, state, now: now, on: db)
             }
             try await Self.eraseSecrets(operation.id, on: db)
             try await InstanceStore.end(id: instance.id, operationId: operation.id, state: state, result: nil,
@@ -302,6 +317,14 @@ extension ControlPlane {
                 try await BackupStore.restoreSucceeded(operation.targetId, on: db)
             case .CREATE_USER:
                 try await DatabaseUserStore.setState(operation.targetId, "DELETED", now: nil, on: db)
+            case .CREATE_DATABASE:
+                if let instanceId = operation.instanceId {
+                    try await ManagedDatabaseStore.remove(instanceId: instanceId, name: operation.targetId, on: db)
+                }
+            case .DELETE_DATABASE:
+                if let instanceId = operation.instanceId {
+                    try await ManagedDatabaseStore.setState(instanceId: instanceId, name: operation.targetId, "ACTIVE", now: now, on: db)
+                }
             default:
                 break
             }

@@ -5,9 +5,10 @@ import Hummingbird
 enum DBaaSResponse {
     /// A resource, with the operation that changes it when there is one (202 then, 200 otherwise).
     static func resource(
-        _ key: String, _ value: some Encodable, operation: Operation? = nil, status: HTTPResponse.Status? = nil
+        _ key: String, _ value: some Encodable, operation: Operation? = nil, also: [String: JSONValue] = [:],
+        status: HTTPResponse.Status? = nil
     ) throws -> Response {
-        let body = ResourceBody(key: key, value: value, operation: operation.map(OperationView.init))
+        let body = ResourceBody(key: key, value: value, operation: operation.map(OperationView.init), also: also)
         return try JSONCoding.response(body, status: status ?? (operation == nil ? .ok : .accepted))
     }
 
@@ -35,11 +36,13 @@ private struct ResourceBody<Value: Encodable>: Encodable {
     var key: String
     var value: Value
     var operation: OperationView?
+    var also: [String: JSONValue]
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: NamedKey.self)
         try container.encode(value, forKey: NamedKey(key))
         if let operation { try container.encode(operation, forKey: NamedKey("operation")) }
+        for (name, value) in also.sorted(by: { $0.key < $1.key }) { try container.encode(value, forKey: NamedKey(name)) }
     }
 }
 

@@ -4,16 +4,29 @@ import Hummingbird
 struct DatabaseUserRoutes: RouteGroup {
     let plane: ControlPlane
 
-    static let privileges: JSONValue = ["type": "object", "additionalProperties": ["type": "array", "items": Schemas.string]]
-    static let roles: JSONValue = ["type": "array", "items": Schemas.string]
+    static let privileges: JSONValue = [
+        "type": "object", "additionalProperties": ["type": "array", "items": Schemas.enumeration(["CONNECT", "CREATE", "TEMPORARY"])],
+        "description": "Database name → privileges on it. CREATE also lets the user create tables in the database's public schema.",
+        "example": ["reports": ["CONNECT"], "app": ["CONNECT", "CREATE", "TEMPORARY"]],
+    ]
+    static let roles: JSONValue = [
+        "type": "array", "items": Schemas.string, "description": "Roles (other database users) this user is a member of.",
+        "example": ["app_owner"],
+    ]
+    /// Databases the user may work in (CONNECT, CREATE, TEMPORARY and tables in `public`).
+    static let databases: JSONValue = [
+        "type": "array", "items": Schemas.string,
+        "description": "Databases the user may connect to and create tables in (shorthand for CONNECT, CREATE, TEMPORARY).",
+        "example": ["reports"],
+    ]
     static let createBody = Schemas.object(
         [
             "name": Schemas.string, "password": Schemas.string, "roles": roles, "privileges": privileges,
-            "connection_limit": Schemas.integer, "login": Schemas.boolean,
+            "databases": databases, "connection_limit": Schemas.integer, "login": Schemas.boolean,
         ], required: ["name"])
     static let updateBody = Schemas.object([
         "password": Schemas.string, "generate_password": Schemas.boolean, "roles": roles, "privileges": privileges,
-        "connection_limit": Schemas.integer, "login": Schemas.boolean,
+        "databases": databases, "connection_limit": Schemas.integer, "login": Schemas.boolean,
     ])
 
     var endpoints: [Route] {

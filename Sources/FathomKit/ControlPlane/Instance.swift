@@ -72,6 +72,9 @@ public struct Instance: Sendable, Equatable {
     public var activeOperationId: String?
     /// Measured size of the instance's data, against `resources.storage_gb` as the limit.
     public var storageUsedBytes: Int64? = nil
+    /// The database and its owner made with the instance (local instances), for `connection_uri`.
+    public var defaultDatabase: String? = nil
+    public var defaultUser: String? = nil
     public var createdAt: Int64
     public var updatedAt: Int64
 }
@@ -96,9 +99,11 @@ struct InstanceView: Encodable {
     var resources: Resources
     var high_availability: Bool
     var labels: [String: String]
-    var endpoints: [Endpoint]
+    var endpoints: [EndpointView]
     var connection: ExternalConnection?
     var storage: Storage
+    var default_database: String?
+    var default_user: String?
     var created_at: String
     var updated_at: String
 
@@ -114,13 +119,34 @@ struct InstanceView: Encodable {
         resources = instance.resources
         high_availability = instance.highAvailability
         labels = instance.labels
-        endpoints = instance.endpoints
+        endpoints = instance.endpoints.map { EndpointView($0, instance: instance) }
         connection = instance.connection
+        default_database = instance.defaultDatabase
+        default_user = instance.defaultUser
         let limit = Int64(instance.resources.storage_gb) * 1_073_741_824
         storage = Storage(
             limit_gb: instance.resources.storage_gb, used_bytes: instance.storageUsedBytes,
             over_limit: instance.storageUsedBytes.map { $0 > limit } ?? false)
         created_at = Timestamp.iso8601(millis: instance.createdAt)
         updated_at = Timestamp.iso8601(millis: instance.updatedAt)
+    }
+}
+
+/// An endpoint with the URI to reach it: the instance's default database as its default user (the password is
+/// never part of it; it was shown once when the instance was created).
+struct EndpointView: Encodable {
+    var host: String
+    var port: Int
+    var role: Endpoint.Role
+    var connection_uri: String
+
+    init(_ endpoint: Endpoint, instance: Instance) {
+        host = endpoint.host
+        port = endpoint.port
+        role = endpoint.role
+        let database = instance.defaultDatabase ?? instance.connection?.database ?? "postgres"
+        let user = instance.defaultUser.map { $0 + "@" } ?? ""
+        let hostPart = endpoint.host.contains(":") ? "[\(endpoint.host)]" : endpoint.host
+        connection_uri = "postgresql://\(user)\(hostPart):\(endpoint.port)/\(database)"
     }
 }

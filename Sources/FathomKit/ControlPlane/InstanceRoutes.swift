@@ -17,6 +17,7 @@ struct InstanceRoutes: RouteGroup {
             "resources": resources, "provider": Schemas.string, "high_availability": Schemas.boolean, "labels": labels,
             "connection": Schemas.object(["host": Schemas.string, "port": Schemas.integer, "database": Schemas.string]),
             "credential": Schemas.object(["username": Schemas.string, "password": Schemas.string]),
+            "database": Schemas.string, "user": Schemas.string,
         ], required: ["name", "engine"])
     static let updateBody = Schemas.object(
         ["name": Schemas.string, "labels": labels, "resources": resources, "high_availability": Schemas.boolean])
@@ -54,8 +55,10 @@ struct InstanceRoutes: RouteGroup {
     func create(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let (principal, project) = try context.projectScope()
         let body = try await request.decodeJSON(CreateInstanceBody.self)
-        let (instance, operation) = try await plane.createInstance(principal, project: project, body)
-        return try DBaaSResponse.resource("instance", InstanceView(instance), operation: operation)
+        let (instance, operation, defaultUser) = try await plane.createInstance(principal, project: project, body)
+        // The default user's password is in this response only.
+        let also: [String: JSONValue] = defaultUser.map { ["default_user": ["name": .string($0.name), "password": .string($0.password)]] } ?? [:]
+        return try DBaaSResponse.resource("instance", InstanceView(instance), operation: operation, also: also)
     }
 
     func list(_ request: Request, _ context: AppRequestContext) async throws -> Response {

@@ -6,7 +6,7 @@ enum InstanceStore {
     static let columns = """
         i.instance_id, i.id, i.project_id, i.name, i.engine, i.version, i.region, i.provider, i.state, i.cpu,
         i.memory_gb, i.storage_gb, i.high_availability, i.endpoints, i.connection, i.credential, i.active_operation_id,
-        i.storage_used_bytes, i.created_at, i.updated_at
+        i.storage_used_bytes, i.default_database, i.default_user, i.created_at, i.updated_at
         """
 
     static func decode(_ row: any SQLRow) throws -> Instance {
@@ -23,7 +23,9 @@ enum InstanceStore {
             highAvailability: try row.bool("high_availability"), labels: [:], endpoints: endpoints, connection: connection,
             sealedCredential: try row.optionalString("credential"),
             activeOperationId: try row.optionalString("active_operation_id"),
-            storageUsedBytes: try row.optionalInt64("storage_used_bytes"), createdAt: try row.int64("created_at"),
+            storageUsedBytes: try row.optionalInt64("storage_used_bytes"),
+            defaultDatabase: try row.optionalString("default_database"), defaultUser: try row.optionalString("default_user"),
+            createdAt: try row.int64("created_at"),
             updatedAt: try row.int64("updated_at"))
     }
 
@@ -36,13 +38,15 @@ enum InstanceStore {
         let row = try await db.raw(
             """
             INSERT INTO instances (id, project_id, name, engine, version, region, provider, state, cpu, memory_gb,
-                storage_gb, high_availability, endpoints, connection, credential, active_operation_id, created_at, updated_at)
+                storage_gb, high_availability, endpoints, connection, credential, active_operation_id, default_database,
+                default_user, created_at, updated_at)
             VALUES (\(bind: instance.id), \(bind: instance.projectId), \(bind: instance.name), \(bind: instance.engine),
                 \(bind: instance.version), \(bind: instance.region), \(bind: instance.provider),
                 \(bind: instance.state.rawValue), \(bind: instance.resources.cpu), \(bind: instance.resources.memory_gb),
                 \(bind: instance.resources.storage_gb), \(bind: instance.highAvailability), \(bind: json(instance.endpoints)),
                 \(bind: instance.connection.map(json)), \(bind: instance.sealedCredential),
-                \(bind: instance.activeOperationId), \(bind: instance.createdAt), \(bind: instance.updatedAt))
+                \(bind: instance.activeOperationId), \(bind: instance.defaultDatabase), \(bind: instance.defaultUser),
+                \(bind: instance.createdAt), \(bind: instance.updatedAt))
             RETURNING instance_id
             """
         ).first()

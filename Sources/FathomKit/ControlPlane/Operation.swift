@@ -3,7 +3,7 @@ import Foundation
 /// What an operation does.
 public enum OperationType: String, Sendable, Codable, CaseIterable {
     case CREATE_INSTANCE, UPDATE_INSTANCE, DELETE_INSTANCE, RESTART_INSTANCE, FAILOVER_INSTANCE, RESTORE_INSTANCE
-    case CREATE_BACKUP, DELETE_BACKUP, CREATE_USER, UPDATE_USER, DELETE_USER
+    case CREATE_BACKUP, DELETE_BACKUP, CREATE_USER, UPDATE_USER, DELETE_USER, CREATE_DATABASE, DELETE_DATABASE
 
     /// The job kind that carries it out.
     var jobKind: String { "dbaas." + rawValue.lowercased() }
@@ -18,7 +18,7 @@ public enum OperationState: String, Sendable, Codable, CaseIterable {
         case .queued: self = job.attempts == 0 ? .PENDING : .RUNNING
         case .running: self = job.cancelRequested ? .CANCELLING : .RUNNING
         case .succeeded: self = .SUCCEEDED
-        case .failed: self = .FAILED
+        case .partial, .failed: self = .FAILED
         case .cancelled: self = .CANCELLED
         }
     }
@@ -77,7 +77,8 @@ struct OperationView: Encodable {
         target = Target(type: operation.targetType, id: operation.targetId)
         instance_id = operation.instanceId
         if operation.state == .FAILED || operation.state == .CANCELLED, let code = operation.job.errorCode {
-            error = FailureView(code: code, message: operation.job.errorMessage ?? "")
+            // The DBaaS API is for tenants too: never the administrators' detail (task runs show it to admins).
+            error = FailureView(code: code, message: AdminDetail.publicPart(operation.job.errorMessage ?? ""))
         }
         created_at = Timestamp.iso8601(millis: operation.createdAt)
         started_at = operation.job.startedAt.map(Timestamp.iso8601(millis:))

@@ -10,7 +10,26 @@ struct ProjectAccess: Sendable {
         if let bound = principal.projectId, bound != projectId { return nil }
         let membership: Role? =
             principal.userRole == .admin ? .admin : try await projects.role(of: principal.userId, in: projectId)
-        return membership.map { min($0, principal.role) }
+        return membership.map { min($0, principal.projectCeiling) }
+    }
+
+    /// Which instances the principal may see (or act on, for `permission`) on `/api/v1`: the whole fleet for the
+    /// global roles; for a tenant the projects where it holds the permission (its bound project at most).
+    func scope(of principal: Principal, _ permission: Permission) async throws -> TenantScope {
+        guard principal.isTenant else { return .fleet }
+        let candidates: [String]
+        if let bound = principal.projectId {
+            candidates = [bound]
+        } else {
+            candidates = try await projects.list(memberOf: principal.userId, projectId: nil).map(\.id)
+        }
+        var allowed: [String] = []
+        for projectId in candidates {
+            if let role = try await role(of: principal, in: projectId), role.permissions.contains(permission) {
+                allowed.append(projectId)
+            }
+        }
+        return .projects(allowed)
     }
 
     /// The project, if the principal holds `permission` in it.

@@ -65,7 +65,7 @@ struct ProjectRoutes: RouteGroup {
         let body = try await request.decodeJSON(CreateBody.self)
         let project = try await plane.createProject(
             principal, name: body.name, description: body.description, quotas: (body.quotas?.instances, body.quotas?.storage_gb))
-        return try DBaaSResponse.resource("project", ProjectView(project, role: .admin), status: .created)
+        return try DBaaSResponse.resource("project", ProjectView(project, role: try await plane.access.role(of: principal, in: project.id)), status: .created)
     }
 
     func list(_ request: Request, _ context: AppRequestContext) async throws -> Response {

@@ -110,6 +110,10 @@ struct ProjectStore: Sendable {
     }
 
     func setMember(_ projectId: String, userId: String, role: Role, now: Int64) async throws {
+        // `member` is a global role (a tenant); inside a project it would grant nothing, so it is no membership role.
+        guard role != .member else {
+            throw AppError.invalid(field: "role", issue: "invalid", "a project role is viewer, operator or admin")
+        }
         try await store.write { db in
             try await db.raw(
                 """

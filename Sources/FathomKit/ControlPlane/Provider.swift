@@ -57,7 +57,7 @@ public struct UserChange: Sendable {
 
 /// The actions a provider supports; others are refused with 422 before any operation starts.
 public enum ProviderAction: String, Sendable, CaseIterable {
-    case update, restart, failover, backup, restore, users
+    case update, restart, failover, backup, restore, users, databases
 }
 
 /// Does the real work behind the DBaaS API for one kind of infrastructure.
@@ -81,6 +81,8 @@ public protocol Provider: Sendable {
     func restore(_ context: ProviderContext, from backup: Backup) async throws
     func applyUser(_ context: ProviderContext, _ change: UserChange, creating: Bool) async throws
     func dropUser(_ context: ProviderContext, name: String) async throws
+    func createDatabase(_ context: ProviderContext, _ spec: DatabaseSpec) async throws
+    func dropDatabase(_ context: ProviderContext, name: String) async throws
 }
 
 extension Provider {

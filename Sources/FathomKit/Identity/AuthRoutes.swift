@@ -34,7 +34,7 @@ struct AuthRoutes: RouteGroup {
                 summary: "Sign out; ends the session", successStatus: 204, logout),
             Route(.get, "/api/v1/auth/me", access: .authenticated, tag: "auth", summary: "The signed-in user", me),
             Route(.put, "/api/v1/auth/password", access: .authenticated, tag: "auth",
-                summary: "Change your password; ends your other sessions",
+                summary: "Change your password; ends your other sessions (API tokens stay: revoke them with POST /api/v1/auth/tokens/actions/revoke-all)",
                 requestBody: Schemas.object(["currentPassword": Schemas.string, "newPassword": Schemas.string]),
                 changePassword),
             Route(.get, "/api/v1/auth/csrf-token", access: .authenticated, tag: "auth",

@@ -9,23 +9,25 @@ extension Identity {
         public var csrfToken: String
     }
 
-    /// Checks the password and opens a session. Failures are counted per username and per client address;
-    /// past the limits the caller gets 429 with `Retry-After` until the window ends.
+    /// Checks the password and opens a session.
+    ///
+    /// Throttling cannot be turned against a user: failures count per (normalized username, client address), with
+    /// delays that grow past `loginFailuresPerUsername` failures, and per address overall (`loginFailuresPerAddress`
+    /// in the window). Failures from one address never block the same username from another address. Blocked
+    /// attempts are 429 with `Retry-After` and are not checked or counted.
     public func login(username rawUsername: String, password: String, address: String?) async throws -> SignIn {
-        let username = rawUsername.trimmingCharacters(in: .whitespaces).lowercased()
+        let username = Credentials.loginKey(rawUsername)
+        let address = address ?? "unknown"
         let window = Int64(configuration.loginThrottleWindow * 1000)
         let now = clock.millis()
         let start = RateCounters.windowStart(now: now, length: window)
-        let userBucket = "login-user:" + username
-        let addressBucket = "login-addr:" + (address ?? "unknown")
-        let userFailures = try await counters.count(bucket: userBucket, windowStart: start)
+        let addressBucket = "login-addr:" + address
         let addressFailures = try await counters.count(bucket: addressBucket, windowStart: start)
-        if userFailures >= configuration.loginFailuresPerUsername
-            || addressFailures >= configuration.loginFailuresPerAddress
-        {
+        let blockedUntil = try await loginFailures.blockedUntil(username: username, address: address)
+        if addressFailures >= configuration.loginFailuresPerAddress || blockedUntil > now {
+            let until = addressFailures >= configuration.loginFailuresPerAddress ? max(start + window, blockedUntil) : blockedUntil
             var headers = HTTPFields()
-            let seconds: Int64 = max(1, (start + window - now + 999) / 1000)
-            headers[.retryAfter] = String(seconds)
+            headers[.retryAfter] = String(max(1, (until - now + 999) / 1000))
             throw AppError(.authLoginThrottled, "Too many failed login attempts; try again later", headers: headers)
         }
 
@@ -35,12 +37,15 @@ extension Identity {
         if hash == nil { hash = try await hasher.dummyHash() }
         let valid = try await hasher.verify(password, hash: hash ?? "")
         guard let (user, _) = found, valid, !user.disabled else {
-            _ = try await counters.increment(bucket: userBucket, windowStart: start, windowLength: window)
+            let free = configuration.loginFailuresPerUsername
+            try await loginFailures.recordFailure(username: username, address: address, now: now, window: window) { failures in
+                Self.loginDelay(failures: failures, free: free, maximum: window)
+            }
             _ = try await counters.increment(bucket: addressBucket, windowStart: start, windowLength: window)
             logger.info("login failed", metadata: ["username": .string(username)])
             throw AppError(.authInvalidCredentials)
         }
-        try await counters.reset(bucket: userBucket, windowStart: start)
+        try await loginFailures.clear(username: username, address: address)
         let session = try await sessions.create(userId: user.id, now: now, absoluteTimeout: absoluteTimeoutMillis)
         logger.info("login", metadata: ["user_id": .string(user.id)])
         return SignIn(user: user, sessionId: session.id, csrfToken: session.csrfToken)
@@ -86,7 +91,8 @@ extension Identity {
         }
         return Principal(
             userId: token.user.id, username: token.user.username, userRole: token.user.role,
-            role: min(token.user.role, token.role), projectId: token.projectId, credential: .token(id: token.tokenId))
+            role: min(token.user.role, token.role), projectId: token.projectId, credential: .token(id: token.tokenId),
+            tokenRole: token.role)
     }
 
     /// The CSRF token of the caller's session.

@@ -2,16 +2,19 @@ import Foundation
 
 extension Identity {
     /// Creates a bearer token for `user`. The role ceiling may not exceed the user's role; the secret is
-    /// returned once and only its digest is kept.
+    /// returned once and only its digest is kept. A `member`'s ceiling caps its project roles instead (its global
+    /// role grants nothing), up to `memberCeiling` (the creating token's own ceiling) and by default none.
     public func createToken(
-        for user: User, name rawName: String, role: Role?, projectId: String?, expiresInDays: Int?
+        for user: User, name rawName: String, role: Role?, projectId: String?, expiresInDays: Int?,
+        memberCeiling: Role = .admin
     ) async throws -> (APIToken, String) {
         let name = rawName.trimmingCharacters(in: .whitespaces)
         guard (1...100).contains(name.count) else {
             throw AppError.invalid(field: "name", issue: "invalid", "name must be 1-100 characters")
         }
-        let ceiling = role ?? user.role
-        guard ceiling <= user.role else {
+        let limit = user.role == .member ? memberCeiling : user.role
+        let ceiling = role ?? limit
+        guard ceiling <= limit else {
             throw AppError(.authForbidden, "A token cannot have a higher role than its user (\(user.role.rawValue))")
         }
         if let projectId, !projectId.hasPrefix("proj-") || projectId.count > 64 {
@@ -34,6 +37,14 @@ extension Identity {
     {
         let everyone = allUsers && principal.role == .admin
         return try await tokens.list(userId: everyone ? nil : principal.userId, offset: offset, limit: limit)
+    }
+
+    /// Revokes every token of the caller in one call (e.g. after a password change, which keeps tokens: see README).
+    public func revokeAllTokens(of principal: Principal) async throws -> Int {
+        let count = try await tokens.revokeAll(userId: principal.userId, now: clock.millis())
+        recentTokens.clear()
+        logger.info("tokens revoked", metadata: ["user_id": .string(principal.userId), "count": .stringConvertible(count)])
+        return count
     }
 
     /// Revokes a token owned by the caller, or any token when the caller is an admin.

@@ -8,6 +8,7 @@ public struct Identity: Sendable {
     let sessions: SessionStore
     let tokens: TokenStore
     let counters: RateCounters
+    let loginFailures: LoginThrottleStore
     let recentTokens = RecentTokens()
     public let hasher: PasswordHasher
     let clock: WallClock
@@ -19,6 +20,7 @@ public struct Identity: Sendable {
         sessions = SessionStore(store: store)
         tokens = TokenStore(store: store)
         counters = RateCounters(store: store)
+        loginFailures = LoginThrottleStore(store: store)
         hasher = PasswordHasher(cost: configuration.bcryptCost)
         self.clock = clock
         self.configuration = configuration
@@ -33,6 +35,29 @@ public struct Identity: Sendable {
         let now = clock.millis()
         try await sessions.purgeExpired(now: now, idleTimeout: idleTimeoutMillis)
         try await counters.purgeExpired(now: now)
+        try await loginFailures.purge(before: now - Int64(configuration.loginThrottleWindow * 1000))
+    }
+
+    /// The wait after the `failures`-th failure of a username from one address: none for the first `free`, then
+    /// 1 s, 2 s, 4 s … up to `maximum` (milliseconds).
+    static func loginDelay(failures: Int, free: Int, maximum: Int64) -> Int64 {
+        guard failures >= free else { return 0 }
+        let exponent = min(failures - free, 30)
+        return min(maximum, Int64(1_000) << exponent)
+    }
+
+    /// Clears the sign-in throttle of a user by id (the admin API); an unknown id is 404.
+    public func unlockUser(id: String) async throws {
+        guard let user = try await users.find(id: id) else { throw AppError(.notFound, "User '\(id)' not found") }
+        try await unlock(username: user.username)
+    }
+
+    /// Clears the sign-in throttle of a username on every address (`fathom users unlock`, the admin API).
+    @discardableResult
+    public func unlock(username: String) async throws -> Int {
+        let cleared = try await loginFailures.clearAll(username: Credentials.loginKey(username))
+        logger.info("login throttle cleared", metadata: ["username": .string(Credentials.loginKey(username))])
+        return cleared
     }
 }
 

@@ -4,11 +4,14 @@ public enum Permission: String, Sendable, Codable, CaseIterable {
 }
 
 /// A user's (or token's) role; each grants a fixed set of permissions.
+///
+/// `member` is a tenant's role: no fleet-wide permission at all; everything it may do comes from project membership.
 public enum Role: String, Sendable, Codable, CaseIterable, Comparable {
-    case viewer, `operator`, admin
+    case member, viewer, `operator`, admin
 
     public var permissions: Set<Permission> {
         switch self {
+        case .member: return []
         case .viewer: return [.view]
         case .operator: return [.view, .update]
         case .admin: return [.view, .update, .admin]
@@ -17,6 +20,7 @@ public enum Role: String, Sendable, Codable, CaseIterable, Comparable {
 
     private var rank: Int {
         switch self {
+        case .member: return -1
         case .viewer: return 0
         case .operator: return 1
         case .admin: return 2
@@ -44,6 +48,15 @@ public struct Principal: Sendable {
     /// A token bound to one project may only reach that project.
     public var projectId: String?
     public var credential: Credential
+    /// The token's own role ceiling (nil for a browser session).
+    public var tokenRole: Role? = nil
+
+    /// What caps a project membership's role: the global role for the platform team; for a `member` only the token's
+    /// ceiling, since a tenant's global role grants nothing by design.
+    public var projectCeiling: Role { userRole == .member ? (tokenRole ?? .admin) : role }
+
+    /// A tenant sees and acts on its projects' instances only: a `member`, or any token bound to one project.
+    public var isTenant: Bool { userRole == .member || projectId != nil }
 
     /// Key for per-principal budgets such as rate limits.
     public var rateLimitKey: String { "user:" + userId }

@@ -27,6 +27,8 @@ struct TokenRoutes: RouteGroup {
                 summary: "Create an API token; the secret is returned once",
                 requestBody: Schemas.object( ["name": Schemas.string, "role": Schemas.enumeration(Role.allCases.map(\.rawValue)), "projectId": Schemas.string, "expiresInDays": Schemas.integer], required: ["name"]),
                 successStatus: 201, create),
+            Route(.post, "/api/v1/auth/tokens/actions/revoke-all", access: .authenticated, tag: "auth",
+                summary: "Revoke all your API tokens at once (a password change keeps them)", revokeAll),
             Route(.delete, "/api/v1/auth/tokens/{token_id}", access: .authenticated, tag: "auth",
                 summary: "Revoke an API token", successStatus: 204, revoke),
         ]
@@ -53,8 +55,13 @@ struct TokenRoutes: RouteGroup {
         }
         let (token, secret) = try await identity.createToken(
             for: owner, name: body.name, role: body.role, projectId: body.projectId,
-            expiresInDays: body.expiresInDays)
+            expiresInDays: body.expiresInDays, memberCeiling: principal.projectCeiling)
         return try context.envelope(CreatedView(token: token, secret: secret), status: .created)
+    }
+
+    func revokeAll(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let revoked = try await identity.revokeAllTokens(of: try context.requirePrincipal())
+        return try context.envelope(["revoked": revoked])
     }
 
     func revoke(_ request: Request, _ context: AppRequestContext) async throws -> Response {

@@ -101,17 +101,10 @@ public struct TokenStore: Sendable {
 
     /// A user's tokens, newest first; or everyone's when `userId` is nil.
     func list(userId: String?, offset: Int, limit: Int) async throws -> (items: [APIToken], total: Int) {
-        try await store.read { db in
-            let filter: SQLQueryString = userId.map { "WHERE user_id = \(bind: $0)" } ?? ""
-            let total = try await db.raw("SELECT COUNT(*) AS n FROM api_tokens \(filter)").first()?.int("n") ?? 0
-            let items = try await db.raw(
-                """
-                SELECT \(unsafeRaw: Self.columns) FROM api_tokens \(filter)
-                ORDER BY created_at DESC, id LIMIT \(bind: limit) OFFSET \(bind: offset)
-                """
-            ).all().map(Self.decode)
-            return (items, total)
-        }
+        let query = OffsetPageQuery(
+            columns: SQLQueryString(Self.columns), from: "api_tokens",
+            filter: userId.map { "user_id = \(bind: $0)" } ?? "1 = 1", orderBy: "created_at DESC, id")
+        return try await store.read { db in try await query.run(on: db, limit: limit, offset: offset, decode: Self.decode) }
     }
 
     /// Revokes a token; false if it does not exist.
@@ -124,6 +117,19 @@ public struct TokenStore: Sendable {
                 "UPDATE api_tokens SET revoked_at = \(bind: now) WHERE id = \(bind: id) AND revoked_at IS NULL"
             ).run()
             return true
+        }
+    }
+
+    /// Revokes every live token of a user; returns how many.
+    func revokeAll(userId: String, now: Int64) async throws -> Int {
+        try await store.write { db in
+            let count = try await db.raw(
+                "SELECT COUNT(*) AS n FROM api_tokens WHERE user_id = \(bind: userId) AND revoked_at IS NULL"
+            ).first()?.int("n") ?? 0
+            try await db.raw(
+                "UPDATE api_tokens SET revoked_at = \(bind: now) WHERE user_id = \(bind: userId) AND revoked_at IS NULL"
+            ).run()
+            return count
         }
     }
 }

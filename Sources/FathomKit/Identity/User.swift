@@ -53,14 +53,24 @@ public enum Credentials {
         return username
     }
 
-    /// 8–72 bytes (bcrypt reads no further than 72).
+    /// 8–72 bytes (bcrypt reads no further than 72), no NUL (C strings — bcrypt, libpq, PostgreSQL — end there, so
+    /// the password actually set would silently be a shorter one).
     public static func validatePassword(_ password: String, field: String = "password") throws {
+        guard !password.utf8.contains(0) else {
+            throw AppError.invalid(field: field, issue: "invalid", "password must not contain NUL characters")
+        }
         guard password.utf8.count >= 8 else {
             throw AppError.invalid(field: field, issue: "too_short", "password must have at least 8 characters")
         }
         guard password.utf8.count <= 72 else {
             throw AppError.invalid(field: field, issue: "too_long", "password must have at most 72 bytes")
         }
+    }
+
+    /// The name sign-in throttling counts under: as sign-in looks it up (trimmed, lower-cased), so `Admin ` and
+    /// `admin` share one count; cut to 128 characters, since no valid username is longer.
+    public static func loginKey(_ raw: String) -> String {
+        String(raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased().prefix(128))
     }
 
     /// A random password for the bootstrap admin and generated credentials.

@@ -33,7 +33,14 @@ struct UserRoutes: RouteGroup {
                 summary: "Change a user's role, disable/enable it (disabling ends its sessions and tokens) or reset its password",
                 requestBody: Schemas.object( ["role": Self.roleSchema, "disabled": Schemas.boolean, "password": Schemas.string]),
                 update),
+            Route(.post, "/api/v1/users/{user_id}/actions/unlock", access: .permission(.admin), tag: "users",
+                summary: "Clear the user's sign-in throttle on every address", unlock),
         ]
+    }
+
+    func unlock(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        try await identity.unlockUser(id: try context.parameters.require("user_id"))
+        return try context.envelope(["unlocked": true])
     }
 
     func list(_ request: Request, _ context: AppRequestContext) async throws -> Response {

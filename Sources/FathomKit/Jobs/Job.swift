@@ -2,9 +2,26 @@ import Foundation
 
 /// A job's lifecycle state.
 public enum JobState: String, Sendable, Codable, CaseIterable {
-    case queued, running, succeeded, failed, cancelled
+    /// `partial`: a job over many items (a collection) finished with some of them failed; the result says which.
+    case queued, running, succeeded, partial, failed, cancelled
 
-    public var isFinished: Bool { self == .succeeded || self == .failed || self == .cancelled }
+    public var isFinished: Bool { self == .succeeded || self == .partial || self == .failed || self == .cancelled }
+}
+
+/// Thrown by a handler whose items did not all succeed: the run ends `partial` (some failed) or `failed` (all
+/// did), never `succeeded` with failures inside, and is not retried (the next run covers them).
+public struct ItemFailures: Error, Sendable {
+    public var result: JSONValue
+    public var failed: Int
+    public var total: Int
+    public var firstError: String
+
+    public init(result: JSONValue, failed: Int, total: Int, firstError: String) {
+        self.result = result
+        self.failed = failed
+        self.total = total
+        self.firstError = firstError
+    }
 }
 
 /// A durable unit of background work, as stored.
@@ -38,8 +55,14 @@ public struct NewJob: Sendable {
     public var priority: Int
     public var notBefore: Date?
     public var maxAttempts: Int?
+    /// The project the job works for, when it works for one (tenants see only their projects' task runs).
+    public var projectId: String?
 
-    public init(kind: String, payload: JSONValue = [:], priority: Int = 0, notBefore: Date? = nil, maxAttempts: Int? = nil) {
+    public init(
+        kind: String, payload: JSONValue = [:], priority: Int = 0, notBefore: Date? = nil, maxAttempts: Int? = nil,
+        projectId: String? = nil
+    ) {
+        self.projectId = projectId
         self.kind = kind
         self.payload = payload
         self.priority = priority
@@ -69,7 +92,10 @@ public struct TaskRunView: Encodable, Sendable {
     public var updated_at: String
     public var duration_ms: Int64?
 
-    public init(_ job: Job) {
+    public init(_ job: Job) { self.init(job, showDetail: false) }
+
+    /// `showDetail`: the error's administrators-only part (see `AdminDetail`) is included.
+    public init(_ job: Job, showDetail: Bool) {
         id = job.id
         kind = job.kind
         state = job.state
@@ -81,7 +107,12 @@ public struct TaskRunView: Encodable, Sendable {
         cancel_requested = job.cancelRequested
         payload = job.payload
         result = job.result
-        error = job.errorCode.map { ["code": $0, "message": job.errorMessage ?? ""] }
+        error = job.errorCode.map { code in
+            let message = job.errorMessage ?? ""
+            var error = ["code": code, "message": AdminDetail.publicPart(message)]
+            if showDetail, let detail = AdminDetail.detail(message) { error["detail"] = detail }
+            return error
+        }
         not_before = Timestamp.iso8601(millis: job.notBefore)
         created_at = Timestamp.iso8601(millis: job.createdAt)
         started_at = job.startedAt.map(Timestamp.iso8601(millis:))

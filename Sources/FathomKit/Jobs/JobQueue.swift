@@ -40,10 +40,10 @@ public struct JobQueue: Sendable {
         let row = try await db.raw(
             """
             INSERT INTO jobs (kind, payload, state, priority, not_before, attempts, max_attempts, cancel_requested,
-                              progress_percent, created_at, updated_at)
+                              progress_percent, created_at, updated_at, project_id)
             VALUES (\(bind: job.kind), \(bind: JSONText.encode(job.payload)), 'queued', \(bind: job.priority),
                     \(bind: notBefore), 0, \(bind: job.maxAttempts ?? maxAttempts), \(bind: false), 0, \(bind: now),
-                    \(bind: now))
+                    \(bind: now), \(bind: job.projectId))
             RETURNING id
             """
         ).first()
@@ -105,6 +105,8 @@ public struct JobQueue: Sendable {
     /// How a claimed attempt ended.
     enum Outcome: Sendable {
         case succeeded(JSONValue?)
+        /// Some items failed: the result is kept with the count in the message.
+        case partial(JSONValue?, message: String)
         case failed(code: String, message: String)
         case cancelled
         case retry(after: Int64, code: String, message: String)
@@ -151,6 +153,11 @@ public struct JobQueue: Sendable {
             return """
                 state = 'succeeded', progress_percent = 100, result = \(bind: result.map(JSONText.encode)),
                 finished_at = \(bind: now)
+                """
+        case .partial(let result, let message):
+            return """
+                state = 'partial', progress_percent = 100, result = \(bind: result.map(JSONText.encode)),
+                error_code = 'JOB_PARTIAL', error_message = \(bind: message), finished_at = \(bind: now)
                 """
         case .failed(let code, let message):
             return "state = 'failed', error_code = \(bind: code), error_message = \(bind: message), finished_at = \(bind: now)"
@@ -240,19 +247,29 @@ public struct JobQueue: Sendable {
         }
     }
 
-    /// Newest first, filtered by kind and state.
-    public func list(kind: String?, state: JobState?, offset: Int, limit: Int) async throws -> (items: [Job], total: Int) {
+    /// A job the tenant scope admits: any for the fleet, else only one working for one of the scope's projects.
+    public func get(_ id: Int64, scope: TenantScope) async throws -> Job? {
+        guard let projects = scope.projectIds else { return try await get(id) }
+        guard !projects.isEmpty else { return nil }
+        return try await store.read { db in
+            try await db.raw(
+                "SELECT \(unsafeRaw: Self.columns) FROM jobs WHERE id = \(bind: id) AND project_id IN (\(binds: projects))"
+            ).first().map(Self.decode)
+        }
+    }
+
+    /// Newest first, filtered by kind and state (and, for a tenant, to jobs working for `projects`).
+    public func list(kind: String?, state: JobState?, projects: [String]? = nil, offset: Int, limit: Int) async throws
+        -> (items: [Job], total: Int)
+    {
         var conditions: [SQLQueryString] = []
+        if let projects { conditions.append(projects.isEmpty ? "1 = 0" : "project_id IN (\(binds: projects))") }
         if let kind { conditions.append("kind = \(bind: kind)") }
         if let state { conditions.append("state = \(bind: state.rawValue)") }
-        let filter: SQLQueryString = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        return try await store.read { db in
-            let total = try await db.raw("SELECT COUNT(*) AS n FROM jobs \(filter)").first()?.int("n") ?? 0
-            let items = try await db.raw(
-                "SELECT \(unsafeRaw: Self.columns) FROM jobs \(filter) ORDER BY id DESC LIMIT \(bind: limit) OFFSET \(bind: offset)"
-            ).all().map(Self.decode)
-            return (items, total)
-        }
+        let query = OffsetPageQuery(
+            columns: SQLQueryString(Self.columns), from: "jobs",
+            filter: conditions.isEmpty ? "1 = 1" : conditions.joined(separator: " AND "), orderBy: "id DESC")
+        return try await store.read { db in try await query.run(on: db, limit: limit, offset: offset, decode: Self.decode) }
     }
 
     /// Job counts per kind and state, for metrics.
@@ -270,7 +287,7 @@ public struct JobQueue: Sendable {
         return try await store.write { db in
             try await db.raw(
                 """
-                DELETE FROM jobs WHERE state IN ('succeeded', 'failed', 'cancelled') AND finished_at < \(bind: cutoff)
+                DELETE FROM jobs WHERE state IN ('succeeded', 'partial', 'failed', 'cancelled') AND finished_at < \(bind: cutoff)
                 RETURNING id
                 """
             ).all().count

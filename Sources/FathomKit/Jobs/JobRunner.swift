@@ -221,6 +221,11 @@ public final class JobRunner: Service, Sendable {
             case nil:
                 break
             }
+            if let items = error as? ItemFailures {
+                let message = "\(items.failed) of \(items.total) items failed; first: \(items.firstError)"
+                return items.failed >= items.total
+                    ? .failed(code: "JOB_ITEMS_FAILED", message: message) : .partial(items.result, message: message)
+            }
             let failure: AppError
             if error is DeadlineExceeded {
                 failure = AppError(.jobTimeout, "Job exceeded its timeout of \(kind.timeout.components.seconds)s")
@@ -257,6 +262,7 @@ public final class JobRunner: Service, Sendable {
     static func label(_ outcome: JobQueue.Outcome) -> String {
         switch outcome {
         case .succeeded: return "succeeded"
+        case .partial: return "partial"
         case .failed: return "failed"
         case .cancelled: return "cancelled"
         case .retry: return "retried"

@@ -7,11 +7,11 @@ struct TaskRunRoutes: RouteGroup {
 
     var endpoints: [Route] {
         [
-            Route(.get, "/api/v1/task-runs", access: .permission(.view), tag: "jobs",
+            Route(.get, "/api/v1/task-runs", access: .scoped(.view), tag: "jobs",
                 summary: "Background task runs, newest first",
                 query: [("kind", Schemas.string), ("state", Schemas.enumeration(JobState.allCases.map(\.rawValue))), ("page", Schemas.integer), ("limit", Schemas.integer)],
                 list),
-            Route(.get, "/api/v1/task-runs/{run_id}", access: .permission(.view), tag: "jobs", summary: "One task run",
+            Route(.get, "/api/v1/task-runs/{run_id}", access: .scoped(.view), tag: "jobs", summary: "One task run",
                 get),
             Route(.post, "/api/v1/task-runs/{run_id}/actions/cancel", access: .permission(.admin), tag: "jobs",
                 summary: "Cancel a task run: a queued one at once, a running one within seconds", cancel),
@@ -31,13 +31,13 @@ struct TaskRunRoutes: RouteGroup {
             state = parsed
         }
         let kind = query["kind"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
-        let result = try await jobs.list(kind: kind, state: state, offset: page.offset, limit: page.size)
+        let result = try await jobs.list(kind: kind, state: state, projects: context.tenantScope.projectIds, offset: page.offset, limit: page.size)
         return try context.envelope(
             ItemsPage(items: result.items.map(TaskRunView.init), total: result.total, page: page.page, limit: page.size))
     }
 
     func get(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        try context.envelope(TaskRunView(try await job(context)))
+        try context.envelope(TaskRunView(try await job(context), showDetail: context.principal?.role == .admin && context.tenantScope.isFleet))
     }
 
     func cancel(_ request: Request, _ context: AppRequestContext) async throws -> Response {
@@ -53,7 +53,7 @@ struct TaskRunRoutes: RouteGroup {
 
     private func job(_ context: AppRequestContext) async throws -> Job {
         let raw = try context.parameters.require("run_id")
-        guard let id = Int64(raw), let job = try await jobs.get(id) else { throw notFound(raw) }
+        guard let id = Int64(raw), let job = try await jobs.get(id, scope: context.tenantScope) else { throw notFound(raw) }
         return job
     }
 

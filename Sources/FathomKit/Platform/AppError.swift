@@ -5,11 +5,14 @@ public struct FieldIssue: Codable, Sendable, Equatable {
     public var field: String
     public var issue: String
     public var message: String
+    /// The bound a value broke (`too_many`, `too_long`), so a client can adapt without parsing the message.
+    public var limit: Int?
 
-    public init(field: String, issue: String, message: String) {
+    public init(field: String, issue: String, message: String, limit: Int? = nil) {
         self.field = field
         self.issue = issue
         self.message = message
+        self.limit = limit
     }
 }
 

@@ -94,6 +94,8 @@ public struct AppServices: Sendable {
     public static func open(
         configuration: FathomConfiguration, clock: WallClock = .system, logger: Logger
     ) async throws -> AppServices {
+        // The data directory holds the SQLite store, the key file and local instances: private before anything is written.
+        try StoreFiles.secureDirectory(configuration.dataDir)
         let store = try await Store.open(url: configuration.resolvedDatabaseURL, logger: logger)
         do {
             try await Migrations.run(on: store)

@@ -9,6 +9,7 @@ public func buildRouter(services: AppServices) -> (Router<AppRequestContext>, Ro
     let configuration = services.configuration
     router.add(middleware: PipelineMiddleware(renderer: renderer, metrics: services.metrics, trustProxy: configuration.trustProxy))
     router.add(middleware: AuthenticationMiddleware(identity: services.identity))
+    router.add(middleware: QueryLimitsMiddleware())
     router.add(
         middleware: RateLimitMiddleware(
             limiter: RateLimiter(
@@ -16,7 +17,11 @@ public func buildRouter(services: AppServices) -> (Router<AppRequestContext>, Ro
                 readLimit: configuration.readRequestsPerMinute, writeLimit: configuration.writeRequestsPerMinute),
             renderer: renderer))
     router.add(middleware: APIVersionMiddleware())
-    router.add(middleware: IdempotencyMiddleware(store: services.store, clock: services.clock, renderer: renderer))
+    router.add(middleware: TenantScopeMiddleware(routes: table, access: services.tenancy))
+    router.add(
+        middleware: IdempotencyMiddleware(
+            store: services.store, secrets: services.secrets, clock: services.clock, renderer: renderer, routes: table,
+            access: services.tenancy))
 
     let routes = Routes(router: router, table: table, tenancy: services.tenancy)
     routes.add(SystemRoutes(store: services.store, metrics: services.metrics, table: table))
@@ -33,8 +38,13 @@ public func buildApplication(
     services: AppServices, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let (router, _) = buildRouter(services: services)
+    let idle = services.configuration.idleTimeout.components
     return Application(
         router: router,
+        // Idle connections, and clients that never finish their request head (slowloris), are closed after the
+        // idle timeout instead of holding a connection forever.
+        server: .http1(
+            configuration: .init(idleTimeout: .nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000))),
         configuration: .init(
             address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "fathom"),
         services: services.configuration.role == .api

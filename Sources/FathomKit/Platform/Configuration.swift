@@ -50,6 +50,11 @@ public struct FathomConfiguration: Sendable {
     public var capacityExcluded: [String] = []
     /// Loopback ports the local provider gives to instances.
     public var localPorts: ClosedRange<Int> = 15432...16431
+    /// Networks `external` instances may use although they are refused by default (loopback, link-local, metadata,
+    /// the local provider's ports): `FATHOM_EXTERNAL_ALLOW`, comma-separated CIDRs.
+    public var externalAllow: [CIDR] = []
+    /// How long a connection may stay idle (or send its request head) before the server closes it.
+    public var idleTimeout: Duration = .seconds(60)
     /// Business time zone (IANA) for daily schedules and capacity days.
     public var timezone = "UTC"
 
@@ -107,6 +112,13 @@ public struct FathomConfiguration: Sendable {
             }
             timezone = value
         }
+        if let value = environment["FATHOM_EXTERNAL_ALLOW"], !value.isEmpty {
+            guard let list = ExternalNetworkPolicy.parseAllowList(value) else {
+                throw ConfigurationError.invalid("FATHOM_EXTERNAL_ALLOW", "comma-separated networks such as 10.0.0.0/8,127.0.0.1/32")
+            }
+            externalAllow = list
+        }
+        if let value = try int("FATHOM_IDLE_TIMEOUT_SECONDS") { idleTimeout = .seconds(value) }
         if let value = environment["FATHOM_TRUST_PROXY"] { trustProxy = ["1", "true", "yes"].contains(value) }
     }
 }

@@ -7,14 +7,19 @@ public struct ResponseMeta: Encodable, Sendable {
     public var timestamp: String
 }
 
-/// `{"data": …, "meta": …}`
+/// `{"success": true, "message": …, "data": …, "meta": …}` (`success`/`message` are the capacity/databases
+/// reference's keys; asset-ledger clients read `data` and `meta`).
 struct DataEnvelope<T: Encodable>: Encodable {
+    var success = true
+    var message: String
     var data: T
     var meta: ResponseMeta
 }
 
-/// Asset-ledger list shape: `{"data": [...], "pagination": {...}, "meta": …}`.
+/// Asset-ledger list shape: `{"success": true, "message": …, "data": [...], "pagination": {...}, "meta": …}`.
 struct PagedEnvelope<T: Encodable>: Encodable {
+    var success = true
+    var message: String
     var data: [T]
     var pagination: Pagination
     var meta: ResponseMeta
@@ -71,14 +76,16 @@ public enum JSONCoding {
 extension AppRequestContext {
     var meta: ResponseMeta { ResponseMeta(requestId: requestId, timestamp: Timestamp.iso8601(Date())) }
 
-    /// Wraps `data` in the success envelope.
-    public func envelope(_ data: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-        try JSONCoding.response(DataEnvelope(data: data, meta: meta), status: status)
+    /// Wraps `data` in the success envelope; `message` says what happened.
+    public func envelope(
+        _ data: some Encodable, message: String = "Success", status: HTTPResponse.Status = .ok
+    ) throws -> Response {
+        try JSONCoding.response(DataEnvelope(message: message, data: data, meta: meta), status: status)
     }
 
     /// The asset-ledger list shape.
-    public func paged<T: Encodable>(_ items: [T], pagination: Pagination) throws -> Response {
-        try JSONCoding.response(PagedEnvelope(data: items, pagination: pagination, meta: meta))
+    public func paged<T: Encodable>(_ items: [T], pagination: Pagination, message: String = "Success") throws -> Response {
+        try JSONCoding.response(PagedEnvelope(message: message, data: items, pagination: pagination, meta: meta))
     }
 }
 

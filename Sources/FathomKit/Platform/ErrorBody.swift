@@ -5,7 +5,8 @@ import NIOCore
 import PostgresNIO
 import SQLiteNIO
 
-/// `{"error": …, "meta": …}` — the one error body of every surface.
+/// `{"error": …, "meta": …}` — the one error body of every surface; on `/api/v1` also the reference's top-level
+/// `"success": false` and `"message"`.
 struct ErrorEnvelope: Encodable {
     struct Body: Encodable {
         var code: String
@@ -17,6 +18,8 @@ struct ErrorEnvelope: Encodable {
         var request_id: String
     }
     var error: Body
+    var success: Bool?
+    var message: String?
     var meta: ResponseMeta
 }
 
@@ -31,6 +34,8 @@ public struct ErrorRenderer: Sendable {
                 code: appError.code.name, category: appError.code.category, message: appError.message,
                 retryable: appError.code.retryable, details: appError.details,
                 redacted_context: appError.redactedContext, request_id: context.requestId),
+            success: request.uri.path.hasPrefix("/api/") ? false : nil,
+            message: request.uri.path.hasPrefix("/api/") ? appError.message : nil,
             meta: context.meta)
         var headers = appError.headers
         if appError.code.status == .methodNotAllowed, let allow = allowedMethods(request) {

@@ -5,17 +5,34 @@ import NIOCore
 import SQLKit
 import Synchronization
 
-/// `Idempotency-Key` on `/v1` POST and PATCH: the first request's response is stored (per principal, for 24 h) and
-/// replayed for the same key and payload; another payload with the key is 422; a duplicate that arrives while the
-/// first is still running waits briefly for its answer, then gets 409.
+/// `Idempotency-Key` on `/v1` POST and PATCH: the first request's response is stored (per user and credential, for
+/// 24 h, sealed) and replayed for the same key and payload; another payload with the key is 422; a duplicate that
+/// arrives while the first is still running waits briefly for its answer, then gets 409.
+///
+/// Every request with a key is authorized like the route itself before anything is looked up or replayed (the
+/// route's access rule, then the project permission for `/v1/projects/{…}` routes): a user removed from a project,
+/// or a token bound to another project, gets 403 and never the stored answer.
 struct IdempotencyMiddleware: RouterMiddleware {
-    let store: Store
+    let store: IdempotencyStore
     let clock: WallClock
     let renderer: ErrorRenderer
+    let routes: RouteTable
+    let access: ProjectAccess
+    /// Keys request fingerprints (HMAC, not a bare digest: a request body may hold a chosen password).
+    let secrets: SecretBox
     static let header = HTTPField.Name("Idempotency-Key")!
     static let replayed = HTTPField.Name("Idempotent-Replayed")!
     static let lifetime: Int64 = 24 * 3_600_000
     static let waitForInFlight: Duration = .seconds(30)
+
+    init(store: Store, secrets: SecretBox, clock: WallClock, renderer: ErrorRenderer, routes: RouteTable, access: ProjectAccess) {
+        self.store = IdempotencyStore(store: store, secrets: secrets)
+        self.clock = clock
+        self.renderer = renderer
+        self.routes = routes
+        self.access = access
+        self.secrets = secrets
+    }
 
     func handle(
         _ request: Request, context: AppRequestContext,
@@ -27,76 +44,52 @@ struct IdempotencyMiddleware: RouterMiddleware {
         guard (1...255).contains(key.count), key.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else {
             throw AppError.invalid(field: "Idempotency-Key", issue: "invalid", "Idempotency-Key must be 1-255 visible ASCII characters")
         }
+        try await ReplayAuthorization(routes: routes, access: access).check(request, context: context, principal: principal)
         var request = request
         let body = try await request.collectBody(upTo: BodyLimits.maxJSONBytes)
-        let fingerprint = Secrets.sha256Hex(
-            request.method.rawValue + " " + request.uri.path + "\n" + String(buffer: body))
-        let owner = principal.userId
+        let message = request.method.rawValue + " " + request.uri.path + "\n" + String(buffer: body)
+        let fingerprint = secrets.mac(message, purpose: "idempotency-fingerprint")
+        let owner = Self.owner(principal)
 
         let deadline = ContinuousClock.now + Self.waitForInFlight
         var pause: Duration = .milliseconds(25)
         while true {
-            let outcome: Claim
-            do {
-                outcome = try await claim(owner: owner, key: key, fingerprint: fingerprint)
-            } catch let error as StoreError where error.isUniqueViolation {
-                continue  // a concurrent duplicate inserted the key first; look again
-            }
-            switch outcome {
-            case .claimed:
-                return try await runAndRemember(request, context: context, next: next, owner: owner, key: key)
-            case .replay(let status, let stored):
-                var headers = HTTPFields()
-                headers[.contentType] = "application/json; charset=utf-8"
-                headers[Self.replayed] = "true"
-                return Response(
-                    status: HTTPResponse.Status(code: status), headers: headers,
-                    body: .init(byteBuffer: ByteBuffer(string: stored)))
-            case .mismatch:
-                throw AppError(.idempotencyKeyReused, "Idempotency-Key '\(key)' was used with a different request")
-            case .inFlight:
+            let now = clock.millis()
+            if let record = try await store.find(owner: owner, key: key, now: now) {
+                guard record.fingerprint == fingerprint else {
+                    throw AppError(.idempotencyKeyReused, "Idempotency-Key '\(key)' was used with a different request")
+                }
+                if record.done {
+                    var headers = HTTPFields()
+                    headers[.contentType] = "application/json; charset=utf-8"
+                    headers[Self.replayed] = "true"
+                    return Response(
+                        status: HTTPResponse.Status(code: record.status), headers: headers,
+                        body: .init(byteBuffer: ByteBuffer(string: record.body)))
+                }
                 guard ContinuousClock.now < deadline else {
                     throw AppError(.idempotencyInFlight, "A request with Idempotency-Key '\(key)' is still in progress")
                 }
                 // Back off: many duplicates polling must not crowd the store the first request needs.
                 try await Task.sleep(for: pause)
                 pause = min(pause * 2, .milliseconds(500))
+                continue
             }
+            do {
+                try await store.claim(owner: owner, key: key, fingerprint: fingerprint, now: now, lifetime: Self.lifetime)
+            } catch let error as StoreError where error.isUniqueViolation {
+                continue  // a concurrent duplicate inserted the key first; look again
+            }
+            return try await runAndRemember(request, context: context, next: next, owner: owner, key: key)
         }
     }
 
-    enum Claim {
-        case claimed, inFlight, mismatch
-        case replay(Int, String)
-    }
-
-    /// Takes the key for this request, or reports what holds it. Looking is a read; only a free key costs a write,
-    /// so duplicates waiting for the first request do not crowd the store's writer.
-    private func claim(owner: String, key: String, fingerprint: String) async throws -> Claim {
-        let now = clock.millis()
-        let existing = try await store.read { db in
-            try await db.raw(
-                "SELECT fingerprint, state, status, body, expires_at FROM idempotency_keys WHERE principal = \(bind: owner) AND key = \(bind: key)"
-            ).first().map { row -> Claim? in
-                guard try row.int64("expires_at") > now else { return nil }
-                guard try row.string("fingerprint") == fingerprint else { return .mismatch }
-                guard try row.string("state") == "done" else { return .inFlight }
-                return .replay(try row.int("status"), try row.optionalString("body") ?? "")
-            }
-        }
-        if let existing, let decided = existing { return decided }
-        return try await store.write { db in
-            // Gone or expired: replace it (a concurrent duplicate inserting first makes this a unique violation).
-            try await db.raw(
-                "DELETE FROM idempotency_keys WHERE principal = \(bind: owner) AND key = \(bind: key) AND expires_at <= \(bind: now)"
-            ).run()
-            try await db.raw(
-                """
-                INSERT INTO idempotency_keys (principal, key, fingerprint, state, created_at, expires_at)
-                VALUES (\(bind: owner), \(bind: key), \(bind: fingerprint), 'in_flight', \(bind: now), \(bind: now + Self.lifetime))
-                """
-            ).run()
-            return .claimed
+    /// Keys belong to the user and the credential: another session or token of the same user starts afresh, so a
+    /// token never receives what another credential's request returned.
+    static func owner(_ principal: Principal) -> String {
+        switch principal.credential {
+        case .session(let idHash, _): return principal.userId + "|session:" + idHash
+        case .token(let id): return principal.userId + "|token:" + id
         }
     }
 
@@ -112,25 +105,32 @@ struct IdempotencyMiddleware: RouterMiddleware {
         }
         // Server errors are not remembered: the client may retry them with the same key.
         guard response.status.code < 500 else {
-            _ = try? await store.write { db in
-                try await db.raw("DELETE FROM idempotency_keys WHERE principal = \(bind: owner) AND key = \(bind: key)").run()
-            }
+            try? await store.release(owner: owner, key: key)
             return response
         }
         let collector = BodyCollector()
         try await response.body.write(collector)
         let text = collector.text
-        let status = Int(response.status.code)
-        try await store.write { db in
-            try await db.raw(
-                """
-                UPDATE idempotency_keys SET state = 'done', status = \(bind: status), body = \(bind: text)
-                WHERE principal = \(bind: owner) AND key = \(bind: key)
-                """
-            ).run()
-        }
+        try await store.finish(owner: owner, key: key, status: Int(response.status.code), body: text)
         response.body = .init(byteBuffer: ByteBuffer(string: text))
         return response
+    }
+}
+
+/// Authorizes a request with an `Idempotency-Key` before the middleware answers it from the store: the matching
+/// route's access rule (authentication, CSRF, role) and, under `/v1/projects/{…}`, the permission in that project.
+struct ReplayAuthorization {
+    let routes: RouteTable
+    let access: ProjectAccess
+
+    func check(_ request: Request, context: AppRequestContext, principal: Principal) async throws {
+        let segments = request.uri.path.split(separator: "/", omittingEmptySubsequences: true)
+        // No route: the router answers 404/405 itself.
+        guard let spec = routes.spec(method: request.method, path: request.uri.path) else { return }
+        try Authorization.check(spec, request: request, context: context)
+        if case .project(let permission) = spec.access, segments.count >= 3, segments[1] == "projects" {
+            _ = try await access.require(principal, projectId: String(segments[2]), permission)
+        }
     }
 }
 

@@ -60,6 +60,14 @@ public enum JSONValue: Codable, Sendable, Equatable {
         return nil
     }
 
+    public var doubleValue: Double? {
+        switch self {
+        case .int(let value): return Double(value)
+        case .double(let value): return value
+        default: return nil
+        }
+    }
+
     public var intValue: Int64? {
         switch self {
         case .int(let value): return value

@@ -9,6 +9,26 @@ public enum Schemas {
         ["type": "string", "enum": .array(values.map { .string($0) })]
     }
 
+    /// A response object: every listed property is always present (nullable ones say so); more may follow.
+    public static func record(_ properties: [String: JSONValue]) -> JSONValue {
+        [
+            "type": "object", "properties": .object(properties),
+            "required": .array(properties.keys.sorted().map { .string($0) }),
+        ]
+    }
+
+    public static func nullable(_ type: String) -> JSONValue { ["type": [.string(type), "null"]] }
+
+    public static func array(_ items: JSONValue) -> JSONValue { ["type": "array", "items": items] }
+
+    /// The `/api/v1` success envelope around `data`.
+    public static func envelope(_ data: JSONValue) -> JSONValue {
+        record([
+            "success": boolean, "message": string, "data": data,
+            "meta": record(["requestId": string, "timestamp": string]),
+        ])
+    }
+
     public static func object(_ properties: [String: JSONValue], required: [String] = []) -> JSONValue {
         var schema: [String: JSONValue] = [
             "type": "object", "properties": .object(properties), "additionalProperties": false,
@@ -74,7 +94,12 @@ public enum OpenAPIDocument {
         let errorResponse: JSONValue = [
             "description": "Error", "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Error"]]],
         ]
-        var responses: [String: JSONValue] = [String(route.successStatus): ["description": "Success"]]
+        var success: [String: JSONValue] = ["description": "Success"]
+        if let data = route.response {
+            let schema = route.path.hasPrefix("/api/") ? Schemas.envelope(data) : data
+            success["content"] = ["application/json": ["schema": schema]]
+        }
+        var responses: [String: JSONValue] = [String(route.successStatus): .object(success)]
         if route.requestBody != nil || !route.query.isEmpty { responses["400"] = errorResponse }
         if route.access != .public {
             responses["401"] = errorResponse
@@ -89,10 +114,21 @@ public enum OpenAPIDocument {
         switch route.access {
         case .permission(let permission): op["x-fathom-permission"] = .string(permission.rawValue)
         case .project(let permission): op["x-fathom-project-permission"] = .string(permission.rawValue)
+        case .scoped(let permission):
+            op["x-fathom-permission"] = .string(permission.rawValue)
+            op["x-fathom-tenant-scope"] = true
+            op["description"] = .string(OpenAPIDocument.tenantScopeNote)
         default: break
         }
         return .object(op)
     }
+
+    /// How tenant scope applies to the fleet routes of `/api/v1`, stated in each one's description.
+    static let tenantScopeNote = """
+        Tenant scope: the global roles viewer/operator/admin see and act on the whole fleet. A user whose role is \
+        `member` (access only through project membership) and a token bound to a project see and act only on the \
+        instances of projects where they hold the permission; other instances are absent from lists and 404 when named.
+        """
 
     static func operationId(_ route: RouteSpec) -> String {
         let words = route.path.split(separator: "/").filter { $0 != "api" && $0 != "v1" }.map { segment -> String in

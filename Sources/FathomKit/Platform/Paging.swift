@@ -17,6 +17,15 @@ public struct PageRequest: Sendable, Equatable {
         return PageRequest(page: min(page, 1_000_000), size: min(requested ?? defaultSize, maxSize))
     }
 
+    /// The capacity/databases convention: `page` + `limit` only — an `offset` is refused (400) rather than ignored,
+    /// so a client paging by offset learns it at once instead of reading page 1 forever.
+    public static func pageLimit(_ uri: URI, defaultSize: Int, maxSize: Int) throws -> PageRequest {
+        if uri.queryParameters["offset"] != nil {
+            throw AppError.invalid(field: "offset", issue: "unsupported", "paging is page/limit only; offset is not supported")
+        }
+        return parse(uri, sizeKey: "limit", defaultSize: defaultSize, maxSize: maxSize)
+    }
+
     /// The asset-ledger convention: `page` + `pageSize`, default 20, at most 100.
     public static func assetLedger(_ uri: URI) -> PageRequest {
         parse(uri, sizeKey: "pageSize", defaultSize: 20, maxSize: 100)

@@ -15,6 +15,8 @@ public struct AppRequestContext: RequestContext {
     public let remoteAddress: String?
     /// The client's address for throttling: the peer, or with a trusted proxy the first X-Forwarded-For entry.
     public var clientAddress: String?
+    /// What the caller may see on `/api/v1` fleet routes; nothing until `TenantScopeMiddleware` resolves it.
+    public var tenantScope: TenantScope = .projects([])
     /// The project of a `.project(…)` route, resolved by the route table after the access check.
     public var project: Project?
     /// True when the request arrived over TLS (directly or, with a trusted proxy, as X-Forwarded-Proto).

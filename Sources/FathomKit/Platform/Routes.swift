@@ -13,6 +13,10 @@ public enum Access: Sendable, Equatable {
     /// A principal holding the permission in the project named by the `{project_id}` path parameter; the route
     /// table resolves the project once and hands it to the handler as `context.project`.
     case project(Permission)
+    /// Fleet data on `/api/v1` (ledger, capacity, table sizes, task runs): the global roles need the permission and
+    /// see the fleet; tenants (`member` users, project-bound tokens) are admitted and see only the instances of
+    /// projects where they hold it (`AppRequestContext.tenantScope`).
+    case scoped(Permission)
 }
 
 /// A route's declaration: what the router serves, what the OpenAPI document describes and what the
@@ -31,6 +35,8 @@ public struct RouteSpec: Sendable {
     /// Query parameters: name → JSON Schema.
     public var query: [(String, JSONValue)]
     public var successStatus: Int
+    /// JSON Schema of the success body's `data` (`/api/v1`, wrapped in the envelope) or of the whole body (`/v1`).
+    public var response: JSONValue?
     /// Where the route is declared (its row in the handler's `endpoints` table): what `fathom routes` prints.
     public var file: String
     public var line: Int
@@ -114,12 +120,14 @@ public struct Route: Sendable {
     public init(
         _ method: HTTPRequest.Method, _ path: String, access: Access, tag: String, summary: String,
         requestBody: JSONValue? = nil, bodyRequired: Bool = true, query: [(String, JSONValue)] = [],
-        successStatus: Int = 200, file: String = #filePath, line: Int = #line, _ handler: @escaping Routes.Handler
+        successStatus: Int = 200, response: JSONValue? = nil, file: String = #filePath, line: Int = #line,
+        _ handler: @escaping Routes.Handler
     ) {
         spec = RouteSpec(
             method, path, access: access, tag: tag, summary: summary, requestBody: requestBody, query: query,
             successStatus: successStatus, file: file, line: line)
         spec.bodyRequired = bodyRequired
+        spec.response = response
         self.handler = handler
     }
 }
@@ -169,8 +177,17 @@ enum Authorization {
             }
         }
         switch spec.access {
-        case .permission(let permission), .project(let permission):
+        case .permission(let permission):
             if !principal.role.permissions.contains(permission) {
+                throw AppError(.authForbidden, "Permission '\(permission.rawValue)' required")
+            }
+        case .project(let permission):
+            if !principal.projectCeiling.permissions.contains(permission) {
+                throw AppError(.authForbidden, "Permission '\(permission.rawValue)' required")
+            }
+        case .scoped(let permission):
+            let ceiling = principal.isTenant ? principal.projectCeiling : principal.role
+            if !ceiling.permissions.contains(permission) {
                 throw AppError(.authForbidden, "Permission '\(permission.rawValue)' required")
             }
         default:

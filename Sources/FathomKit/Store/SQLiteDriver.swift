@@ -26,7 +26,8 @@ final class SQLiteDriver: StoreDriver {
 
     static func open(path: String, logger: Logger, readerCount: Int = 4) async throws -> SQLiteDriver {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        if !FileManager.default.fileExists(atPath: directory) { try StoreFiles.secureDirectory(directory) }
+        try StoreFiles.prepareDatabase(path)
         var quiet = logger
         quiet.logLevel = .warning
         let threadPool = NIOThreadPool(numberOfThreads: readerCount)
@@ -41,6 +42,8 @@ final class SQLiteDriver: StoreDriver {
             _ = try await writer.query(pragma)
         }
         try await configure(writer)
+        // The WAL and SHM files exist from here on; an older install may have left them readable by everyone.
+        try StoreFiles.secureDatabaseFiles(path)
         var readers: [SQLiteConnection] = []
         for _ in 0..<readerCount {
             let reader = try await SQLiteConnection.open(

@@ -23,9 +23,11 @@ public struct SecretBox: @unchecked Sendable {  // SymmetricKey is immutable
         if let text = try? String(contentsOfFile: path, encoding: .utf8),
             let raw = Data(base64Encoded: text.trimmingCharacters(in: .whitespacesAndNewlines)), raw.count == 32
         {
+            // An older install may have a key file others can read: narrow it on every start.
+            try StoreFiles.secureFiles([path])
             return SecretBox(key: SymmetricKey(data: raw))
         }
-        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        try StoreFiles.secureDirectory(dataDir)
         let key = SymmetricKey(size: .bits256)
         let encoded = key.withUnsafeBytes { Data($0).base64EncodedString() }
         guard FileManager.default.createFile(
@@ -37,6 +39,12 @@ public struct SecretBox: @unchecked Sendable {  // SymmetricKey is immutable
     /// A key for one purpose (e.g. signing page tokens), derived so the master key itself is never used twice.
     public func derivedKey(purpose: String) -> SymmetricKey {
         SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Data(purpose.utf8), using: key))
+    }
+
+    /// Hex HMAC-SHA256 of `message` under the key derived for `purpose`: a digest nobody without the master key can
+    /// recompute (or test guesses against).
+    public func mac(_ message: String, purpose: String) -> String {
+        TextFormat.hex(HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: derivedKey(purpose: purpose)))
     }
 
     public func seal(_ plaintext: String) throws -> String {

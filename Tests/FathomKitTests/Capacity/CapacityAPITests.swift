@@ -65,13 +65,13 @@ import Testing
 
                 // Summaries count each database once, with its latest and earliest period in range.
                 let summary = try await client.send(.get, "/api/v1/capacity/databases/summary?period_type=monthly", auth: admin)
-                #expect(summary.json["data"]?["total_count"] == 2)
-                #expect(summary.json["data"]?["total_size_bytes"] == 1600)  // April: 600 + 1000
-                #expect(summary.json["data"]?["first_total_size_bytes"] == 1050)  // shop's February 50 + logs' March 1000
-                #expect(summary.json["data"]?["trend_direction"] == "growing")
+                #expect(summary.json["data"]?["summary"]?["total_count"] == 2)
+                #expect(summary.json["data"]?["summary"]?["total_size_bytes"] == 1600)  // April: 600 + 1000
+                #expect(summary.json["data"]?["summary"]?["first_total_size_bytes"] == 1050)  // shop's February 50 + logs' March 1000
+                #expect(summary.json["data"]?["summary"]?["trend_direction"] == "growing")
                 let ranged = try await client.send(.get, "/api/v1/capacity/databases/summary?start_date=2026-03-01&end_date=2026-03-31", auth: admin)
-                #expect(ranged.json["data"]?["total_count"] == 2)
-                #expect(ranged.json["data"]?["total_size_bytes"] == 1700)  // 700 on 03-31 + 1000 on 03-09
+                #expect(ranged.json["data"]?["summary"]?["total_count"] == 2)
+                #expect(ranged.json["data"]?["summary"]?["total_size_bytes"] == 1700)  // 700 on 03-31 + 1000 on 03-09
 
                 let instances = try await client.send(.get, "/api/v1/capacity/instances?period_type=quarterly", auth: admin)
                 #expect(instances.json["data"]?["total"] == 2)
@@ -79,12 +79,12 @@ import Testing
                 let recent = try await client.send(.get, "/api/v1/capacity/instances?time_range=3650", auth: admin)
                 #expect(recent.json["data"]?["total"] == 9)
                 let instanceSummary = try await client.send(.get, "/api/v1/capacity/instances/summary?period_type=weekly", auth: admin)
-                #expect(instanceSummary.json["data"]?["total_count"] == 1)
+                #expect(instanceSummary.json["data"]?["summary"]?["total_count"] == 1)
 
                 // The action: admin only, validated body, aggregates the current period.
                 let current = try await client.send(.post, "/api/v1/capacity/aggregations/current", auth: admin, json: #"{"period_type":"weekly","scope":"database"}"#)
                 #expect(current.status == .ok)
-                #expect(current.json["data"]?["scope"] == "database")
+                #expect(current.json["data"]?["result"]?["scope"] == "database")
                 #expect(try await client.send(.post, "/api/v1/capacity/aggregations/current", auth: admin, json: #"{"period_type":"hourly"}"#).status == .badRequest)
                 #expect(try await client.send(.post, "/api/v1/capacity/aggregations/current", auth: admin, json: #"{"scope":"table"}"#).status == .badRequest)
                 #expect(try await client.send(.post, "/api/v1/capacity/aggregations/current", auth: admin).status == .ok)

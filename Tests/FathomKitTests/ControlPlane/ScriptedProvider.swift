@@ -68,6 +68,10 @@ final class ScriptedProvider: Provider, Sendable {
     }
 
     func dropUser(_ context: ProviderContext, name: String) async throws { try await step("dropUser:\(name)", context) }
+    func createDatabase(_ context: ProviderContext, _ spec: DatabaseSpec) async throws {
+        try await step("createDatabase:\(spec.name):\(spec.owner)", context)
+    }
+    func dropDatabase(_ context: ProviderContext, name: String) async throws { try await step("dropDatabase:\(name)", context) }
 }
 
 /// A harness with the scripted provider registered and a helper to run the jobs until a condition holds.
@@ -83,9 +87,10 @@ struct DBaaSFixture: Sendable {
     }
 
     /// Runs the job runner until `condition` holds (or `timeout` passes).
-    func runJobs(timeout: Duration = .seconds(20), until condition: @escaping @Sendable () async throws -> Bool) async throws -> Bool {
+    func runJobs(timeout: Duration = .seconds(60), until condition: @escaping @Sendable () async throws -> Bool) async throws -> Bool {
         let runner = fastRunner(services)
         let loops = runner.start()
+        // A met condition returns at once; the ceiling is generous for real servers on a loaded 2-core machine.
         let result = try await waitUntil(timeout: timeout, condition)
         await runner.stop(loops)
         return result

@@ -162,4 +162,8 @@ extension JSONValue {
         if case .array(let items) = self { return items.count }
         return nil
     }
+    var arrayValue: [JSONValue]? {
+        if case .array(let items) = self { return items }
+        return nil
+    }
 }

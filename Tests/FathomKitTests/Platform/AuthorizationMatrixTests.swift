@@ -1,4 +1,4 @@
-import FathomKit
+@testable import FathomKit
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -13,7 +13,7 @@ import Testing
     ]
 
     enum Caller: String, CaseIterable {
-        case anonymous, viewer, `operator`, admin, bearer, cookieWithoutCSRF
+        case anonymous, member, viewer, `operator`, admin, bearer, cookieWithoutCSRF
     }
 
     @Test(arguments: Backends.all)
@@ -21,18 +21,28 @@ import Testing
         try await Harness.with(backend) { harness in
             _ = try await harness.createUser("matrix-viewer", role: .viewer)
             _ = try await harness.createUser("matrix-operator", role: .operator)
+            // A tenant: no global permission, operator of one project (not the one the concrete paths name).
+            let member = try await harness.createUser("matrix-member", role: .member)
+            try await harness.services.controlPlane.projects.create(
+                Project(id: "proj-matrix", name: "matrix", description: "", quotaInstances: 1, quotaStorageGB: 1, createdAt: 0, updatedAt: 0),
+                creator: member.id)
             let (_, table) = buildRouter(services: harness.services)
             let declaredPublic = Set(table.all.filter { $0.access == .public }.map { "\($0.method.rawValue) \($0.path)" })
             #expect(declaredPublic == Self.publicRoutes)
 
             try await harness.test { client in
-                let token = try await client.createToken(try await client.adminSession())
+                var token = try await client.createToken(try await client.adminSession())
                 for spec in table.all {
                     for caller in Caller.allCases {
+                        // The admin revoking all its tokens (just before) ended the shared one.
+                        if caller == .bearer && spec.path.hasSuffix("revoke-all") {
+                            token = try await client.createToken(try await client.adminSession())
+                        }
                         // Fresh sessions each time: some routes (logout, password) end sessions.
                         let auth: Auth
                         switch caller {
                         case .anonymous: auth = .none
+                        case .member: auth = .session(try await client.login("matrix-member", "password-123"))
                         case .viewer: auth = .session(try await client.login("matrix-viewer", "password-123"))
                         case .operator: auth = .session(try await client.login("matrix-operator", "password-123"))
                         case .admin: auth = .session(try await client.adminSession())
@@ -55,6 +65,7 @@ import Testing
                             #expect(response.errorCode == code, "\(label)")
                         }
                     }
+                    if spec.path.hasSuffix("revoke-all") { token = try await client.createToken(try await client.adminSession()) }
                 }
             }
         }
@@ -71,12 +82,15 @@ import Testing
         switch caller {
         case .anonymous: return .unauthenticated
         case .cookieWithoutCSRF where mutating: return .forbidden("AUTH_CSRF_INVALID")
+        case .member: role = .member
         case .viewer: role = .viewer
         case .operator: role = .operator
         case .admin, .bearer, .cookieWithoutCSRF: role = .admin
         }
         switch spec.access {
         case .permission(let permission) where !role.permissions.contains(permission):
+            return .forbidden("AUTH_FORBIDDEN")
+        case .scoped(let permission) where role != .member && !role.permissions.contains(permission):
             return .forbidden("AUTH_FORBIDDEN")
         case .project:
             // The matrix users are members of no project: only global admins reach a project (here a missing one).

@@ -60,23 +60,22 @@ import Testing
                 let instance = try await client.send(.post, "/v1/projects/\(project)/instances", auth: admin,
                     json: #"{"name":"keep","engine":"postgresql","version":"16","provider":"scripted"}"#)
                 #expect(instance.status == .accepted, "\(instance.text)")
-                let adminSession = try await client.adminSession()
-                let low = try await client.createToken(adminSession, role: .viewer)
-                let other = try await client.createToken(adminSession, extra: #","projectId":"\#(another)""#)
 
                 for row in rows where declared.contains(row.key) {
                     let path = Self.concrete(row.path, project: project)
                     let method = HTTPRequest.Method(rawValue: row.method)!
                     for caller in Caller.allCases {
-                        // Fresh sessions for each call: some routes (logout, password) end them.
+                        // Fresh sessions for each call: some routes (logout, password, revoke-all) end them.
                         let auth: Auth
                         switch caller {
                         case .anon: auth = .none
                         case .viewer: auth = .session(try await client.login("perm-viewer", "password-123"))
                         case .operator: auth = .session(try await client.login("perm-operator", "password-123"))
                         case .admin: auth = .session(try await client.adminSession())
-                        case .low: auth = .bearer(low)
-                        case .other: auth = .bearer(other)
+                        // Fresh tokens too: revoke-all revokes the admin's tokens.
+                        case .low: auth = .bearer(try await client.createToken(try await client.adminSession(), role: .viewer))
+                        case .other:
+                            auth = .bearer(try await client.createToken(try await client.adminSession(), extra: #","projectId":"\#(another)""#))
                         case .outsider: auth = .session(try await client.login("perm-outsider", "password-123"))
                         }
                         let response = try await client.send(method, path, auth: auth, json: ["GET", "DELETE"].contains(row.method) ? nil : "{}")

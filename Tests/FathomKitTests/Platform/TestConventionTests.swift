@@ -21,7 +21,7 @@ import Testing
         let suite = "@" + "Suite", test = "@" + "Test"
         for (path, text) in Self.sources() {
             if text.contains(test) { #expect(text.contains(suite), "\(path) has tests outside a suite attribute (which carries the time limit)") }
-            // The attribute runs from `@Suite` to the declaration it annotates.
+            // The attribute runs from the suite token to the declaration it annotates.
             var rest = Substring(text)
             while let start = rest.range(of: suite) {
                 let after = rest[start.upperBound...]

@@ -31,9 +31,9 @@ public enum InstanceBenchmark {
             try JSONDecoder().decode(CreateInstanceBody.self, from: Data(#"{"name":"\#(name)","engine":"postgresql","provider":"local","high_availability":\#(ha),"resources":{"cpu":2,"memory_gb":2,"storage_gb":20}}"#.utf8))
         }
 
-        let (single, createOp) = try await plane.createInstance(principal, project: project, try body("bench-single", ha: false))
+        let (single, createOp, _) = try await plane.createInstance(principal, project: project, try body("bench-single", ha: false))
         say("create → RUNNING:        \(seconds(try await wait(createOp).1)) s")
-        let (ha, haOp) = try await plane.createInstance(principal, project: project, try body("bench-ha", ha: true))
+        let (ha, haOp, _) = try await plane.createInstance(principal, project: project, try body("bench-ha", ha: true))
         say("HA create → RUNNING:     \(seconds(try await wait(haOp).1)) s")
         let (_, failoverOp) = try await plane.failoverInstance(principal, project: project, id: ha.id)
         let (failedOver, failoverTime) = try await wait(failoverOp)

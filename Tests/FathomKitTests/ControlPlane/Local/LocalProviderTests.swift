@@ -137,8 +137,13 @@ struct LocalProviderTests {
                 json: #"{"name":"ha","engine":"postgresql","high_availability":true}"#)
             let id = try #require(body["instance"]?["id"]?.stringValue)
             #expect(try await Self.finish(fixture, create) == "SUCCEEDED")
+            let failure = try await fixture.harness.test { client in
+                try await client.send(.get, "/v1/projects/\(project)/operations/\(create)", auth: .session(try await client.adminSession()))
+            }
+            #expect(failure.json["operation"]?["error"] == nil, "\(failure.text)")
             let before = try await Self.instance(fixture, id)
-            #expect(before.endpoints.map(\.role) == [.primary, .standby])
+            // Required, not expected: the indexing below must not run on an instance that never got its standby.
+            try #require(before.endpoints.map(\.role) == [.primary, .standby])
             let oldPrimary = before.endpoints[0].port
             let standby = before.endpoints[1].port
             let primaryTarget = try Self.superuser(fixture, before)

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 extension LocalProvider {
     func primary(_ instance: Instance) throws -> Endpoint {
@@ -80,6 +81,13 @@ extension LocalProvider {
 
     public func applyUser(_ context: ProviderContext, _ change: UserChange, creating: Bool) async throws {
         let role = Self.identifier(change.name)
+        let databases = try await applyRole(context, change, creating: creating, role: role)
+        try await grantSchemaCreate(context, role: change.name, privileges: change.privileges, databases: databases)
+    }
+
+    /// The role, its memberships and its database privileges; returns the databases that accept connections.
+    private func applyRole(_ context: ProviderContext, _ change: UserChange, creating: Bool, role: String) async throws -> [String] {
+        let found = Mutex<[String]>([])
         try await withSuperuser(context) { connection, logger in
             func execute(_ sql: String) async throws { try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger) }
             let login = change.login ? "LOGIN" : "NOLOGIN"
@@ -102,7 +110,9 @@ extension LocalProvider {
             for (database, grants) in change.privileges where names.contains(database) && !grants.isEmpty {
                 try await execute("GRANT \(grants.joined(separator: ", ")) ON DATABASE \(Self.identifier(database)) TO \(role)")
             }
+            found.withLock { $0 = names }
         }
+        return found.withLock { $0 }
     }
 
     public func dropUser(_ context: ProviderContext, name: String) async throws {
