@@ -4,6 +4,7 @@
 set -euo pipefail
 awk '
   / Test run / { next }
+  / Test case passing / { next }
   / Test Case .* started\.$/ { n = $0; sub(/^.*Test Case /, "", n); sub(/ started\.$/, "", n); open[n]++; next }
   / Test Case .* (passed|failed|skipped)/ { n = $0; sub(/^.*Test Case /, "", n); sub(/ (passed|failed|skipped).*$/, "", n); if (open[n] > 0) open[n]--; next }
   / Test .* started\.$/ { n = $0; sub(/^.* Test /, "", n); sub(/ started\.$/, "", n); open[n]++; next }

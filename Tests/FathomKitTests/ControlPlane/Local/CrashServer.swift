@@ -32,6 +32,7 @@ final class CrashServer: @unchecked Sendable {
     private var csrf = ""
     var base: String { "http://127.0.0.1:\(port)" }
     var jar: String { dataDir + ".cookies" }
+    var log: String { dataDir + ".stderr" }
 
     init(localPorts: ClosedRange<Int>) throws {
         dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("fathom-crash-\(UUID().uuidString.prefix(8))").path
@@ -41,6 +42,8 @@ final class CrashServer: @unchecked Sendable {
 
     /// Starts the server (armed with `fault`, if any), waits until it answers and signs in.
     func boot(fault: String? = nil) async throws {
+        // One server at a time: a second one on the same port would fail to bind while the first kept answering.
+        await stop()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try await FathomBinary.path())
         process.arguments = ["serve", "--data-dir", dataDir, "--port", String(port)]
@@ -50,13 +53,20 @@ final class CrashServer: @unchecked Sendable {
             "FATHOM_FAULT": fault ?? "",
         ]) { _, new in new }
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        // The fault point announces itself on stderr: the log proves the kill came from it.
+        if !FileManager.default.fileExists(atPath: log) { FileManager.default.createFile(atPath: log, contents: nil) }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        try handle.seekToEnd()
+        process.standardError = handle
         try process.run()
+        try? handle.close()
         self.process = process
         let healthy = try await waitUntil(timeout: .seconds(60)) {
             (try? await Subprocess.run("/usr/bin/curl", ["-sf", self.base + "/healthz"]))?.status == 0
         }
-        guard healthy else { throw HarnessError("fathom serve did not become healthy on \(base)") }
+        guard healthy, processAlive(process.processIdentifier) else {
+            throw HarnessError("fathom serve did not become healthy on \(base) (or another process answers there)")
+        }
         if csrf.isEmpty {
             let login = try await call("POST", "/api/v1/auth/login", #"{"username":"admin","password":"crash-admin-1"}"#)
             csrf = try #require(login["data"]?["csrfToken"]?.stringValue)
@@ -74,12 +84,13 @@ final class CrashServer: @unchecked Sendable {
         let pid = try #require(process?.processIdentifier)
         let died = try await waitUntil(timeout: timeout) { !processAlive(pid) }
         if !died { kill(pid, SIGKILL) }
-        #expect(died, "fault point \(fault) was never reached")
-        guard died else { throw HarnessError("fault point \(fault) was never reached") }
+        let announced = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("FATHOM_FAULT: killing the process at \(fault)\n")
+        #expect(died && announced, "fault point \(fault) was never reached (server \(died ? "died otherwise" : "still running"))")
+        guard died && announced else { throw HarnessError("fault point \(fault) was never reached") }
     }
 
     func stop() async {
-        guard let pid = process?.processIdentifier else { return }
+        guard let pid = process?.processIdentifier, processAlive(pid) else { return }
         kill(pid, SIGTERM)
         if !(await waitUntil(timeout: .seconds(30)) { !processAlive(pid) }) { kill(pid, SIGKILL) }
     }
@@ -92,6 +103,7 @@ final class CrashServer: @unchecked Sendable {
         }
         try? FileManager.default.removeItem(atPath: dataDir)
         try? FileManager.default.removeItem(atPath: jar)
+        try? FileManager.default.removeItem(atPath: log)
     }
 
     // MARK: Operations and instances
