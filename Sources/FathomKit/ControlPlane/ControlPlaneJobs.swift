@@ -2,14 +2,17 @@ import Foundation
 import Logging
 import SQLKit
 
-/// The job kinds that carry out DBaaS operations. An operation runs once: a failure is reported on the
-/// operation rather than retried blindly, and a run whose worker died is failed and its instance put right.
+/// The job kinds that carry out DBaaS operations. A failure is reported on the operation, never retried blindly.
+/// A run whose worker died is run again: a provider that resumes (local) picks the operation up from its recorded
+/// steps; any other fails it. Extra attempts exist only for that; once they are used up the instance is marked FAILED.
 enum ControlPlaneJobs {
+    static let attemptsAfterCrashes = 3
+
     static func kinds(plane: ControlPlane) -> [JobKind] {
         OperationType.allCases.map { type in
             JobKind(
-                type.jobKind, timeout: .seconds(3600), maxAttempts: 1, retryAfterWorkerLoss: false,
-                onGiveUp: { job in await plane.abandoned(job) },
+                type.jobKind, timeout: .seconds(3600), maxAttempts: attemptsAfterCrashes, retryAfterWorkerLoss: true,
+                retriesFailures: false, onGiveUp: { job in await plane.abandoned(job) },
                 handler: { context in try await plane.execute(context) })
         }
     }
@@ -29,25 +32,53 @@ extension ControlPlane {
             guard let instanceId = operation.instanceId,
                 let instance = try await store.read({ db in try await InstanceStore.find(id: instanceId, on: db) })
             else { throw AppError(.notFound, "Instance of operation \(operation.id) not found") }
+            if context.job.attempts > 1, !resumable(operation, instance) {
+                let error = AppError(.jobFailed, "The server stopped during this operation and it cannot be resumed")
+                if providers.provider(instance.provider)?.resumesAfterCrash == true {
+                    await fail(operation, instance: instance, error: error, context: context)
+                } else {
+                    await abandoned(context.job)
+                }
+                throw error
+            }
             do {
                 return try await run(operation, on: instance, context: context)
             } catch {
                 await fail(operation, instance: instance, error: error, context: context)
+                // The reason (and where both copies of the data are) goes into the operation's error.
+                if let down = error as? InstanceDown { throw AppError(.jobFailed, down.message) }
                 throw error
             }
         }
     }
 
-    private func providerContext(_ instance: Instance, _ context: JobContext) throws -> ProviderContext {
+    /// Whether a run after a crash can pick this operation up (database and database-user changes are not resumed).
+    private func resumable(_ operation: Operation, _ instance: Instance) -> Bool {
+        guard providers.provider(instance.provider)?.resumesAfterCrash == true else { return false }
+        return ![.CREATE_USER, .UPDATE_USER, .DELETE_USER, .CREATE_DATABASE, .DELETE_DATABASE].contains(operation.type)
+    }
+
+    private func providerContext(_ instance: Instance, _ context: JobContext, operation: Operation? = nil) throws -> ProviderContext {
         let credential = try instance.sealedCredential.map { JSONText.decode(try secrets.open($0)) }
-        return ProviderContext(
+        var providerContext = ProviderContext(
             instance: instance, credential: credential, logger: context.logger,
             progress: { percent, message in await context.progress(percent, message) })
+        guard let operation else { return providerContext }
+        let attempt = context.job.attempts
+        let store = self.store
+        providerContext.operationId = operation.id
+        providerContext.resuming = attempt > 1
+        providerContext.completedSteps = OperationStore.steps(operation.parameters)
+        providerContext.step = { name in
+            FaultPoint.reach(name, attempt: attempt)
+            try await store.write { db in try await OperationStore.appendStep(operation.id, name, on: db) }
+        }
+        return providerContext
     }
 
     private func run(_ operation: Operation, on instance: Instance, context: JobContext) async throws -> JSONValue? {
         let provider = try provider(named: instance.provider)
-        var providerContext = try providerContext(instance, context)
+        var providerContext = try providerContext(instance, context, operation: operation)
         let clock = self.clock
         let now: @Sendable () -> Int64 = { clock.millis() }
         switch operation.type {
@@ -189,6 +220,7 @@ extension ControlPlane {
         }
         let state: InstanceState
         switch operation.type {
+        case _ where error is InstanceDown: state = .FAILED
         case .CREATE_INSTANCE, .DELETE_INSTANCE: state = .FAILED
         default: state = operation.parameters["from_state"]?.stringValue.flatMap(InstanceState.init(rawValue:)) ?? instance.state
         }
@@ -210,7 +242,9 @@ extension ControlPlane {
         }
     }
 
-    /// A run whose worker died: the instance is marked FAILED (reconciliation may bring it back) and released.
+    /// A run whose worker died once too often (every attempt was cut short): the instance is marked FAILED
+    /// (reconciliation may bring it back) and released. Local operations never delete the only copy of anything
+    /// on the way, so whatever the last run reached, the data is still on disk.
     /// A create that died half-way is cleaned up first, so no server of it keeps running.
     func abandoned(_ job: Job) async {
         if let operation = try? await store.read({ db in try await OperationStore.find(jobId: job.id, on: db) }),

@@ -54,6 +54,20 @@ enum OperationStore {
         }
     }
 
+    /// The steps an operation's runs recorded (parameters.steps), oldest first.
+    static func steps(_ parameters: JSONValue) -> [String] {
+        guard case .array(let steps)? = parameters["steps"] else { return [] }
+        return steps.compactMap(\.stringValue)
+    }
+
+    /// Records a finished step of an operation, so a run after a crash knows where the last one got to.
+    static func appendStep(_ id: String, _ step: String, on db: any SQLDatabase) async throws {
+        guard let operation = try await find(projectId: nil, id: id, on: db), case .object(var parameters) = operation.parameters
+        else { return }
+        parameters["steps"] = .array(steps(operation.parameters).map(JSONValue.string) + [.string(step)])
+        try await setParameters(id, .object(parameters), on: db)
+    }
+
     static func setParameters(_ id: String, _ parameters: JSONValue, on db: any SQLDatabase) async throws {
         try await db.raw("UPDATE operations SET parameters = \(bind: JSONText.encode(parameters)) WHERE id = \(bind: id)").run()
     }

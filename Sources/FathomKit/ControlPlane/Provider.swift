@@ -9,6 +9,23 @@ public struct ProviderContext: Sendable {
     public var logger: Logger
     /// Reports progress (0–100) on the operation.
     public var progress: @Sendable (Int, String) async -> Void
+    /// The operation being carried out (names its scratch directories, so a retry never touches another's).
+    public var operationId: String = ""
+    /// True when this run resumes an operation whose worker died part-way.
+    public var resuming: Bool = false
+    /// Steps recorded by earlier runs of this operation (see `step`).
+    public var completedSteps: [String] = []
+    /// Records that a named step is done, durably, before the next one starts (a fault point fires here in tests).
+    public var step: @Sendable (String) async throws -> Void = { _ in }
+
+    public init(
+        instance: Instance, credential: JSONValue?, logger: Logger, progress: @escaping @Sendable (Int, String) async -> Void
+    ) {
+        self.instance = instance
+        self.credential = credential
+        self.logger = logger
+        self.progress = progress
+    }
 }
 
 /// The result of provisioning or changing an instance.
@@ -50,6 +67,9 @@ public protocol Provider: Sendable {
     func engines() -> [String: [String]]
     var unavailableReason: String? { get }
     var supportedActions: Set<ProviderAction> { get }
+    /// Whether an operation whose worker died can be run again to completion (every step is idempotent and
+    /// recorded). Otherwise such an operation is failed and its instance marked FAILED.
+    var resumesAfterCrash: Bool { get }
 
     func create(_ context: ProviderContext) async throws -> ProvisionResult
     func update(_ context: ProviderContext, from old: Instance) async throws -> ProvisionResult
@@ -63,6 +83,10 @@ public protocol Provider: Sendable {
     func dropUser(_ context: ProviderContext, name: String) async throws
     func createDatabase(_ context: ProviderContext, _ spec: DatabaseSpec) async throws
     func dropDatabase(_ context: ProviderContext, name: String) async throws
+}
+
+extension Provider {
+    public var resumesAfterCrash: Bool { false }
 }
 
 /// The providers this server has, by name.

@@ -29,15 +29,19 @@ public struct JobKind: Sendable {
     public var backoff: Duration
     /// Whether a run whose worker died is run again (idempotent work) or failed (work that must not repeat blindly).
     public var retryAfterWorkerLoss: Bool
+    /// Whether a handler's retryable error runs it again. Kinds whose extra attempts exist only to resume after a
+    /// crash (DBaaS operations) turn this off, so a failure is reported rather than repeated.
+    public var retriesFailures: Bool
     /// Called when recovery gives up on a run whose worker died, so the kind can put its resources right.
     public var onGiveUp: (@Sendable (Job) async -> Void)?
     public var handler: Handler
 
     public init(
         _ name: String, timeout: Duration = .seconds(600), maxAttempts: Int = 3, backoff: Duration = .seconds(5),
-        retryAfterWorkerLoss: Bool = true, onGiveUp: (@Sendable (Job) async -> Void)? = nil,
+        retryAfterWorkerLoss: Bool = true, retriesFailures: Bool = true, onGiveUp: (@Sendable (Job) async -> Void)? = nil,
         handler: @escaping Handler
     ) {
+        self.retriesFailures = retriesFailures
         self.onGiveUp = onGiveUp
         self.name = name
         self.timeout = timeout

@@ -237,7 +237,7 @@ public final class JobRunner: Service, Sendable {
                 jobLogger.error("job failed", metadata: ["error_type": .string(String(describing: type(of: error)))])
                 failure = AppError(.jobFailed, "Job failed (\(type(of: error)))")
             }
-            if failure.code.retryable && job.attempts < job.maxAttempts {
+            if kind.retriesFailures && failure.code.retryable && job.attempts < job.maxAttempts {
                 return .retry(
                     after: kind.retryDelayMillis(afterAttempt: job.attempts), code: failure.code.name, message: failure.message)
             }

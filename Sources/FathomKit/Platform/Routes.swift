@@ -193,6 +193,11 @@ enum Authorization {
         default:
             break
         }
+        // A token bound to one project acts only in that project: platform-wide changes (projects, users,
+        // schedules, syncs) are refused, whatever its role. What it may read platform-wide is tenant scope's call.
+        if principal.projectId != nil, case .permission(let permission) = spec.access, permission != .view {
+            throw AppError(.authForbidden, "A token bound to a project cannot use \(spec.method.rawValue) \(spec.path)")
+        }
     }
 }
 

@@ -5,7 +5,7 @@ import HummingbirdCore
 import SQLKit
 import Testing
 
-@Suite struct AggregationTests {
+@Suite(.timeLimit(.minutes(5))) struct AggregationTests {
     /// One instance with one database and the given daily samples (date → bytes).
     static func seed(_ services: AppServices, _ samples: [String: Int64]) async throws -> Int64 {
         try await services.store.write { db in

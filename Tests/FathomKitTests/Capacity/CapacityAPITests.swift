@@ -6,7 +6,7 @@ import HummingbirdTesting
 import SQLKit
 import Testing
 
-@Suite struct CapacityAPITests {
+@Suite(.timeLimit(.minutes(5))) struct CapacityAPITests {
     static let samples: [String: Int64] = [
         "2026-02-27": 50, "2026-03-01": 80, "2026-03-02": 100, "2026-03-03": 200, "2026-03-08": 300,
         "2026-03-09": 400, "2026-03-15": 500, "2026-03-31": 700, "2026-04-01": 600,

@@ -5,7 +5,7 @@ import SQLKit
 import Testing
 
 /// Migration 8 rebuilds the sample and aggregate tables: what was there before must still be there after.
-@Suite struct ClusteredMigrationTests {
+@Suite(.timeLimit(.minutes(5))) struct ClusteredMigrationTests {
     @Test(arguments: Backends.all)
     func samplesAndAggregatesSurviveTheRebuild(_ backend: Store.Backend) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fathom-migration-\(UUID().uuidString)")

@@ -6,7 +6,7 @@ import HummingbirdTesting
 import SQLKit
 import Testing
 
-@Suite struct DemoSeedTests {
+@Suite(.timeLimit(.minutes(5))) struct DemoSeedTests {
     @Test(arguments: Backends.all)
     func demoDataFeedsEveryEndpoint(_ backend: Store.Backend) async throws {
         try await Harness.with(backend) { harness in
@@ -39,7 +39,7 @@ import Testing
 }
 
 /// Demo data stays apart from real data, and a collection tells how many of its items failed.
-@Suite struct DemoIsolationTests {
+@Suite(.timeLimit(.minutes(5))) struct DemoIsolationTests {
     static func instance(name: String, provider: String, host: String, port: Int, credential: String?, project: String) -> Instance {
         Instance(
             instanceId: 0, id: ResourceID.make("inst"), projectId: project, name: name, engine: "postgresql", version: "15",

@@ -7,7 +7,7 @@ import Logging
 import Testing
 
 /// Inventory, sizes and table sizes collected from real local PostgreSQL servers.
-@Suite(.enabled(if: TestPostgres.isAvailable, "PostgreSQL server binaries not found"))
+@Suite(.enabled(if: TestPostgres.isAvailable, "PostgreSQL server binaries not found"), .timeLimit(.minutes(10)))
 struct InventoryTests {
     typealias L = LocalProviderTests
 

@@ -6,7 +6,7 @@ import HummingbirdTesting
 import SQLKit
 import Testing
 
-@Suite struct LedgerExportTests {
+@Suite(.timeLimit(.minutes(5))) struct LedgerExportTests {
     @Test(arguments: Backends.all)
     func csvIsStreamedSanitisedAndFiltered(_ backend: Store.Backend) async throws {
         try await Harness.with(backend) { harness in

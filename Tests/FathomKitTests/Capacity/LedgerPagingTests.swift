@@ -8,7 +8,7 @@ import Testing
 
 /// Ledger pages found through the per-instance counts list every active database once, in the ledger's order, as
 /// the counting path (a search) does; a change the collector or control plane makes shows on the next page read.
-@Suite struct LedgerPagingTests {
+@Suite(.timeLimit(.minutes(5))) struct LedgerPagingTests {
     static func expectedOrder(_ services: AppServices, label: (String, String)? = nil) async throws -> [Int64] {
         try await services.store.read { db in
             let tag: SQLQueryString = label.map {

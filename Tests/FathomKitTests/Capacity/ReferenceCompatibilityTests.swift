@@ -8,7 +8,7 @@ import Testing
 /// Clients of the reference implementation read these keys: every `/api/v1/capacity/*` and `/api/v1/databases/*`
 /// body must carry them (with Fathom's additions beside), and answer bad input with the reference's statuses.
 /// The key lists are written out here by hand, from the reference, not derived from Fathom's own declarations.
-@Suite struct ReferenceCompatibilityTests {
+@Suite(.timeLimit(.minutes(5))) struct ReferenceCompatibilityTests {
     static let envelope = ["success", "message", "data", "meta"]
     static let paging = ["total", "page", "pages", "limit", "has_prev", "has_next"]
     static let instanceRef = ["id", "name", "db_type"]

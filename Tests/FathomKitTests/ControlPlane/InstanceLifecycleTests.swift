@@ -5,7 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 
-@Suite struct InstanceLifecycleTests {
+@Suite(.timeLimit(.minutes(5))) struct InstanceLifecycleTests {
     @Test(arguments: Backends.all)
     func createReturnsTheContractBodyAndBecomesRunning(_ backend: Store.Backend) async throws {
         try await Harness.with(backend) { harness in

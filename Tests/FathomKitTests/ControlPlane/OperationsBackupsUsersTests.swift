@@ -20,7 +20,7 @@ func runningInstance(_ fixture: DBaaSFixture, name: String = "db") async throws 
     return (project, instance)
 }
 
-@Suite struct OperationTests {
+@Suite(.timeLimit(.minutes(5))) struct OperationTests {
     @Test(arguments: Backends.all)
     func cancellingPendingAndRunningOperations(_ backend: Store.Backend) async throws {
         try await Harness.with(backend) { harness in
@@ -99,7 +99,7 @@ func runningInstance(_ fixture: DBaaSFixture, name: String = "db") async throws 
     }
 }
 
-@Suite struct BackupAndUserTests {
+@Suite(.timeLimit(.minutes(5))) struct BackupAndUserTests {
     @Test(arguments: Backends.all)
     func backupRestoreAndDelete(_ backend: Store.Backend) async throws {
         try await Harness.with(backend) { harness in
@@ -202,7 +202,7 @@ func runningInstance(_ fixture: DBaaSFixture, name: String = "db") async throws 
     }
 }
 
-@Suite struct ExternalProviderTests {
+@Suite(.timeLimit(.minutes(5))) struct ExternalProviderTests {
     @Test(.enabled(if: Backends.all.contains(.postgres), "needs the test PostgreSQL server"))
     func registersAReachableServerAndRefusesBadCredentials() async throws {
         let url = try await TestPostgres.createDatabase()

@@ -6,7 +6,7 @@ import HummingbirdTesting
 import SQLKit
 import Testing
 
-@Suite struct TenancyTests {
+@Suite(.timeLimit(.minutes(5))) struct TenancyTests {
     @Test(arguments: Backends.all)
     func projectsIsolateTheirResources(_ backend: Store.Backend) async throws {
         try await Harness.with(backend) { harness in
@@ -57,7 +57,7 @@ import Testing
     }
 }
 
-@Suite struct IdempotencyTests {
+@Suite(.timeLimit(.minutes(5))) struct IdempotencyTests {
     @Test(arguments: Backends.all)
     func fiftyConcurrentCreatesWithOneKeyMakeOneInstance(_ backend: Store.Backend) async throws {
         try await Harness.with(backend) { harness in
@@ -102,7 +102,7 @@ import Testing
     }
 }
 
-@Suite struct CursorPagingTests {
+@Suite(.timeLimit(.minutes(5))) struct CursorPagingTests {
     /// Seeds `count` live instances directly (fast) in one project.
     static func seed(_ services: AppServices, project: String, count: Int, prefix: String) async throws -> Set<String> {
         let now = services.clock.millis()
@@ -195,7 +195,7 @@ import Testing
     }
 }
 
-@Suite struct ProtocolTests {
+@Suite(.timeLimit(.minutes(5))) struct ProtocolTests {
     @Test(arguments: Backends.all)
     func versionNegotiationAndRateLimitHeaders(_ backend: Store.Backend) async throws {
         try await Harness.with(backend) { harness in

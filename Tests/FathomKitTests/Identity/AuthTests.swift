@@ -5,7 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 
-@Suite struct AuthTests {
+@Suite(.timeLimit(.minutes(5))) struct AuthTests {
     @Test(arguments: Backends.all)
     func loginSetsSessionCookieAndMeWorksWithCookieAndBearer(_ backend: Store.Backend) async throws {
         try await Harness.with(backend) { harness in

@@ -4,7 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 
-@Suite struct SessionAndThrottleTests {
+@Suite(.timeLimit(.minutes(5))) struct SessionAndThrottleTests {
     @Test(arguments: Backends.all)
     func idleAndAbsoluteExpiry(_ backend: Store.Backend) async throws {
         try await Harness.with(backend, configure: {

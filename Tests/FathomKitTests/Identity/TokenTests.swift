@@ -5,7 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 
-@Suite struct TokenTests {
+@Suite(.timeLimit(.minutes(5))) struct TokenTests {
     @Test(arguments: Backends.all)
     func tokenLifecycleListRevokeAndNoSecretInListing(_ backend: Store.Backend) async throws {
         try await Harness.with(backend) { harness in

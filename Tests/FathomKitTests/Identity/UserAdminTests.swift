@@ -4,7 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 
-@Suite struct UserAdminTests {
+@Suite(.timeLimit(.minutes(5))) struct UserAdminTests {
     @Test(arguments: Backends.all)
     func createListUpdateAndDuplicate(_ backend: Store.Backend) async throws {
         try await Harness.with(backend) { harness in

@@ -6,7 +6,7 @@ import HummingbirdTesting
 import Synchronization
 import Testing
 
-@Suite struct JobCancelTests {
+@Suite(.timeLimit(.minutes(5))) struct JobCancelTests {
     @Test(arguments: Backends.all)
     func cancellingAQueuedJobIsImmediate(_ backend: Store.Backend) async throws {
         try await Harness.with(backend) { harness in
@@ -54,7 +54,8 @@ import Testing
                 #expect(response.json["data"]?["cancel_requested"] == true)
             }
             #expect(try await waitUntil(timeout: .seconds(10)) { try await services.jobs.get(id)?.state == .cancelled })
-            #expect(ContinuousClock.now - started < .seconds(5))
+            // A few heartbeats plus the kill grace; generous because the whole suite shares two cores.
+            #expect(ContinuousClock.now - started < .seconds(15))
             #expect(!processAlive(pid))
             // Nothing of the group is left either.
             #expect(try await waitUntil(timeout: .seconds(5)) { !Self.groupHasMembers(pid) })

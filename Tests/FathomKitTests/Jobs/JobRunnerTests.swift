@@ -34,7 +34,7 @@ func enqueueMany(_ services: AppServices, kind: String, count: Int) async throws
     }
 }
 
-@Suite struct JobRunnerTests {
+@Suite(.timeLimit(.minutes(5))) struct JobRunnerTests {
     @Test(arguments: Backends.all)
     func thousandJobsOverTwoRunnersRunExactlyOnce(_ backend: Store.Backend) async throws {
         try await Harness.with(backend) { harness in
@@ -164,7 +164,7 @@ func enqueueMany(_ services: AppServices, kind: String, count: Int) async throws
     }
 }
 
-@Suite struct JobProgressTests {
+@Suite(.timeLimit(.minutes(5))) struct JobProgressTests {
     @Test(arguments: Backends.all)
     func progressIsVisibleWhileTheJobRuns(_ backend: Store.Backend) async throws {
         try await Harness.with(backend) { harness in
@@ -196,7 +196,7 @@ func enqueueMany(_ services: AppServices, kind: String, count: Int) async throws
     }
 }
 
-@Suite struct ServerRoleTests {
+@Suite(.timeLimit(.minutes(5))) struct ServerRoleTests {
     @Test func workerRoleServesOnlyProbesAndMetrics() async throws {
         try await Harness.with(.sqlite, configure: { $0.role = .worker }) { harness in
             let statuses = try await harness.test { client in

@@ -6,7 +6,7 @@ import HummingbirdTesting
 import Logging
 import Testing
 
-@Suite struct ScheduleSlotTests {
+@Suite(.timeLimit(.minutes(5))) struct ScheduleSlotTests {
     static func date(_ text: String) -> Date { try! Date(text, strategy: .iso8601) }
 
     @Test func dailySlotsInAZone() {
@@ -48,7 +48,7 @@ import Testing
     }
 }
 
-@Suite struct SchedulerTests {
+@Suite(.timeLimit(.minutes(5))) struct SchedulerTests {
     static func definition(_ cadence: Cadence, zone: String = "UTC") -> ScheduleDefinition {
         ScheduleDefinition(name: "test-schedule", kind: JobCatalog.pruneJobs, cadence: cadence, timezone: zone)
     }
@@ -135,7 +135,7 @@ import Testing
     }
 }
 
-@Suite struct TaskRunAPITests {
+@Suite(.timeLimit(.minutes(5))) struct TaskRunAPITests {
     @Test(arguments: Backends.all)
     func listFilterPageAndRead(_ backend: Store.Backend) async throws {
         try await Harness.with(backend) { harness in

@@ -5,7 +5,7 @@ import HummingbirdTesting
 import Testing
 
 /// Every registered route × every kind of caller gets the status its access rule promises.
-@Suite struct AuthorizationMatrixTests {
+@Suite(.timeLimit(.minutes(5))) struct AuthorizationMatrixTests {
     /// Routes meant to be reachable without credentials. A route added as public must be listed here.
     static let publicRoutes: Set<String> = [
         "GET /healthz", "GET /readyz", "GET /metrics", "GET /api/openapi.json", "GET /api/docs", "GET /",

@@ -6,7 +6,7 @@ import HummingbirdTesting
 import Testing
 
 /// Every route that takes a JSON body refuses bad bodies with a clear 4xx and the error body.
-@Suite struct BadBodyTests {
+@Suite(.timeLimit(.minutes(5))) struct BadBodyTests {
     @Test(arguments: Backends.all)
     func everyBodyRouteRefusesBadBodies(_ backend: Store.Backend) async throws {
         try await Harness.with(backend) { harness in

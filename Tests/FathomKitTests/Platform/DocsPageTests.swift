@@ -6,7 +6,7 @@ import Testing
 
 /// `/api/docs` shows what a newcomer needs: every route, and a request-body example wherever the OpenAPI document
 /// says a route takes a body.
-@Suite struct DocsPageTests {
+@Suite(.timeLimit(.minutes(5))) struct DocsPageTests {
     @Test func everyRouteWithABodyShowsAnExample() async throws {
         try await Harness.with(.sqlite) { harness in
             try await harness.test { client in

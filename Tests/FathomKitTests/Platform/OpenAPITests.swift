@@ -4,7 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 
-@Suite struct OpenAPITests {
+@Suite(.timeLimit(.minutes(5))) struct OpenAPITests {
     /// Fills `{param}` segments with a placeholder value.
     static func concrete(_ path: String) -> String {
         path.split(separator: "/", omittingEmptySubsequences: false).map { segment in

@@ -5,7 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 
-@Suite struct PipelineTests {
+@Suite(.timeLimit(.minutes(5))) struct PipelineTests {
     @Test(arguments: Backends.all)
     func requestIdIsHonouredOrGenerated(_ backend: Store.Backend) async throws {
         try await Harness.with(backend) { harness in

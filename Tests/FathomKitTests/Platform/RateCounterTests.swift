@@ -4,7 +4,7 @@ import SQLKit
 import Testing
 
 /// Increments are committed in shared batches, yet every caller gets its own place in the count.
-@Suite struct RateCounterTests {
+@Suite(.timeLimit(.minutes(5))) struct RateCounterTests {
     @Test(arguments: Backends.all)
     func concurrentIncrementsEachGetTheirOwnCount(_ backend: Store.Backend) async throws {
         try await Harness.with(backend) { harness in

@@ -6,7 +6,7 @@ import HummingbirdTesting
 import Logging
 import Testing
 
-@Suite struct RateLimitTests {
+@Suite(.timeLimit(.minutes(5))) struct RateLimitTests {
     static let limit = HTTPField.Name("X-RateLimit-Limit")!
     static let remaining = HTTPField.Name("X-RateLimit-Remaining")!
     static let reset = HTTPField.Name("X-RateLimit-Reset")!

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// The response encoder writes what Foundation's encoder writes (compared as parsed JSON), in declaration order.
-@Suite struct ResponseJSONEncoderTests {
+@Suite(.timeLimit(.minutes(5))) struct ResponseJSONEncoderTests {
     enum Color: String, Codable { case red, blue }
 
     struct Inner: Codable, Equatable {

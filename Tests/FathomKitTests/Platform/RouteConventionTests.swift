@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// The conventions that let a reader go from a path to its code in one step (`fathom routes`).
-@Suite struct RouteConventionTests {
+@Suite(.timeLimit(.minutes(5))) struct RouteConventionTests {
     /// The package root, from this file's location (Tests/FathomKitTests/Platform/…).
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()

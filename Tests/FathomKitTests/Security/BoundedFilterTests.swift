@@ -6,7 +6,7 @@ import HummingbirdTesting
 import Testing
 
 /// Issue 23, finding 6: unbounded filters are a 400 naming the limit (never a 500), the CSV export alike.
-@Suite struct BoundedFilterTests {
+@Suite(.timeLimit(.minutes(5))) struct BoundedFilterTests {
     @Test(arguments: Backends.all)
     func aThousandTagsIs400NamingTheLimit(_ backend: Store.Backend) async throws {
         try await Harness.with(backend) { harness in

@@ -6,7 +6,7 @@ import HummingbirdTesting
 import Testing
 
 /// Issue 23, finding 5: external instances cannot point the server at itself, its neighbours or metadata services.
-@Suite struct ExternalNetworkPolicyTests {
+@Suite(.timeLimit(.minutes(5))) struct ExternalNetworkPolicyTests {
     @Test func refusesLoopbackLinkLocalMetadataUnspecifiedAndLocalPortsByDefault() {
         let policy = ExternalNetworkPolicy(localPorts: 15432...16431)
         for host in ["127.0.0.1", "127.9.9.9", "::1", "169.254.169.254", "169.254.1.1", "0.0.0.0", "::", "::ffff:127.0.0.1", "fe80::1", "localhost"] {

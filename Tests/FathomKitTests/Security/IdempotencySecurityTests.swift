@@ -8,7 +8,7 @@ import Testing
 
 /// Issue 23, findings 1 and 2: stored replies are sealed; a replay is authorized like the request and keyed to the
 /// credential.
-@Suite struct IdempotencySecurityTests {
+@Suite(.timeLimit(.minutes(5))) struct IdempotencySecurityTests {
     static let key: HTTPFields = [HTTPField.Name("Idempotency-Key")!: "create-app-user-1"]
 
     @Test(arguments: Backends.all)

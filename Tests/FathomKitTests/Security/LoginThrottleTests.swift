@@ -7,7 +7,7 @@ import Testing
 
 /// Issue 23, finding 4: throttling per (username, address) with growing delays; nobody can lock a user out from
 /// elsewhere; admins and the command line can clear it.
-@Suite struct LoginThrottleTests {
+@Suite(.timeLimit(.minutes(5))) struct LoginThrottleTests {
     static func from(_ address: String) -> HTTPFields { [HTTPField.Name("X-Forwarded-For")!: address] }
 
     static func attempt(_ client: some TestClientProtocol, _ username: String, _ password: String, from address: String) async throws

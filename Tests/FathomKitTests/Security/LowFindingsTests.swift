@@ -8,7 +8,7 @@ import NIOPosix
 import Testing
 
 /// Issue 23, finding 7: the low items, each decided.
-@Suite struct LowFindingsTests {
+@Suite(.timeLimit(.minutes(5))) struct LowFindingsTests {
     @Test(arguments: Backends.all)
     func passwordChangeKeepsTokensAndOneCallRevokesThemAll(_ backend: Store.Backend) async throws {
         try await Harness.with(backend) { harness in

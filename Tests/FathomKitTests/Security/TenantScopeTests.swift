@@ -7,7 +7,7 @@ import SQLKit
 import Testing
 
 /// Issue 23, finding 3: `/api/v1` honours project scope for project-bound tokens and `member` users.
-@Suite struct TenantScopeTests {
+@Suite(.timeLimit(.minutes(5))) struct TenantScopeTests {
     struct Seeded {
         var projectA: String
         var projectB: String

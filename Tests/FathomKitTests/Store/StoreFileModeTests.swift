@@ -4,7 +4,7 @@ import Logging
 import Testing
 
 /// Issue 23, finding 1: store files are private on disk, also for installs made before.
-@Suite struct StoreFileModeTests {
+@Suite(.timeLimit(.minutes(5))) struct StoreFileModeTests {
     static func mode(_ path: String) throws -> Int {
         (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue ?? -1
     }

@@ -4,7 +4,7 @@ import _ConnectionPoolModule
 import SQLKit
 import Testing
 
-@Suite struct StoreTests {
+@Suite(.timeLimit(.minutes(5))) struct StoreTests {
     @Test(
         .enabled(if: TestPostgres.isAvailable, "PostgreSQL server binaries not found: PostgreSQL variants are skipped"))
     func postgresServerStartsForTheSuite() async throws {
@@ -113,7 +113,7 @@ import Testing
 
 import Logging
 
-@Suite struct SecretBoxTests {
+@Suite(.timeLimit(.minutes(5))) struct SecretBoxTests {
     @Test func sealsAndOpensAndDetectsTampering() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fathom-key-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }

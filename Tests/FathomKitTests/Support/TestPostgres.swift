@@ -22,7 +22,9 @@ enum TestPostgres {
         return nil
     }()
 
-    static var isAvailable: Bool { binDirectory != nil }
+    /// Whether tests needing PostgreSQL run: its binaries were found, or FATHOM_TEST_REQUIRE_POSTGRES=1 (then
+    /// they run and fail without them, rather than being skipped).
+    static var isAvailable: Bool { binDirectory != nil || Backends.requirePostgres }
 
     struct Cluster: Sendable {
         let port: Int

@@ -8,7 +8,7 @@ import PostgresNIO
 import Testing
 
 /// Real PostgreSQL processes started by the local provider. Each test uses its own port range.
-@Suite(.enabled(if: TestPostgres.isAvailable, "PostgreSQL server binaries not found"))
+@Suite(.enabled(if: TestPostgres.isAvailable, "PostgreSQL server binaries not found"), .timeLimit(.minutes(10)))
 struct LocalProviderTests {
     static func withLocal<T: Sendable>(ports: ClosedRange<Int>, _ body: (DBaaSFixture, String) async throws -> T) async throws -> T {
         try await Harness.with(.sqlite, configure: { $0.localPorts = ports }) { harness in
@@ -44,11 +44,17 @@ struct LocalProviderTests {
     }
 
     static func finish(_ fixture: DBaaSFixture, _ operation: String) async throws -> String? {
-        _ = try await fixture.runJobs(until: {
+        // Real servers: initdb and base backups take far longer than 20 s when the whole suite shares two cores.
+        _ = try await fixture.runJobs(timeout: .seconds(180), until: {
             let state = try await fixture.operationState(operation)
             return state == "SUCCEEDED" || state == "FAILED" || state == "CANCELLED"
         })
-        return try await fixture.operationState(operation)
+        let state = try await fixture.operationState(operation)
+        if state != "SUCCEEDED" {
+            let job = try await fixture.services.store.read { db in try await OperationStore.find(projectId: nil, id: operation, on: db)?.job }
+            print("operation \(operation) ended \(state ?? "nil"): \(job?.errorCode ?? "") \(job?.errorMessage ?? "")")
+        }
+        return state
     }
 
     static func instance(_ fixture: DBaaSFixture, _ id: String) async throws -> Instance {

@@ -7,7 +7,7 @@ import Testing
 
 /// A new instance can be used at once: its default database and user, databases made through the API, and users
 /// given databases that can create tables in them — on real PostgreSQL servers.
-@Suite(.enabled(if: TestPostgres.isAvailable || Backends.requirePostgres, "PostgreSQL server binaries not found"))
+@Suite(.enabled(if: TestPostgres.isAvailable || Backends.requirePostgres, "PostgreSQL server binaries not found"), .timeLimit(.minutes(10)))
 struct ManagedDatabaseTests {
     typealias L = LocalProviderTests
 

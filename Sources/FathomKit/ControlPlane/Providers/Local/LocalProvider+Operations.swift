@@ -25,6 +25,7 @@ extension LocalProvider {
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where entry.hasPrefix("node-") && !entry.hasSuffix(".log") {
             try await stop("\(directory)/\(entry)", version: instance.version)
         }
+        try await context.step("delete.after-stop")
         try? FileManager.default.removeItem(atPath: directory)
     }
 
@@ -36,82 +37,6 @@ extension LocalProvider {
         }
     }
 
-    /// Applies new resources (settings need a restart: standby first, so it never has fewer slots than the primary)
-    /// and adds or removes the standby.
-    public func update(_ context: ProviderContext, from old: Instance) async throws -> ProvisionResult {
-        let instance = context.instance
-        let (_, password) = try Self.superuser(context)
-        let primaryEndpoint = try primary(old)
-        var endpoints = [primaryEndpoint]
-        for endpoint in standbys(old) {
-            let node = nodeDirectory(instance.id, port: endpoint.port)
-            if instance.highAvailability {
-                try await configure(node, instance: instance, port: endpoint.port)
-                try await stop(node, version: instance.version)
-                try await start(node, version: instance.version)
-                endpoints.append(endpoint)
-            } else {
-                await context.progress(40, "removing the standby")
-                try await stop(node, version: instance.version)
-                try? FileManager.default.removeItem(atPath: node)
-            }
-        }
-        let primaryNode = nodeDirectory(instance.id, port: primaryEndpoint.port)
-        await context.progress(60, "restarting with new settings")
-        try await configure(primaryNode, instance: instance, port: primaryEndpoint.port)
-        try await stop(primaryNode, version: instance.version)
-        try await start(primaryNode, version: instance.version)
-        if instance.highAvailability && standbys(old).isEmpty {
-            await context.progress(80, "creating the standby")
-            endpoints.append(try await addStandby(instance, primaryPort: primaryEndpoint.port, password: password))
-        }
-        return ProvisionResult(endpoints: endpoints)
-    }
-
-    // MARK: Failover
-
-    /// Fences the primary, promotes the standby, then rebuilds the old primary as the new standby (pg_rewind, else a
-    /// fresh base backup). The result reports how long clients had no primary.
-    public func failover(_ context: ProviderContext) async throws -> ProvisionResult {
-        let instance = context.instance
-        let (_, password) = try Self.superuser(context)
-        let oldPrimary = try primary(instance)
-        guard let standby = standbys(instance).first else {
-            throw AppError(.conflict, "Instance \(instance.id) has no standby to fail over to")
-        }
-        let oldNode = nodeDirectory(instance.id, port: oldPrimary.port)
-        let newNode = nodeDirectory(instance.id, port: standby.port)
-        let started = ContinuousClock.now
-        await context.progress(20, "fencing the primary")
-        try await stop(oldNode, version: instance.version)
-        await context.progress(40, "promoting the standby")
-        try await tools.run("pg_ctl", version: instance.version, ["-D", newNode, "-w", "-t", "60", "promote"])
-        let unavailable = ContinuousClock.now - started
-        let unavailableMillis = unavailable.components.seconds * 1000 + unavailable.components.attoseconds / 1_000_000_000_000_000
-        await context.progress(60, "primary unavailable for \(unavailableMillis) ms; rebuilding the old primary")
-        do {
-            try await tools.run(
-                "pg_rewind", version: instance.version,
-                [
-                    "--target-pgdata=\(oldNode)", "-R",
-                    "--source-server=host=127.0.0.1 port=\(standby.port) user=postgres dbname=postgres",
-                ],
-                environment: ["PGPASSWORD": password])
-            // pg_rewind copied the new primary's configuration; give the node its own port back.
-            try await configure(oldNode, instance: instance, port: oldPrimary.port)
-            try await start(oldNode, version: instance.version)
-        } catch {
-            context.logger.warning("pg_rewind failed; rebuilding the standby from a base backup")
-            try await cloneStandby(instance, into: oldNode, port: oldPrimary.port, fromPort: standby.port, password: password)
-        }
-        return ProvisionResult(
-            endpoints: [
-                Endpoint(host: "127.0.0.1", port: standby.port, role: .primary),
-                Endpoint(host: "127.0.0.1", port: oldPrimary.port, role: .standby),
-            ],
-            report: ["unavailable_ms": .int(unavailableMillis)])
-    }
-
     // MARK: Backups
 
     /// A base backup (plain, verified with pg_verifybackup against its manifest), then packed as a gzip tarball.
@@ -121,6 +46,8 @@ extension LocalProvider {
         let (_, password) = try Self.superuser(context)
         let directory = backupDirectory(backup.id)
         let plain = "\(directory)/plain"
+        // Files of an earlier, interrupted run of this backup are incomplete: start over (the instance has the data).
+        try? FileManager.default.removeItem(atPath: directory)
         try await tools.makePrivateDirectory(directory)
         do {
             await context.progress(10, "pg_basebackup")
@@ -129,12 +56,15 @@ extension LocalProvider {
                 ["-h", "127.0.0.1", "-p", String(try primary(instance).port), "-U", "postgres", "-D", plain, "-X", "fetch",
                  "-c", "fast", "--manifest-checksums=CRC32C"],
                 environment: ["PGPASSWORD": password])
+            try await context.step("backup.after-basebackup")
             await context.progress(60, "pg_verifybackup")
             try await tools.run("pg_verifybackup", version: instance.version, [plain])
+            try await context.step("backup.after-verify")
             await context.progress(80, "compressing")
             // gzip's fastest level: several times the throughput of the default for a few percent more bytes.
             try await tools.command("/bin/tar", ["--use-compress-program=gzip -1", "-cf", "\(directory)/base.tar.gz", "-C", plain, "."])
             try FileManager.default.removeItem(atPath: plain)
+            try await context.step("backup.after-compress")
             let size = (try FileManager.default.attributesOfItem(atPath: "\(directory)/base.tar.gz")[.size] as? NSNumber)?.int64Value ?? 0
             return (size, "\(directory)/base.tar.gz")
         } catch {
@@ -145,53 +75,6 @@ extension LocalProvider {
 
     public func deleteBackup(_ backup: Backup) async throws {
         try? FileManager.default.removeItem(atPath: backupDirectory(backup.id))
-    }
-
-    /// Stops the instance, sets its data aside, unpacks the backup and starts it; if anything fails the old data is
-    /// put back and started, so a failed restore loses nothing.
-    public func restore(_ context: ProviderContext, from backup: Backup) async throws {
-        let instance = context.instance
-        let (_, password) = try Self.superuser(context)
-        guard let archive = backup.location, FileManager.default.fileExists(atPath: archive) else {
-            throw AppError(.conflict, "Backup \(backup.id) has no files")
-        }
-        let primaryEndpoint = try primary(instance)
-        let node = nodeDirectory(instance.id, port: primaryEndpoint.port)
-        let aside = node + ".before-restore"
-        await context.progress(10, "stopping")
-        for endpoint in standbys(instance) { try await stop(nodeDirectory(instance.id, port: endpoint.port), version: instance.version) }
-        try await stop(node, version: instance.version)
-        try? FileManager.default.removeItem(atPath: aside)
-        try FileManager.default.moveItem(atPath: node, toPath: aside)
-        do {
-            await context.progress(30, "unpacking the backup")
-            try await tools.makePrivateDirectory(node)
-            try await tools.command("/bin/tar", ["-xzf", archive, "-C", node])
-            for leftover in ["standby.signal", "recovery.signal", "postmaster.pid"] {
-                try? FileManager.default.removeItem(atPath: "\(node)/\(leftover)")
-            }
-            try await configure(node, instance: instance, port: primaryEndpoint.port)
-            await context.progress(60, "starting")
-            try await start(node, version: instance.version)
-            // The backup may come from another instance: its superuser password becomes this instance's again.
-            try await withSuperuserSocket(instance) { connection in
-                try await connection.query(PostgresQuery(unsafeSQL: "ALTER ROLE postgres PASSWORD \(Self.literal(password))"), logger: context.logger)
-            }
-        } catch {
-            context.logger.warning("restore failed; putting the previous data back")
-            try? await stop(node, version: instance.version)
-            try? FileManager.default.removeItem(atPath: node)
-            try FileManager.default.moveItem(atPath: aside, toPath: node)
-            try await start(node, version: instance.version)
-            for endpoint in standbys(instance) { try? await start(nodeDirectory(instance.id, port: endpoint.port), version: instance.version) }
-            throw error
-        }
-        try? FileManager.default.removeItem(atPath: aside)
-        for endpoint in standbys(instance) {
-            await context.progress(80, "rebuilding the standby")
-            try await cloneStandby(instance, into: nodeDirectory(instance.id, port: endpoint.port), port: endpoint.port,
-                fromPort: primaryEndpoint.port, password: password)
-        }
     }
 
     // MARK: Users

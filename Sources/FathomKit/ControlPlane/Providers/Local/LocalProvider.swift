@@ -37,6 +37,9 @@ public final class LocalProvider: Provider, Sendable {
 
     public var supportedActions: Set<ProviderAction> { Set(ProviderAction.allCases) }
 
+    /// Every operation records its steps and can be run again after a crash (see each operation).
+    public var resumesAfterCrash: Bool { true }
+
     // MARK: Layout
 
     func instanceDirectory(_ id: String) -> String { "\(root)/instances/\(id)" }
@@ -56,6 +59,8 @@ public final class LocalProvider: Provider, Sendable {
     public func create(_ context: ProviderContext) async throws -> ProvisionResult {
         guard unavailableReason == nil else { throw AppError(.engineNotSupported, unavailableReason!) }
         let instance = context.instance
+        // A create that was interrupted holds no data yet: start it over from nothing.
+        if context.resuming { try await delete(context) }
         let password = Secrets.randomToken(bytes: 24)
         try await tools.makePrivateDirectory(instanceDirectory(instance.id))
         try await tools.makePrivateDirectory(socketDirectory(instance.id))
@@ -73,13 +78,16 @@ public final class LocalProvider: Provider, Sendable {
                 // The socket directory is private to the instance user, so local connections can be trusted.
                 "--auth-local=trust", "--data-checksums", "--encoding=UTF8", "--locale=C",
             ])
+        try await context.step("create.after-initdb")
         try await configure(primary, instance: instance, port: primaryPort)
         await context.progress(50, "starting")
         try await start(primary, version: instance.version)
+        try await context.step("create.after-start")
         var endpoints = [Endpoint(host: "127.0.0.1", port: primaryPort, role: .primary)]
         if instance.highAvailability {
             await context.progress(70, "creating the standby")
             endpoints.append(try await addStandby(instance, primaryPort: primaryPort, password: password))
+            try await context.step("create.after-standby")
         }
         await context.progress(95, "ready")
         return ProvisionResult(
@@ -127,7 +135,9 @@ public final class LocalProvider: Provider, Sendable {
         return Endpoint(host: "127.0.0.1", port: port, role: .standby)
     }
 
+    /// (Re)builds a standby node from the primary; the node is only ever a copy, so it is replaced whole.
     func cloneStandby(_ instance: Instance, into node: String, port: Int, fromPort: Int, password: String) async throws {
+        try await stop(node, version: instance.version)
         try? FileManager.default.removeItem(atPath: node)
         try await tools.run(
             "pg_basebackup", version: instance.version,
