@@ -73,8 +73,11 @@ struct AssetService: Sendable {
         guard let type = Self.expectedEdge[asset.assetType] else { return [] }
         let gaps = try await assets.gaps(from: asset.assetUuid)
         var result: [RelationNodeView.Missing] = []
+        // A deleted source's edges stay as it last reported them but are no longer kept current: always explained.
         for link in try await assets.links(of: [asset.assetUuid])
-        where !outgoing.contains(where: { $0.type == type && $0.sourceId == link.sourceId && $0.status == "active" }) {
+        where link.sourceDeleted
+            || !outgoing.contains(where: { $0.type == type && $0.sourceId == link.sourceId && $0.status == "active" })
+        {
             var item = RelationNodeView.Missing(
                 type: type, sourceId: link.sourceId, sourceName: link.sourceName, reason: "not_provided_by_source",
                 message: "The source's latest collect reports no \(type) edge for this asset")

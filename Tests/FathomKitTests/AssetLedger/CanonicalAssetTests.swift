@@ -293,6 +293,12 @@ import Testing
                 #expect(try await get("/api/v1/audit-events?target=\(sourceB)")["pagination"]?["total"]?.intValue ?? 0 >= 3)
                 #expect(try await client.send(.get, "/api/v1/audit-events?since=yesterday", auth: .session(admin)).status == .badRequest)
 
+                // Deleting source B keeps its link and edge, and the chain says why they are no longer current.
+                #expect(try await client.send(.delete, "/api/v1/sources/\(sourceB)", auth: .session(admin)).status == .noContent)
+                let afterDelete = try await get("/api/v1/assets/\(vm1)/relations")["data"]?["missing"]?.arrayItems ?? []
+                #expect(afterDelete.contains { $0["sourceId"]?.stringValue == sourceB && $0["reason"] == "source_deleted" })
+                #expect(try await get("/api/v1/audit-events?type=source.deleted")["pagination"]?["total"] == 1)
+
                 // A viewer reads but cannot edit or merge.
                 _ = try await harness.createUser("viewer1", role: .viewer)
                 let viewer = try await client.login("viewer1", "password-123")
