@@ -41,3 +41,32 @@ extension ErrorCode {
         "RUN_WORKER_LOST", .internalServerError, "unknown", retryable: true,
         "The worker running this collection stopped (crash or restart) before it finished")
 }
+
+/// Codes of ledger fields (issue 14); CONFIG_ASSET_NOT_FOUND is in the platform registry already.
+extension ErrorCode {
+    public static let configLedgerFieldLimitExceeded = ErrorCode(
+        name: "CONFIG_LEDGER_FIELD_LIMIT_EXCEEDED", status: .badRequest, category: "config", retryable: false,
+        message: "At most 100 assets per bulk ledger-field update")
+    public static let configLedgerFieldKeyInvalid = ErrorCode(
+        name: "CONFIG_LEDGER_FIELD_KEY_INVALID", status: .badRequest, category: "config", retryable: false,
+        message: "Not a ledger field")
+}
+
+/// The merge rules' refusals.
+extension ErrorCode {
+    public static let configAssetMergeAssetTypeMismatch = ErrorCode(
+        name: "CONFIG_ASSET_MERGE_ASSET_TYPE_MISMATCH", status: .badRequest, category: "config", retryable: false,
+        message: "Only assets of the same type can be merged")
+    public static let configAssetMergeCycleDetected = ErrorCode(
+        name: "CONFIG_ASSET_MERGE_CYCLE_DETECTED", status: .badRequest, category: "config", retryable: false,
+        message: "The merge would make an asset part of itself")
+    public static let configAssetMergeVMRequiresOffline = ErrorCode(
+        name: "CONFIG_ASSET_MERGE_VM_REQUIRES_OFFLINE", status: .badRequest, category: "config", retryable: false,
+        message: "A VM can only absorb VMs that are offline")
+}
+
+extension ErrorCode {
+    public static let configDuplicateCandidateNotFound = ErrorCode(
+        name: "CONFIG_DUPLICATE_CANDIDATE_NOT_FOUND", status: .notFound, category: "config", retryable: false,
+        message: "Duplicate candidate not found")
+}

@@ -2,8 +2,11 @@
 enum AssetLedgerJobs {
     static let run = "asset.run"
     static let fireGroups = "asset.schedule_groups.fire"
+    static let detectDuplicates = "asset.duplicates.detect"
 
-    static func kinds(executor: RunExecutor, firing: ScheduleGroupFiring, runs: RunStore, clock: WallClock) -> [JobKind] {
+    static func kinds(
+        executor: RunExecutor, firing: ScheduleGroupFiring, runs: RunStore, duplicates: DuplicateService, clock: WallClock
+    ) -> [JobKind] {
         // A run is never repeated blindly (a collect may be expensive for its target): one attempt; if its worker dies,
         // the run is failed with a clear error once the job's lease has expired.
         let runKind = JobKind(
@@ -22,7 +25,12 @@ enum AssetLedgerJobs {
             let fired = try await firing.fireDue()
             return ["groups": .array(fired.map { .string($0.groupId) })]
         }
-        return [runKind, fireKind]
+        // Detection reads the whole ledger and rewrites only candidates: safe to repeat after a lost worker.
+        let detectKind = JobKind(detectDuplicates, timeout: .seconds(600), maxAttempts: 3) { _ in
+            let pairs = try await duplicates.detect()
+            return ["pairs": .int(Int64(pairs))]
+        }
+        return [runKind, fireKind, detectKind]
     }
 
     /// Every minute: groups fire within a minute of their local time. Each slot of this schedule fires once across

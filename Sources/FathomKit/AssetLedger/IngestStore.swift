@@ -80,6 +80,18 @@ struct IngestStore: Sendable {
                      \(bind: asset.kind), \(bind: asset.externalId), \(bind: now), \(bind: asset.normalizedText), \(bind: asset.rawHash))
                     """)
             }
+            // Assets seen again after going offline: their history shows them back in service.
+            var returning: [String] = []
+            for chunk in Self.chunks(Array(Set(uuids.filter { seen.contains($0.key) }.map(\.value))), 1000) {
+                for row in try await db.raw(
+                    "SELECT asset_uuid FROM assets WHERE asset_uuid IN (\(binds: Array(chunk))) AND status = 'offline'"
+                ).all() {
+                    returning.append(try row.string("asset_uuid"))
+                }
+            }
+            try await AssetEvents.append(
+                db, assets: returning, type: "status_changed", at: now, actor: nil,
+                details: ["from": "offline", "to": "in_service", "runId": .string(runId)])
             // Unchanged assets are not rewritten: the WHERE keeps a repeated collect cheap.
             try await Self.insert(db, "INSERT INTO assets (asset_uuid, asset_type, display_name, status, created_at, updated_at) VALUES", assetRows, """
                 ON CONFLICT (asset_uuid) DO UPDATE SET display_name = excluded.display_name, status = 'in_service',
@@ -108,14 +120,18 @@ struct IngestStore: Sendable {
                     "UPDATE asset_source_links SET presence_status = 'missing' WHERE link_id IN (\(binds: Array(chunk)))").run()
             }
             for chunk in Self.chunks(Array(Set(missing.map { $0.value.assetUuid })), 1000) {
-                summary.assetsOffline += try await db.raw(
+                let offline = try await db.raw(
                     """
                     UPDATE assets SET status = 'offline', updated_at = \(bind: now)
                     WHERE asset_uuid IN (\(binds: Array(chunk))) AND status = 'in_service' AND NOT EXISTS (
                         SELECT 1 FROM asset_source_links l WHERE l.asset_uuid = assets.asset_uuid AND l.presence_status = 'present')
                     RETURNING asset_uuid
                     """
-                ).all().count
+                ).all().map { try $0.string("asset_uuid") }
+                summary.assetsOffline += offline.count
+                try await AssetEvents.append(
+                    db, assets: offline, type: "status_changed", at: now, actor: nil,
+                    details: ["from": "in_service", "to": "offline", "runId": .string(runId)])
             }
 
             try await Self.ingestRelations(db, inventory, sourceId: sourceId, runId: runId, now: now, uuids: uuids,
@@ -123,6 +139,14 @@ struct IngestStore: Sendable {
             guard try await RunStore.finish(runId, end(summary), now: now, on: db) else {
                 // The run was ended meanwhile (cancelled): its collect must not land.
                 throw RunAlreadyEnded()
+            }
+            // Duplicate detection follows every successful collect, committed with it; one queued detection covers
+            // every collect that lands before it starts.
+            let queued = try await db.raw(
+                "SELECT COUNT(*) AS n FROM jobs WHERE kind = \(bind: AssetLedgerJobs.detectDuplicates) AND state = 'queued'"
+            ).first()?.int("n") ?? 0
+            if queued == 0 {
+                _ = try await JobQueue.insert(NewJob(kind: AssetLedgerJobs.detectDuplicates), maxAttempts: 3, now: now, on: db)
             }
             return summary
         }
@@ -143,10 +167,19 @@ struct IngestStore: Sendable {
             existing[key] = (try row.string("relation_id"), type, try row.string("status") == "active")
         }
         var rows: [SQLQueryString] = []
+        var gapRows: [SQLQueryString] = []
         var seen = Set<String>()
         for relation in inventory.relations {
             guard let from = uuids[relation.fromKey], let to = uuids[relation.toKey] else {
                 summary.relationsSkipped += 1
+                // Kept so the asset's relation chain can say the edge exists but its target was never collected.
+                if let from = uuids[relation.fromKey], coverage.contains(relation.type) {
+                    let target = relation.toKey.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init)
+                    if target.count == 2, seen.insert("gap\u{1F}" + relation.type + from + relation.toKey).inserted {
+                        gapRows.append(
+                            "(\(bind: sourceId), \(bind: from), \(bind: relation.type), \(bind: target[0]), \(bind: target[1]), \(bind: runId))")
+                    }
+                }
                 continue
             }
             let key = relation.type + "\u{1F}" + from + "\u{1F}" + to
@@ -166,6 +199,13 @@ struct IngestStore: Sendable {
             ON CONFLICT (relation_type, from_asset_uuid, to_asset_uuid, source_id) DO UPDATE SET status = 'active',
                 last_seen_at = excluded.last_seen_at, last_seen_run_id = excluded.last_seen_run_id
             """)
+        try await db.raw(
+            "DELETE FROM asset_relation_gaps WHERE source_id = \(bind: sourceId) AND relation_type IN (\(binds: Array(coverage)))"
+        ).run()
+        try await insert(db, """
+            INSERT INTO asset_relation_gaps (source_id, from_asset_uuid, relation_type, to_external_kind, to_external_id, run_id)
+            VALUES
+            """, gapRows, "ON CONFLICT DO NOTHING")
         let unseen = existing.filter { $0.value.active && coverage.contains($0.value.type) && !seen.contains($0.key) }
         summary.relationsInactive = unseen.count
         for chunk in chunks(unseen.map { $0.value.id }, 1000) {

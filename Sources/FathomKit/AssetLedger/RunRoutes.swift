@@ -4,6 +4,7 @@ import Hummingbird
 struct RunRoutes: RouteGroup {
     let service: RunService
     let firing: ScheduleGroupFiring
+    let audit: AuditLog
 
     struct TriggerBody: StrictBody {
         var mode: String
@@ -32,14 +33,25 @@ struct RunRoutes: RouteGroup {
 
     func trigger(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let body = try await request.decodeJSON(TriggerBody.self)
-        switch try await service.trigger(sourceId: try context.parameters.require("source_id"), mode: body.mode, triggerType: "manual") {
-        case .queued(let run): return try context.envelope(TriggerView(run), status: .created)
-        case .suppressed(let run): return try context.envelope(TriggerView(run, message: "Active run already exists"))
+        let actor = try context.requirePrincipal()
+        let sourceId = try context.parameters.require("source_id")
+        switch try await service.trigger(sourceId: sourceId, mode: body.mode, triggerType: "manual") {
+        case .queued(let run):
+            try await audit.record("run.triggered", actor: actor, target: ("source", sourceId), details: ["runId": .string(run.runId), "mode": .string(body.mode)])
+            return try context.envelope(TriggerView(run), status: .created)
+        case .suppressed(let run):
+            try await audit.record("run.trigger_suppressed", actor: actor, target: ("source", sourceId), details: ["activeRunId": .string(run.runId), "mode": .string(body.mode)])
+            return try context.envelope(TriggerView(run, message: "Active run already exists"))
         }
     }
 
     func triggerGroup(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        try context.envelope(try await firing.triggerNow(try context.parameters.require("group_id")))
+        let groupId = try context.parameters.require("group_id")
+        let result = try await firing.triggerNow(groupId)
+        try await audit.record(
+            "schedule_group.triggered", actor: try context.requirePrincipal(), target: ("schedule_group", groupId),
+            details: JSONValue.encode(result))
+        return try context.envelope(result)
     }
 
     func list(_ request: Request, _ context: AppRequestContext) async throws -> Response {
@@ -60,6 +72,8 @@ struct RunRoutes: RouteGroup {
     }
 
     func cancel(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        try context.envelope(RunDetailView(try await service.cancel(try context.parameters.require("run_id"))))
+        let run = try await service.cancel(try context.parameters.require("run_id"))
+        try await audit.record("run.cancelled", actor: try context.requirePrincipal(), target: ("run", run.runId), details: ["sourceId": .string(run.sourceId)])
+        return try context.envelope(RunDetailView(run))
     }
 }

@@ -3,6 +3,7 @@ import Hummingbird
 /// `/api/v1/schedule-groups` (asset-ledger contract §3): list, create, get, update, delete.
 struct ScheduleGroupRoutes: RouteGroup {
     let service: ScheduleGroupService
+    let audit: AuditLog
 
     struct CreateBody: StrictBody {
         var name: String
@@ -55,6 +56,7 @@ struct ScheduleGroupRoutes: RouteGroup {
         let body = try await request.decodeJSON(CreateBody.self)
         let group = try await service.create(
             .init(name: body.name, timezone: body.timezone, runAtHhmm: body.runAtHhmm, enabled: body.enabled))
+        try await audit.record("schedule_group.created", actor: try context.requirePrincipal(), target: ("schedule_group", group.groupId))
         return try context.envelope(ScheduleGroupView(group), status: .created)
     }
 
@@ -67,11 +69,14 @@ struct ScheduleGroupRoutes: RouteGroup {
         let group = try await service.update(
             try context.parameters.require("group_id"),
             .init(name: body.name, timezone: body.timezone, runAtHhmm: body.runAtHhmm, enabled: body.enabled))
+        try await audit.record("schedule_group.updated", actor: try context.requirePrincipal(), target: ("schedule_group", group.groupId))
         return try context.envelope(ScheduleGroupView(group))
     }
 
     func delete(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        try await service.delete(try context.parameters.require("group_id"))
+        let id = try context.parameters.require("group_id")
+        try await service.delete(id)
+        try await audit.record("schedule_group.deleted", actor: try context.requirePrincipal(), target: ("schedule_group", id))
         return Response(status: .noContent)
     }
 }

@@ -4,6 +4,7 @@ import Hummingbird
 /// object itself and is never echoed, logged or stored in the clear.
 struct SourceCredentialRoutes: RouteGroup {
     let service: SourceService
+    let audit: AuditLog
 
     struct Message: Encodable { var message: String }
 
@@ -17,7 +18,10 @@ struct SourceCredentialRoutes: RouteGroup {
 
     func update(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let credential = JSONValue.object(try await request.jsonObject())
-        try await service.setCredential(try context.parameters.require("source_id"), credential)
+        let id = try context.parameters.require("source_id")
+        try await service.setCredential(id, credential)
+        // The credential itself never reaches the log; only that it changed.
+        try await audit.record("source.credential_updated", actor: try context.requirePrincipal(), target: ("source", id))
         return try context.envelope(Message(message: "Credential updated successfully"))
     }
 }

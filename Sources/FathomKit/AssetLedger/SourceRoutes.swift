@@ -4,6 +4,7 @@ import Hummingbird
 /// on create and by `SourceCredentialRoutes`, and never returned.
 struct SourceRoutes: RouteGroup {
     let service: SourceService
+    let audit: AuditLog
 
     struct CreateBody: StrictBody {
         var name: String
@@ -80,6 +81,7 @@ struct SourceRoutes: RouteGroup {
         let source = try await service.create(
             .init(name: body.name, sourceType: body.sourceType, scheduleGroupId: body.scheduleGroupId, enabled: body.enabled,
                   config: body.config ?? [:], credential: body.credential))
+        try await audit.record("source.created", actor: try context.requirePrincipal(), target: ("source", source.sourceId))
         return try context.envelope(SourceView(source), status: .created)
     }
 
@@ -93,11 +95,14 @@ struct SourceRoutes: RouteGroup {
             try context.parameters.require("source_id"),
             .init(name: body.name, sourceType: body.sourceType, scheduleGroupId: body.scheduleGroupId, enabled: body.enabled,
                   config: body.config))
+        try await audit.record("source.updated", actor: try context.requirePrincipal(), target: ("source", source.sourceId))
         return try context.envelope(SourceView(source))
     }
 
     func delete(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        try await service.delete(try context.parameters.require("source_id"))
+        let id = try context.parameters.require("source_id")
+        try await service.delete(id)
+        try await audit.record("source.deleted", actor: try context.requirePrincipal(), target: ("source", id))
         return Response(status: .noContent)
     }
 }

@@ -7,6 +7,8 @@ config (passed through unchanged by Fathom):
   scenario: ok | log_prefix | invalid_json | exit_nonzero | plugin_error | schema_version | schema_invalid |
             incomplete | no_relations | sleep | huge_output
   pid_file: where `sleep` writes "<own pid> <child pid>" (the child is a grandchild of Fathom)
+  normalized: {"vm-1": {"network": {...}}, ...}  merged into that asset's normalized record (sections replaced)
+  dangling: {"vm-3": "h-404"}        VMs whose runs_on target is never reported
 """
 import json
 import os
@@ -28,6 +30,7 @@ def edge(kind, from_kind, from_id, to_kind, to_id):
 
 def inventory(config, mode):
     assets, relations = [], []
+    overrides = config.get("normalized", {})
     if mode in ("collect", "collect_hosts"):
         for cluster in config.get("clusters", []):
             assets.append(asset("cluster", cluster))
@@ -38,6 +41,11 @@ def inventory(config, mode):
         for vm, host in config.get("vms", {}).items():
             assets.append(asset("vm", vm, network={"ip_addresses": ["10.0.0.1"]}, runtime={"power_state": "poweredOn"}))
             relations.append(edge("runs_on", "vm", vm, "host", host))
+        for vm, host in config.get("dangling", {}).items():
+            assets.append(asset("vm", vm))
+            relations.append(edge("runs_on", "vm", vm, "host", host))
+    for item in assets:
+        item["normalized"].update(overrides.get(item["external_id"], {}))
     return assets, relations
 
 

@@ -1,0 +1,317 @@
+import SQLKit
+
+/// SQL of canonical assets: the list, links, records, edges and the fields kept by hand.
+struct AssetStore: Sendable {
+    let store: Store
+
+    struct Filter: Sendable {
+        var assetType: String?
+        var sourceId: String?
+        var status: String?
+        var q: String?
+        var sortColumn = "created_at"
+        var descending = true
+    }
+
+    static let columns: SQLQueryString =
+        "a.asset_uuid, a.asset_type, a.display_name, a.status, a.merged_into, a.created_at, a.updated_at"
+
+    static func decode(_ row: any SQLRow) throws -> Asset {
+        Asset(
+            assetUuid: try row.string("asset_uuid"), assetType: try row.string("asset_type"),
+            displayName: try row.string("display_name"), status: try row.string("status"),
+            mergedInto: try row.optionalString("merged_into"), createdAt: try row.int64("created_at"),
+            updatedAt: try row.int64("updated_at"))
+    }
+
+    /// `q` matches the uuid, the display name (caption or hostname), an external id, or any text of the latest
+    /// records (hostnames, IP addresses), case-insensitively; LIKE wildcards in it are taken literally.
+    static func condition(_ filter: Filter) -> SQLQueryString {
+        var parts: [SQLQueryString] = ["1 = 1"]
+        if let value = filter.assetType { parts.append("a.asset_type = \(bind: value)") }
+        if let value = filter.status {
+            parts.append("a.status = \(bind: value)")
+        } else {
+            // Merged assets live on in their primary; they are listed only when asked for.
+            parts.append("a.status <> 'merged'")
+        }
+        if let value = filter.sourceId {
+            parts.append("EXISTS (SELECT 1 FROM asset_source_links l WHERE l.asset_uuid = a.asset_uuid AND l.source_id = \(bind: value))")
+        }
+        if let q = filter.q?.lowercased(), !q.isEmpty {
+            let escaped = q.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+                .replacingOccurrences(of: "_", with: "\\_")
+            let pattern = "%" + escaped + "%"
+            parts.append(
+                """
+                (a.asset_uuid = \(bind: q) OR LOWER(a.display_name) LIKE \(bind: pattern) ESCAPE '\\'
+                 OR EXISTS (SELECT 1 FROM asset_source_links l WHERE l.asset_uuid = a.asset_uuid
+                            AND LOWER(l.external_id) LIKE \(bind: pattern) ESCAPE '\\')
+                 OR EXISTS (SELECT 1 FROM asset_source_records r JOIN asset_source_links l ON l.link_id = r.link_id
+                            WHERE l.asset_uuid = a.asset_uuid AND r.run_id = l.last_seen_run_id
+                            AND LOWER(r.normalized) LIKE \(bind: pattern) ESCAPE '\\'))
+                """)
+        }
+        return parts.joined(separator: " AND ")
+    }
+
+    func list(_ filter: Filter, offset: Int, limit: Int) async throws -> (items: [Asset], total: Int) {
+        let condition = Self.condition(filter)
+        // The column comes from a fixed table (Asset.sortFields), never from the request text.
+        let direction = filter.descending ? "DESC" : "ASC"
+        let orderText = "a." + filter.sortColumn + " " + direction + ", a.asset_uuid " + direction
+        let order = SQLQueryString(orderText)
+        return try await store.read { db in
+            let total = try await db.raw("SELECT COUNT(*) AS n FROM assets a WHERE \(condition)").first()?.int("n") ?? 0
+            let rows = try await db.raw(
+                "SELECT \(Self.columns) FROM assets a WHERE \(condition) ORDER BY \(order) LIMIT \(bind: limit) OFFSET \(bind: offset)"
+            ).all()
+            return (try rows.map(Self.decode), total)
+        }
+    }
+
+    func get(_ uuid: String) async throws -> Asset? {
+        try await store.read { db in try await Self.get(uuid, on: db) }
+    }
+
+    static func get(_ uuid: String, on db: any SQLDatabase) async throws -> Asset? {
+        try await db.raw("SELECT \(columns) FROM assets a WHERE a.asset_uuid = \(bind: uuid)").first().map(decode)
+    }
+
+    func links(of uuids: [String]) async throws -> [Asset.Link] {
+        guard !uuids.isEmpty else { return [] }
+        return try await store.read { db in
+            try await db.raw(
+                """
+                SELECT l.link_id, l.asset_uuid, l.source_id, s.name AS source_name, s.deleted_at, l.external_kind,
+                       l.external_id, l.presence_status, l.last_seen_at
+                FROM asset_source_links l JOIN asset_sources s ON s.source_id = l.source_id
+                WHERE l.asset_uuid IN (\(binds: uuids)) ORDER BY l.first_seen_at, l.link_id
+                """
+            ).all().map { row in
+                Asset.Link(
+                    linkId: try row.string("link_id"), assetUuid: try row.string("asset_uuid"),
+                    sourceId: try row.string("source_id"), sourceName: try row.string("source_name"),
+                    sourceDeleted: try row.optionalInt64("deleted_at") != nil, externalKind: try row.string("external_kind"),
+                    externalId: try row.string("external_id"), presenceStatus: try row.string("presence_status"),
+                    lastSeenAt: try row.int64("last_seen_at"))
+            }
+        }
+    }
+
+    static func decodeRecord(_ row: any SQLRow) throws -> CanonicalMerge.Record {
+        CanonicalMerge.Record(
+            sourceId: try row.string("source_id"), runId: try row.string("run_id"), recordId: try row.string("record_id"),
+            collectedAt: try row.int64("collected_at"), normalized: JSONText.decode(try row.string("normalized")))
+    }
+
+    /// The latest record of each link of the asset, newest first: what every source last said about it.
+    func latestRecords(_ uuid: String) async throws -> [CanonicalMerge.Record] {
+        try await store.read { db in
+            try await db.raw(
+                """
+                SELECT r.record_id, r.run_id, r.source_id, r.collected_at, r.normalized
+                FROM asset_source_links l JOIN asset_source_records r ON r.link_id = l.link_id AND r.run_id = l.last_seen_run_id
+                WHERE l.asset_uuid = \(bind: uuid)
+                ORDER BY r.collected_at DESC, r.record_id DESC
+                """
+            ).all().map(Self.decodeRecord)
+        }
+    }
+
+    func records(_ uuid: String, sourceId: String?, runId: String?, offset: Int, limit: Int) async throws
+        -> (items: [(record: CanonicalMerge.Record, sourceName: String)], total: Int)
+    {
+        var parts: [SQLQueryString] = ["r.asset_uuid = \(bind: uuid)"]
+        if let sourceId { parts.append("r.source_id = \(bind: sourceId)") }
+        if let runId { parts.append("r.run_id = \(bind: runId)") }
+        let condition = parts.joined(separator: " AND ")
+        return try await store.read { db in
+            let total = try await db.raw("SELECT COUNT(*) AS n FROM asset_source_records r WHERE \(condition)").first()?.int("n") ?? 0
+            let rows = try await db.raw(
+                """
+                SELECT r.record_id, r.run_id, r.source_id, s.name AS source_name, r.collected_at, r.normalized
+                FROM asset_source_records r JOIN asset_sources s ON s.source_id = r.source_id
+                WHERE \(condition) ORDER BY r.collected_at DESC, r.record_id DESC LIMIT \(bind: limit) OFFSET \(bind: offset)
+                """
+            ).all()
+            return (try rows.map { (record: try Self.decodeRecord($0), sourceName: try $0.string("source_name")) }, total)
+        }
+    }
+
+    /// Edges leaving the given assets (active and inactive), with their targets.
+    func outgoing(from uuids: [String]) async throws -> [Asset.Edge] {
+        guard !uuids.isEmpty else { return [] }
+        return try await store.read { db in
+            try await db.raw(
+                """
+                SELECT e.relation_type, e.from_asset_uuid, e.source_id, e.status AS edge_status, \(Self.columns)
+                FROM asset_relations e JOIN assets a ON a.asset_uuid = e.to_asset_uuid
+                WHERE e.from_asset_uuid IN (\(binds: uuids))
+                ORDER BY CASE e.status WHEN 'active' THEN 0 ELSE 1 END, e.last_seen_at DESC, e.relation_id
+                """
+            ).all().map { row in
+                Asset.Edge(
+                    type: try row.string("relation_type"), fromUuid: try row.string("from_asset_uuid"),
+                    sourceId: try row.string("source_id"), status: try row.string("edge_status"), to: try Self.decode(row))
+            }
+        }
+    }
+
+    func gaps(from uuid: String) async throws -> [Asset.Gap] {
+        try await store.read { db in
+            try await db.raw(
+                """
+                SELECT source_id, relation_type, to_external_kind, to_external_id FROM asset_relation_gaps
+                WHERE from_asset_uuid = \(bind: uuid) ORDER BY source_id, relation_type, to_external_id
+                """
+            ).all().map { row in
+                Asset.Gap(
+                    sourceId: try row.string("source_id"), type: try row.string("relation_type"),
+                    toKind: try row.string("to_external_kind"), toExternalId: try row.string("to_external_id"))
+            }
+        }
+    }
+
+    func ledgerFields(_ uuid: String) async throws -> [String: CanonicalMerge.Manual] {
+        try await store.read { db in
+            var fields: [String: CanonicalMerge.Manual] = [:]
+            for row in try await db.raw(
+                "SELECT field_path, value, updated_at, updated_by FROM asset_ledger_fields WHERE asset_uuid = \(bind: uuid)"
+            ).all() {
+                fields[try row.string("field_path")] = CanonicalMerge.Manual(
+                    value: JSONText.decode(try row.string("value")), updatedAt: try row.int64("updated_at"),
+                    updatedBy: try row.string("updated_by"))
+            }
+            return fields
+        }
+    }
+
+    /// Sets (or, for nil, clears) hand-kept leaves on every asset in one transaction; returns the uuids that do not
+    /// exist (then nothing is written).
+    func setLedgerFields(_ uuids: [String], _ leaves: [(path: String, value: JSONValue?)], now: Int64, by: String)
+        async throws -> [String]
+    {
+        try await store.write { db in
+            var known = Set<String>()
+            for chunk in IngestStore.chunks(uuids, 500) {
+                for row in try await db.raw(
+                    "SELECT asset_uuid FROM assets WHERE asset_uuid IN (\(binds: Array(chunk))) AND status <> 'merged'"
+                ).all() {
+                    known.insert(try row.string("asset_uuid"))
+                }
+            }
+            let unknown = uuids.filter { !known.contains($0) }
+            guard unknown.isEmpty else { return unknown }
+            for uuid in uuids {
+                for (path, value) in leaves {
+                    if let value {
+                        try await db.raw(
+                            """
+                            INSERT INTO asset_ledger_fields (asset_uuid, field_path, value, updated_at, updated_by)
+                            VALUES (\(bind: uuid), \(bind: path), \(bind: JSONText.encode(value)), \(bind: now), \(bind: by))
+                            ON CONFLICT (asset_uuid, field_path) DO UPDATE SET value = excluded.value,
+                                updated_at = excluded.updated_at, updated_by = excluded.updated_by
+                            """
+                        ).run()
+                    } else {
+                        try await db.raw(
+                            "DELETE FROM asset_ledger_fields WHERE asset_uuid = \(bind: uuid) AND field_path = \(bind: path)"
+                        ).run()
+                    }
+                }
+            }
+            var changes: [String: JSONValue] = [:]
+            for (path, value) in leaves { changes[path] = value ?? .null }
+            try await AssetEvents.append(
+                db, assets: uuids, type: "ledger_fields_changed", at: now, actor: by, details: ["fields": .object(changes)])
+            for uuid in uuids {
+                try await AuditLog.append(
+                    db, "asset.ledger_fields_updated", actor: by, target: ("asset", uuid), at: now, details: ["fields": .object(changes)])
+            }
+            return []
+        }
+    }
+
+    /// Every record of the asset, per link in collection order: what history diffs.
+    func recordHistory(_ uuid: String) async throws -> [(linkId: String, record: CanonicalMerge.Record)] {
+        try await store.read { db in
+            try await db.raw(
+                """
+                SELECT link_id, record_id, run_id, source_id, collected_at, normalized FROM asset_source_records
+                WHERE asset_uuid = \(bind: uuid) ORDER BY link_id, collected_at, record_id
+                """
+            ).all().map { (linkId: try $0.string("link_id"), record: try Self.decodeRecord($0)) }
+        }
+    }
+
+    struct Event: Sendable {
+        var type: String
+        var occurredAt: Int64
+        var actor: String?
+        var details: JSONValue
+    }
+
+    func events(_ uuid: String) async throws -> [Event] {
+        try await store.read { db in
+            try await db.raw(
+                """
+                SELECT event_type, occurred_at, actor, details FROM asset_events WHERE asset_uuid = \(bind: uuid)
+                ORDER BY occurred_at, event_id
+                """
+            ).all().map {
+                Event(type: try $0.string("event_type"), occurredAt: try $0.int64("occurred_at"),
+                      actor: try $0.optionalString("actor"), details: JSONText.decode(try $0.string("details")))
+            }
+        }
+    }
+
+    /// One export batch: assets of the filter after `after` in uuid order (keyset paging keeps each batch O(batch)).
+    func exportBatch(_ filter: Filter, after: String, limit: Int) async throws -> [Asset] {
+        let condition = Self.condition(filter)
+        return try await store.read { db in
+            try await db.raw(
+                """
+                SELECT \(Self.columns) FROM assets a WHERE \(condition) AND a.asset_uuid > \(bind: after)
+                ORDER BY a.asset_uuid LIMIT \(bind: limit)
+                """
+            ).all().map(Self.decode)
+        }
+    }
+
+    /// The latest record of every link of the given assets, newest first per asset.
+    func latestRecords(of uuids: [String]) async throws -> [String: [CanonicalMerge.Record]] {
+        guard !uuids.isEmpty else { return [:] }
+        return try await store.read { db in
+            var result: [String: [CanonicalMerge.Record]] = [:]
+            for row in try await db.raw(
+                """
+                SELECT l.asset_uuid, r.record_id, r.run_id, r.source_id, r.collected_at, r.normalized
+                FROM asset_source_links l JOIN asset_source_records r ON r.link_id = l.link_id AND r.run_id = l.last_seen_run_id
+                WHERE l.asset_uuid IN (\(binds: uuids)) ORDER BY r.collected_at DESC, r.record_id DESC
+                """
+            ).all() {
+                result[try row.string("asset_uuid"), default: []].append(try Self.decodeRecord(row))
+            }
+            return result
+        }
+    }
+
+    func ledgerFields(of uuids: [String]) async throws -> [String: [String: CanonicalMerge.Manual]] {
+        guard !uuids.isEmpty else { return [:] }
+        return try await store.read { db in
+            var result: [String: [String: CanonicalMerge.Manual]] = [:]
+            for row in try await db.raw(
+                """
+                SELECT asset_uuid, field_path, value, updated_at, updated_by FROM asset_ledger_fields
+                WHERE asset_uuid IN (\(binds: uuids))
+                """
+            ).all() {
+                result[try row.string("asset_uuid"), default: [:]][try row.string("field_path")] = CanonicalMerge.Manual(
+                    value: JSONText.decode(try row.string("value")), updatedAt: try row.int64("updated_at"),
+                    updatedBy: try row.string("updated_by"))
+            }
+            return result
+        }
+    }
+}

@@ -1,0 +1,128 @@
+/// Bodies of the asset routes, in the contract's camelCase (`asset-ledger-api.md` §6.1–§6.4).
+struct AssetSummaryView: Encodable, Sendable {
+    struct SourceRef: Encodable, Sendable {
+        var sourceId: String
+        var sourceName: String
+        var externalId: String
+    }
+    var assetUuid: String
+    var assetType: String
+    var displayName: String
+    var status: String
+    var mergedInto: String?
+    var sources: [SourceRef]
+    var createdAt: String
+    var updatedAt: String
+
+    init(_ asset: Asset, links: [Asset.Link]) {
+        assetUuid = asset.assetUuid
+        assetType = asset.assetType
+        displayName = asset.displayName
+        status = asset.status
+        mergedInto = asset.mergedInto
+        sources = links.map { SourceRef(sourceId: $0.sourceId, sourceName: $0.sourceName, externalId: $0.externalId) }
+        createdAt = Timestamp.iso8601(millis: asset.createdAt)
+        updatedAt = Timestamp.iso8601(millis: asset.updatedAt)
+    }
+}
+
+struct AssetRefView: Encodable, Sendable {
+    var assetUuid: String
+    var assetType: String
+    var displayName: String
+    init(_ asset: Asset) {
+        assetUuid = asset.assetUuid
+        assetType = asset.assetType
+        displayName = asset.displayName
+    }
+}
+
+struct SourceLinkView: Encodable, Sendable {
+    var linkId: String
+    var sourceId: String
+    var sourceName: String
+    var externalKind: String
+    var externalId: String
+    var presenceStatus: String
+    var lastSeenAt: String
+    init(_ link: Asset.Link) {
+        linkId = link.linkId
+        sourceId = link.sourceId
+        sourceName = link.sourceName
+        externalKind = link.externalKind
+        externalId = link.externalId
+        presenceStatus = link.presenceStatus
+        lastSeenAt = Timestamp.iso8601(millis: link.lastSeenAt)
+    }
+}
+
+struct AssetDetailView: Encodable, Sendable {
+    struct Canonical: Encodable, Sendable {
+        struct Outgoing: Encodable, Sendable {
+            var type: String
+            var to: AssetRefView
+            var sourceId: String
+        }
+        var version = "canonical-v1"
+        var fields: JSONValue
+        var relations: [String: [Outgoing]]
+    }
+    var assetUuid: String
+    var assetType: String
+    var displayName: String
+    var status: String
+    var mergedInto: String?
+    var canonical: Canonical
+    var sourceLinks: [SourceLinkView]
+    var createdAt: String
+    var updatedAt: String
+}
+
+struct SourceRecordView: Encodable, Sendable {
+    var recordId: String
+    var runId: String
+    var sourceId: String
+    var sourceName: String
+    var collectedAt: String
+    var normalized: JSONValue
+    init(_ record: CanonicalMerge.Record, sourceName: String) {
+        recordId = record.recordId
+        runId = record.runId
+        sourceId = record.sourceId
+        self.sourceName = sourceName
+        collectedAt = Timestamp.iso8601(millis: record.collectedAt)
+        normalized = record.normalized
+    }
+}
+
+/// §6.4: the chain of outgoing edges (vm → host → cluster) and why expected edges are absent.
+final class RelationNodeView: Encodable, Sendable {
+    struct Edge: Encodable, Sendable {
+        var type: String
+        var to: RelationNodeView
+        var sourceId: String
+        var status: String
+    }
+    struct Missing: Encodable, Sendable {
+        var type: String
+        var sourceId: String
+        var sourceName: String
+        /// `not_provided_by_source`, `target_not_collected` or `source_deleted`.
+        var reason: String
+        var message: String
+        var target: [String: String]?
+    }
+    let assetUuid: String
+    let assetType: String
+    let displayName: String
+    let outgoing: [Edge]?
+    let missing: [Missing]?
+
+    init(_ asset: Asset, outgoing: [Edge]?, missing: [Missing]?) {
+        assetUuid = asset.assetUuid
+        assetType = asset.assetType
+        displayName = asset.displayName
+        self.outgoing = outgoing
+        self.missing = missing
+    }
+}

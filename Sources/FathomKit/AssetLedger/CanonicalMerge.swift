@@ -1,0 +1,122 @@
+/// canonical-v1: the latest record of every source linked to an asset, merged leaf by leaf (DESIGN.md "Asset ledger
+/// semantics"). Pure, so the detail page and the tests compute it the same way from the stored records.
+enum CanonicalMerge {
+    /// A source record as the merge sees it; `records` are passed newest first (the latest successful run first,
+    /// since only successful collects store records).
+    struct Record: Sendable {
+        var sourceId: String
+        var runId: String
+        var recordId: String
+        var collectedAt: Int64
+        var normalized: JSONValue
+    }
+
+    /// A value kept by hand, by dotted path (`ownership.owner_name`, `comments`).
+    struct Manual: Sendable {
+        var value: JSONValue
+        var updatedAt: Int64
+        var updatedBy: String
+    }
+
+    /// `fields` of canonical-v1: nested like normalized-v1, each leaf `{value, sources, conflict?, alternatives?}`.
+    static func fields(_ records: [Record], manual: [String: Manual]) -> JSONValue {
+        var order: [[String]] = []
+        var found: [[String]: [(value: JSONValue, record: Record)]] = [:]
+        for record in records {
+            for (path, value) in leaves(record.normalized, prefix: []) {
+                if found[path] == nil { order.append(path) }
+                found[path, default: []].append((value, record))
+            }
+        }
+        var tree: [String: JSONValue] = [:]
+        for path in order {
+            guard let values = found[path] else { continue }
+            let dotted = path.joined(separator: ".")
+            if let kept = manual[dotted] {
+                insert(manualLeaf(kept, collected: values), at: path, into: &tree)
+            } else {
+                insert(collectedLeaf(values), at: path, into: &tree)
+            }
+        }
+        for (dotted, kept) in manual where found[dotted.split(separator: ".").map(String.init)] == nil {
+            insert(manualLeaf(kept, collected: []), at: dotted.split(separator: ".").map(String.init), into: &tree)
+        }
+        return .object(tree)
+    }
+
+    /// Leaves of a normalized record: objects are walked, arrays and scalars are leaves; nulls say nothing and
+    /// `version`/`kind` describe the record, not the asset.
+    static func leaves(_ value: JSONValue, prefix: [String]) -> [([String], JSONValue)] {
+        guard case .object(let object) = value else { return value == .null ? [] : [(prefix, value)] }
+        var result: [([String], JSONValue)] = []
+        for key in object.keys.sorted() where !(prefix.isEmpty && (key == "version" || key == "kind")) {
+            result += leaves(object[key]!, prefix: prefix + [key])
+        }
+        return result
+    }
+
+    static func source(_ record: Record) -> JSONValue {
+        [
+            "sourceId": .string(record.sourceId), "runId": .string(record.runId), "recordId": .string(record.recordId),
+            "collectedAt": .string(Timestamp.iso8601(millis: record.collectedAt)),
+        ]
+    }
+
+    /// Arrays: the de-duplicated union (newest source's order first). Single values: the latest run's value; others
+    /// that differ are alternatives and make the leaf a conflict.
+    static func collectedLeaf(_ values: [(value: JSONValue, record: Record)]) -> JSONValue {
+        let sources = JSONValue.array(values.map { source($0.record) })
+        if values.allSatisfy({ if case .array = $0.value { return true } else { return false } }) {
+            var union: [JSONValue] = []
+            for case (.array(let items), _) in values {
+                for item in items where !union.contains(item) { union.append(item) }
+            }
+            return ["value": .array(union), "sources": sources]
+        }
+        var groups: [(value: JSONValue, records: [Record])] = []
+        for (value, record) in values {
+            if let index = groups.firstIndex(where: { $0.value == value }) {
+                groups[index].records.append(record)
+            } else {
+                groups.append((value, [record]))
+            }
+        }
+        var leaf: [String: JSONValue] = [
+            "value": groups[0].value, "sources": .array(groups[0].records.map(source)), "conflict": .bool(groups.count > 1),
+        ]
+        if groups.count > 1 {
+            leaf["alternatives"] = .array(groups.dropFirst().map { group -> JSONValue in
+                ["value": group.value, "sources": .array(group.records.map(source))]
+            })
+        }
+        return .object(leaf)
+    }
+
+    /// A hand-kept value wins; what the collectors say stays visible as alternatives.
+    static func manualLeaf(_ kept: Manual, collected: [(value: JSONValue, record: Record)]) -> JSONValue {
+        var leaf: [String: JSONValue] = [
+            "value": kept.value,
+            "sources": [["sourceId": "manual", "updatedAt": .string(Timestamp.iso8601(millis: kept.updatedAt)),
+                         "updatedBy": .string(kept.updatedBy)]],
+            "conflict": false,
+        ]
+        var alternatives: [JSONValue] = []
+        for (value, record) in collected where value != kept.value {
+            alternatives.append(["value": value, "sources": [source(record)]])
+        }
+        if !alternatives.isEmpty { leaf["alternatives"] = .array(alternatives) }
+        return .object(leaf)
+    }
+
+    static func insert(_ leaf: JSONValue, at path: [String], into tree: inout [String: JSONValue]) {
+        guard let first = path.first else { return }
+        if path.count == 1 {
+            tree[first] = leaf
+            return
+        }
+        var child: [String: JSONValue]
+        if case .object(let existing)? = tree[first] { child = existing } else { child = [:] }
+        insert(leaf, at: Array(path.dropFirst()), into: &child)
+        tree[first] = .object(child)
+    }
+}
