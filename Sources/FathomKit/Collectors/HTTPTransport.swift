@@ -48,6 +48,7 @@ struct HTTPTransport: Sendable {
         guard let host = url.host else { throw Failure.network("the URL has no host") }
         let port = url.port ?? (tls == nil ? 80 : 443)
         let tls = self.tls
+        let recorder = ErrorRecorder()
         let channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
         do {
             channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -58,6 +59,7 @@ struct HTTPTransport: Sendable {
                             // SNI must not be an IP address; NIOSSL then checks the certificate against the peer's IP.
                             let name = Self.isIPAddress(host) ? nil : host
                             try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: name))
+                            try channel.pipeline.syncOperations.addHandler(recorder)
                         }
                         try channel.pipeline.syncOperations.addHTTPClientHandlers()
                         return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
@@ -78,9 +80,12 @@ struct HTTPTransport: Sendable {
             return try await withThrowingTaskGroup(of: Reply?.self) { group in
                 group.addTask {
                     try await channel.executeThenClose { inbound, outbound in
-                        try await outbound.write(.head(requestHead))
-                        if let body { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
-                        try await outbound.write(.end(nil))
+                        // One write: a server that answers and closes as soon as the body is in must not find an
+                        // `.end` still to be written. A failed write still leaves any answer already read to read.
+                        var parts: [HTTPClientRequestPart] = [.head(requestHead)]
+                        if let body { parts.append(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+                        parts.append(.end(nil))
+                        try? await outbound.write(contentsOf: parts)
                         var status = 0
                         var responseHeaders = HTTPHeaders()
                         var collected = ByteBuffer()
@@ -110,10 +115,14 @@ struct HTTPTransport: Sendable {
                 guard let reply = first else { throw Failure.timedOut }
                 return reply
             }
-        } catch let failure as Failure {
-            throw failure
         } catch {
-            throw Self.classify(error)
+            // A failed handshake closes the channel: the write or read then fails with "I/O on closed channel",
+            // while the cause went down the pipeline. The recorded cause decides TLS vs network.
+            let failure = Self.classify(error)
+            if case .network = failure, let cause = recorder.first, case .tls(let reason) = Self.classify(cause) {
+                throw Failure.tls(reason)
+            }
+            throw failure
         }
     }
 
@@ -134,4 +143,18 @@ struct HTTPTransport: Sendable {
     }
 
     static func isIPAddress(_ host: String) -> Bool { (try? SocketAddress(ipAddress: host, port: 0)) != nil }
+}
+
+/// Keeps the first error that passes the TLS handler (the handshake's), which the request's own error may hide.
+private final class ErrorRecorder: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    private let lock = NSLock()
+    private var recorded: (any Error)?
+
+    var first: (any Error)? { lock.withLock { recorded } }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        lock.withLock { if recorded == nil { recorded = error } }
+        context.fireErrorCaught(error)
+    }
 }
