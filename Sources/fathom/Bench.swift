@@ -5,7 +5,7 @@ import Logging
 import Synchronization
 
 struct Bench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Measure Fathom's throughput.", subcommands: [Jobs.self, Instances.self, Aggregate.self, Ingest.self])
+    static let configuration = CommandConfiguration(abstract: "Measure Fathom's throughput.", subcommands: [Jobs.self, Instances.self, Aggregate.self, Ingest.self, VCenter.self])
 
     struct Jobs: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -133,6 +133,40 @@ extension Bench {
                 say("first collect (new assets):     \(figures.firstRun)")
                 say("repeat collect (nothing changed): \(figures.repeatRun)")
                 say("peak RSS: \(figures.peakRSSBytes / 1_048_576) MiB")
+            } catch {
+                await services.store.close()
+                throw error
+            }
+            await services.store.close()
+        }
+    }
+}
+
+extension Bench {
+    struct VCenter: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "vcenter",
+            abstract: "A vcenter source collected twice (then unchanged) through the built-in collector and ingest (scripts/bench-vcenter.sh).")
+
+        @Option(help: "The vCenter (or simulator) endpoint, e.g. http://127.0.0.1:8989/sdk.") var endpoint: String
+        @Option var username = "user"
+        @Option var password = "pass"
+        @Option(help: "Objects per RetrievePropertiesEx answer.") var pageSize = 500
+
+        func run() async throws {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fathom-bench-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            var configuration = FathomConfiguration()
+            configuration.dataDir = directory.path
+            JSONLogHandler.bootstrapOnce(level: "error")
+            let services = try await AppServices.open(configuration: configuration, logger: Logger(label: "bench"))
+            do {
+                let figures = try await VCenterBenchmark.run(
+                    services: services, endpoint: endpoint, username: username, password: password, pageSize: pageSize) { say($0) }
+                say("backend=\(services.store.backend.rawValue) assets=\(figures.assets) relations=\(figures.relations)")
+                say("first collect (new assets):       \(figures.firstRun)")
+                say("repeat collect (nothing changed): \(figures.repeatRun)")
+                say("peak RSS (collector and ledger in one process): \(figures.peakRSSBytes / 1_048_576) MiB")
             } catch {
                 await services.store.close()
                 throw error

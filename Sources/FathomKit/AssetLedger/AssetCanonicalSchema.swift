@@ -1,4 +1,4 @@
-/// Tables of the canonical asset view (migration 10, right after the asset ledger's 9): fields kept by hand and the
+/// Tables of the canonical asset view (migration 12, right after the asset ledger's 11): fields kept by hand and the
 /// edges a collect reported but could not store (so `/relations` can say why an edge is missing).
 enum AssetCanonicalSchema {
     static func statements(_ types: ColumnTypes) -> [String] {

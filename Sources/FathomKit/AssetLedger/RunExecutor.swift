@@ -49,20 +49,28 @@ struct RunExecutor: Sendable {
             return try await finish(run, .failed(.pluginExecFailed, "The source's credential cannot be decrypted with the current secret key"))
         }
         let redactor = Redactor(credential: credential)
-        guard let command = SourceConfig.command(source.config) else {
+        // config.command wins (a plugin may replace a built-in); without it the type's built-in collector runs.
+        let command = SourceConfig.command(source.config)
+        guard command != nil || BuiltInCollectors.all[source.sourceType] != nil else {
             return try await finish(run, .failed(.pluginExecFailed,
                 "No collector is configured for source type '\(source.sourceType)': set config.command to an exec collector"))
         }
-        let process = CollectorProcess(
-            command: command, arguments: SourceConfig.arguments(source.config),
-            timeout: .milliseconds(SourceConfig.timeoutMillis(source.config)),
-            maxOutputBytes: SourceConfig.maxOutputBytes(source.config),
-            // A minimal environment: nothing of Fathom's own (its secret key above all) reaches a plugin.
-            environment: ["PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "FATHOM_RUN_ID": run.runId])
+        let timeout = Duration.milliseconds(SourceConfig.timeoutMillis(source.config))
+        let process = command.map { command in
+            CollectorProcess(
+                command: command, arguments: SourceConfig.arguments(source.config), timeout: timeout,
+                maxOutputBytes: SourceConfig.maxOutputBytes(source.config),
+                // A minimal environment: nothing of Fathom's own (its secret key above all) reaches a plugin.
+                environment: ["PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "FATHOM_RUN_ID": run.runId])
+        }
         let output: CollectorProcess.Output
         do {
             let request = try CollectorProtocol.request(run: run, source: source, credential: credential, now: clock.now())
-            output = try await process.run(request: request)
+            if let process {
+                output = try await process.run(request: request)
+            } else {
+                output = try await BuiltInCollectors.run(type: source.sourceType, request: request, timeout: timeout)
+            }
         } catch let failure as CollectorProcess.Failure {
             switch failure {
             case .cannotStart(let reason):

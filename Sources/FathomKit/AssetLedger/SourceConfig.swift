@@ -49,6 +49,16 @@ enum SourceConfig {
         if let limit = object["max_output_bytes"], !(limit.intValue.map { (1024...(4 << 30)).contains($0) } ?? false) {
             issue("max_output_bytes", "out_of_range", "max_output_bytes must be an integer from 1024 to 4294967296")
         }
+        // The built-in collectors' own keys (docs/collector-protocol.md), checked here so a typo fails at once.
+        if let verify = object["tls_verify"], case .bool = verify {} else if object["tls_verify"] != nil {
+            issue("tls_verify", "type_mismatch", "tls_verify must be a boolean")
+        }
+        if let bundle = object["ca_bundle"], bundle.stringValue?.isEmpty != false {
+            issue("ca_bundle", "invalid", "ca_bundle must be a PEM file's path or PEM text")
+        }
+        if let size = object["page_size"], !(size.intValue.map { (1...10_000).contains($0) } ?? false) {
+            issue("page_size", "out_of_range", "page_size must be an integer from 1 to 10000")
+        }
         if !issues.isEmpty { throw AppError.invalid(issues) }
     }
 

@@ -88,7 +88,8 @@ import Testing
                 let inventory = #""clusters":["c-1"],"hosts":{"h-1":"c-1"},"vms":{"vm-1":"h-1"}"#
                 let cases: [(type: String, config: String, code: String)] = [
                     ("exec", #"{"command":"/nonexistent/collector"}"#, "PLUGIN_EXEC_FAILED"),
-                    ("vcenter", #"{"endpoint":"https://vc.example.com"}"#, "PLUGIN_EXEC_FAILED"),
+                    // pve has no built-in collector yet: without config.command nothing can run it.
+                    ("pve", #"{"endpoint":"https://pve.example.com"}"#, "PLUGIN_EXEC_FAILED"),
                     ("exec", Ledger.execConfig(#""scenario":"sleep","pid_file":"/dev/null","timeout_ms":1000"#), "PLUGIN_TIMEOUT"),
                     ("exec", Ledger.execConfig(#""scenario":"exit_nonzero""#), "PLUGIN_EXIT_NONZERO"),
                     ("exec", Ledger.execConfig(#""scenario":"invalid_json""#), "PLUGIN_OUTPUT_INVALID_JSON"),
@@ -105,7 +106,7 @@ import Testing
                     for (index, item) in cases.enumerated() {
                         let sourceId = try await Ledger.createSource(
                             client, admin, name: "failing-\(index)", type: item.type, config: item.config,
-                            extra: item.type == "vcenter" ? #","credential":{"username":"u","password":"p"}"# : "")
+                            extra: item.type != "exec" ? #","credential":{"username":"u","password":"p"}"# : "")
                         runIds.append((try await Ledger.trigger(client, admin, sourceId), item.code))
                     }
                     for (runId, code) in runIds {
