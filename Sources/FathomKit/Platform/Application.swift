@@ -37,8 +37,7 @@ public func buildApplication(
         router: router,
         configuration: .init(
             address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "fathom"),
-        services: services.configuration.role == .api
-            ? [] : services.workerServices(),
+        services: services.replicaServices() + (services.configuration.role == .api ? [] : services.workerServices()),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
         logger: services.logger)
 }
