@@ -5,6 +5,7 @@ public enum FeatureList {
         JobsFeature.self,
         ControlPlaneFeature.self,
         CapacityFeature.self,
+        AccountsFeature.self,
         ConsoleFeature.self,
     ]
 
