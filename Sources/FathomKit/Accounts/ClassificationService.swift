@@ -241,11 +241,12 @@ public struct ClassificationService: Sendable {
             guard let last = batch.last else { break }
             after = last.id
             var wanted: [Int64: [Int64: Int64]] = [:]  // account → class → rule
-            for account in batch {
+            let facts = Self.decodeFacts(batch.map(\.facts), decoder: decoder)
+            for (position, account) in batch.enumerated() {
                 result.accounts += 1
                 if rulesByType[account.dbType] == nil { rulesByType[account.dbType] = try await compiledRules(account.dbType) }
                 let rules = rulesByType[account.dbType] ?? []
-                guard !rules.isEmpty, let facts = try? decoder.decode(AccountFacts.self, from: Data(account.facts.utf8)) else { continue }
+                guard !rules.isEmpty, let facts = facts[position] else { continue }
                 let index = FactIndex(dbType: account.dbType, facts: facts)
                 for rule in rules where wanted[account.id]?[rule.classificationId] == nil && rule.expression.matches(index) {
                     wanted[account.id, default: [:]][rule.classificationId] = rule.ruleId
@@ -260,19 +261,39 @@ public struct ClassificationService: Sendable {
         return result
     }
 
+    /// Decodes a batch of stored facts in one decoder call (one call per row costs more than the decoding);
+    /// if the batch does not decode as a whole, row by row, and a row that does not decode is nil (matches nothing).
+    static func decodeFacts(_ texts: [String], decoder: JSONDecoder) -> [AccountFacts?] {
+        var joined = "["
+        joined.reserveCapacity(texts.reduce(2) { $0 + $1.utf8.count + 1 })
+        for (index, text) in texts.enumerated() {
+            if index > 0 { joined += "," }
+            joined += text
+        }
+        joined += "]"
+        if let all = try? decoder.decode([AccountFacts].self, from: Data(joined.utf8)), all.count == texts.count { return all }
+        return texts.map { try? decoder.decode(AccountFacts.self, from: Data($0.utf8)) }
+    }
+
+    /// An (account, classification) pair.
+    struct Pair: Hashable {
+        var account: Int64
+        var classification: Int64
+    }
+
     /// Writes one batch's difference: stale auto assignments out, new ones in.
     static func apply(_ wanted: [Int64: [Int64: Int64]], accounts: [Int64], now: Int64, store: Store) async throws -> (added: Int, removed: Int) {
         try await store.write { db in
             let existing = try await AssignmentStore.existing(accountIds: accounts, on: db)
-            var have: Set<[Int64]> = []
+            var have: Set<Pair> = []
             var stale: [Int64] = []
             for row in existing {
-                have.insert([row.accountId, row.classificationId])
+                have.insert(Pair(account: row.accountId, classification: row.classificationId))
                 if !row.manual && wanted[row.accountId]?[row.classificationId] == nil { stale.append(row.assignmentId) }
             }
             var fresh: [(accountId: Int64, classificationId: Int64, ruleId: Int64)] = []
             for (account, classes) in wanted {
-                for (classification, rule) in classes where !have.contains([account, classification]) {
+                for (classification, rule) in classes where !have.contains(Pair(account: account, classification: classification)) {
                     fresh.append((account, classification, rule))
                 }
             }

@@ -7,7 +7,8 @@ import Testing
 
 /// Account sync against real PostgreSQL servers made by the local provider: created, altered (attributes, grants,
 /// revokes, memberships) and dropped roles, with the right change-log entries.
-@Suite(.enabled(if: TestPostgres.isAvailable, "PostgreSQL server binaries not found"))
+/// Serialized: each case starts a real server, and servers started together slow the other local-provider suites.
+@Suite(.enabled(if: TestPostgres.isAvailable, "PostgreSQL server binaries not found"), .serialized)
 struct AccountSyncTests {
     typealias L = LocalProviderTests
 
@@ -78,6 +79,10 @@ struct AccountSyncTests {
             let shop = try L.superuser(fixture, instance, database: "shop")
             _ = try await L.query(shop, "CREATE TABLE orders (id int); GRANT SELECT ON orders TO bob; CREATE SCHEMA sales; GRANT USAGE ON SCHEMA sales TO bob; SELECT 'ok'")
 
+            // A rule in place before the first sync: the sync classifies what it found.
+            _ = try await fixture.services.classification.createRule(
+                .init(classificationId: 1, dbType: "postgresql", ruleName: "superusers",
+                      expression: ["version": 4, "expr": ["fn": "is_superuser"]], isActive: true), by: nil)
             let first = try #require(try await Self.sync(fixture, instanceId))
             #expect(first["succeeded"] == 1 && first["failed"]?.arrayCount == 0)
             var log = try await Self.changes(fixture)
@@ -95,6 +100,10 @@ struct AccountSyncTests {
                 try await client.send(.get, "/api/v1/accounts/ledgers?instance_id=\(instanceId)&search=bob", auth: .session(try await client.adminSession()))
             }
             let bobId = try #require(ledger.json["data"]?["items"]?.arrayFirst?["account_id"]?.intValue)
+            let supers = try await fixture.harness.test { client in
+                try await client.send(.get, "/api/v1/accounts/ledgers?instance_id=\(instanceId)&classification=super", auth: .session(try await client.adminSession()))
+            }
+            #expect(supers.json["data"]?["items"]?.arrayValue?.map { $0["username"]!.stringValue! } == ["postgres"])
             #expect(ledger.json["data"]?["items"]?.arrayFirst?["is_locked"] == false)
             let reader = try await fixture.services.accounts.permissions(instanceId: instanceId, username: "reader")
             #expect(reader?.facts.capabilities == ["LOCKED"])  // NOLOGIN

@@ -106,6 +106,7 @@ import Testing
                 let list = try await client.send(.get, "/api/v1/schedules", auth: .session(admin))
                 #expect(list.status == .ok)
                 let builtIn = JobCatalog.schedules(timezone: "UTC").count + CapacityJobs.schedules(timezone: "UTC").count
+                    + AccountsJobs.schedules(timezone: "UTC").count
                 #expect(list.json["data"]?["total"]?.intValue == Int64(builtIn))
                 let path = "/api/v1/schedules/prune-finished-jobs"
                 let changed = try await client.send(
