@@ -81,8 +81,9 @@ struct ClassificationRoutes: RouteGroup {
     }
 
     func update(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let id = try PathID.int(context, "classification_id", what: "Classification")
+        // The body is checked first: a bad body is a 400 whatever it names.
         let body = try await request.decodeJSON(Body.self)
+        let id = try PathID.int(context, "classification_id", what: "Classification")
         return try context.envelope(try await service.updateClassification(id, body.input))
     }
 

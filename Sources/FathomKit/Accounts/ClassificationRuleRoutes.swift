@@ -81,8 +81,9 @@ struct ClassificationRuleRoutes: RouteGroup {
     }
 
     func update(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let id = try PathID.int(context, "rule_id", what: "Rule")
+        // The body is checked first: a bad body is a 400 whatever it names.
         let body = try await request.decodeJSON(Body.self)
+        let id = try PathID.int(context, "rule_id", what: "Rule")
         return try context.envelope(try await service.updateRule(id, body.input, by: context.principal?.username))
     }
 
