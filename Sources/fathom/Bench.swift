@@ -5,7 +5,7 @@ import Logging
 import Synchronization
 
 struct Bench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Measure Fathom's throughput.", subcommands: [Jobs.self, Instances.self, Aggregate.self, Ingest.self, VCenter.self])
+    static let configuration = CommandConfiguration(abstract: "Measure Fathom's throughput.", subcommands: [Jobs.self, Instances.self, Aggregate.self, Ingest.self, VCenter.self, Accounts.self])
 
     struct Jobs: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

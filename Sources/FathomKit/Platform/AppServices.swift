@@ -89,6 +89,11 @@ public struct AppServices: Sendable {
         [runner, makeScheduler()] + features.all.flatMap(\.workerServices)
     }
 
+    /// What every process runs, whatever its role: each feature's replica services.
+    public func replicaServices() -> [any Service] {
+        features.all.flatMap(\.replicaServices)
+    }
+
     /// Opens the configured store, applies pending migrations, loads the secret key and inserts the features'
     /// schedules.
     public static func open(

@@ -47,8 +47,7 @@ public func buildApplication(
             configuration: .init(idleTimeout: .nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000))),
         configuration: .init(
             address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "fathom"),
-        services: services.configuration.role == .api
-            ? [] : services.workerServices(),
+        services: services.replicaServices() + (services.configuration.role == .api ? [] : services.workerServices()),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
         logger: services.logger)
 }

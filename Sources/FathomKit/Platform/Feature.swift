@@ -21,6 +21,8 @@ public protocol Feature: Sendable {
     var routeGroups: [any RouteGroup] { get }
     /// Long-running services started with the worker role.
     var workerServices: [any Service] { get }
+    /// Long-running services every process runs, whatever its role (listeners that keep in-process caches true).
+    var replicaServices: [any Service] { get }
 }
 
 extension Feature {
@@ -30,6 +32,7 @@ extension Feature {
     public var schedules: [ScheduleDefinition] { [] }
     public var routeGroups: [any RouteGroup] { [] }
     public var workerServices: [any Service] { [] }
+    public var replicaServices: [any Service] { [] }
 }
 
 /// The built features, in list order; a feature reaches another (listed earlier) through `get`.

@@ -6,6 +6,7 @@ public enum FeatureList {
         ControlPlaneFeature.self,
         CapacityFeature.self,
         AssetLedgerFeature.self,
+        AccountsFeature.self,
         ConsoleFeature.self,
     ]
 

@@ -1,0 +1,21 @@
+/// Which instances' accounts a caller may see. Today every principal that passes a route's permission sees the
+/// fleet (nil). Tenant scope (project-bound tokens, `member` users) plugs in here: return their projects'
+/// instance ids and every accounts read (ledger, permissions, history, export, change logs, assignments) is
+/// limited to them, because each query takes this set.
+enum AccountScope {
+    static func visibleInstances(_ context: AppRequestContext) async throws -> Set<Int64>? { nil }
+
+    /// Throws 404 when `instanceId` is outside the caller's scope (as if it did not exist).
+    static func require(_ instanceId: Int64, in visible: Set<Int64>?) throws {
+        if let visible, !visible.contains(instanceId) { throw AppError(.notFound, "Instance \(instanceId) not found") }
+    }
+}
+
+/// Integer path parameters; anything that is not a positive integer names nothing (404).
+enum PathID {
+    static func int(_ context: AppRequestContext, _ name: String, what: String) throws -> Int64 {
+        let raw = try context.parameters.require(name)
+        guard let id = Int64(raw), id >= 1 else { throw AppError(.notFound, "\(what) '\(raw)' not found") }
+        return id
+    }
+}
