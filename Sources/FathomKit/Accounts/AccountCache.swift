@@ -50,7 +50,7 @@ public final class AccountCache: Sendable {
 
     func setInstance(_ id: Int64, _ details: LedgerQuery.InstanceDetails) {
         guard enabled else { return }
-        let bytes = details.tags.reduce(200) { $0 + $1.utf8.count } + details.view.name.utf8.count
+        let bytes = details.tags.reduce(200) { $0 + $1.name.utf8.count } + details.view.name.utf8.count
         storage.set(Namespace.instance.rawValue, String(id), details, bytes: bytes)
     }
 

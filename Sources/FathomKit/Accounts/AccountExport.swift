@@ -46,7 +46,7 @@ struct AccountExport {
     static func cells(_ item: AccountService.ItemView) -> [String] {
         [
             String(item.account_id), item.username, item.db_type, item.instance.map { String($0.instance_id) } ?? "",
-            item.instance?.id ?? "", item.instance?.name ?? "", item.instance?.host ?? "", item.instance?.port.map(String.init) ?? "",
+            item.instance?.uid ?? "", item.instance?.name ?? "", item.instance?.host ?? "", item.instance?.port.map(String.init) ?? "",
             String(item.is_active), String(item.is_superuser), String(item.is_locked), item.capabilities.joined(separator: ";"),
             item.roles.joined(separator: ";"), item.classifications.map(\.code).joined(separator: ";"), item.tags.joined(separator: ";"),
             item.first_seen_at, item.last_seen_at, item.last_change_at ?? "", item.deleted_at ?? "",

@@ -49,7 +49,7 @@ public struct AccountService: Sendable {
                 account_id: row.accountId, username: row.username, db_type: row.dbType, instance: instance?.view,
                 is_active: row.isActive, is_deleted: !row.isActive, is_superuser: row.isSuperuser, is_locked: row.isLocked,
                 capabilities: facts?.capabilities ?? [], roles: facts?.roles ?? [], classifications: classes[row.accountId] ?? [],
-                tags: instance?.tags ?? [], first_seen_at: Timestamp.iso8601(millis: row.firstSeenAt),
+                tags: instance?.tags.map(\.name) ?? [], first_seen_at: Timestamp.iso8601(millis: row.firstSeenAt),
                 last_seen_at: Timestamp.iso8601(millis: row.lastSeenAt), last_change_at: row.lastChangeAt.map(Timestamp.iso8601(millis:)),
                 deleted_at: row.deletedAt.map(Timestamp.iso8601(millis:)))
         }

@@ -77,7 +77,7 @@ public enum AccountsBenchmark {
         let loops = services.runner.start()
         defer { Task { await services.runner.stop(loops) } }
         let body = try JSONDecoder().decode(CreateInstanceBody.self, from: Data(#"{"name":"bench-accounts","engine":"postgresql","provider":"local"}"#.utf8))
-        let (created, operation) = try await plane.createInstance(principal, project: project, body)
+        let (created, operation, _) = try await plane.createInstance(principal, project: project, body)
         while try await !plane.operation(operation.id, projectId: project.id).state.isFinal { try await Task.sleep(for: .milliseconds(50)) }
         let instance = try await plane.instance(created.id, projectId: project.id)
         let logger = Logger(label: "bench")
