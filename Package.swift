@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
         .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         .target(
@@ -32,7 +33,10 @@ let package = Package(
                 .product(name: "PostgresKit", package: "postgres-kit"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
-            ]
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            // The console's page templates, catalogs and static files ship inside the binary's bundle.
+            resources: [.copy("Console/Templates"), .copy("Console/Static"), .copy("Console/Catalogs")]
         ),
         .executableTarget(
             name: "fathom",

@@ -1,0 +1,61 @@
+import Foundation
+import Testing
+
+/// Headless Chromium driven through chromedriver, for the console's browser tests. Where either is missing the
+/// tests skip with a message, unless FATHOM_TEST_REQUIRE_BROWSER=1 (as `.ci/run` sets), which makes them fail.
+enum Browser {
+    static let requireBrowser = ProcessInfo.processInfo.environment["FATHOM_TEST_REQUIRE_BROWSER"] == "1"
+
+    static var chromium: String? {
+        let environment = ProcessInfo.processInfo.environment["FATHOM_CHROMIUM"]
+        return ([environment].compactMap { $0 } + ["/usr/bin/chromium", "/usr/bin/chromium-browser"]).first(where: FileManager.default.isExecutableFile)
+    }
+
+    static var chromedriver: String? {
+        let environment = ProcessInfo.processInfo.environment["FATHOM_CHROMEDRIVER"]
+        return ([environment].compactMap { $0 } + ["/usr/bin/chromedriver"]).first(where: FileManager.default.isExecutableFile)
+    }
+
+    static var isAvailable: Bool { chromium != nil && chromedriver != nil }
+
+    /// Whether browser tests run here; prints why not when they are skipped.
+    static var enabled: Bool {
+        if isAvailable || requireBrowser { return true }
+        print("◇ Console browser tests skipped: Chromium and chromedriver are not installed (apt-get install chromium chromium-driver; FATHOM_TEST_REQUIRE_BROWSER=1 makes them required)")
+        return false
+    }
+
+    /// Runs `body` with a fresh chromedriver and browser session, both ended afterwards.
+    static func with<T>(downloads: URL, _ body: (WebDriver) async throws -> T) async throws -> T {
+        guard let chromium, let chromedriver else {
+            throw WebDriver.Failure(description: "FATHOM_TEST_REQUIRE_BROWSER=1 but Chromium or chromedriver is missing")
+        }
+        let port = Int.random(in: 20_000...45_000)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: chromedriver)
+        process.arguments = ["--port=\(port)", "--allowed-ips=127.0.0.1"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        let base = URL(string: "http://127.0.0.1:\(port)")!
+        var ready = false
+        for _ in 0..<100 where !ready {
+            ready = (try? await WebDriver.command(base, "GET", "status")) != nil
+            if !ready { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        guard ready else { throw WebDriver.Failure(description: "chromedriver did not start") }
+        let driver = try await WebDriver.start(driver: base, chromium: chromium, downloads: downloads.path)
+        do {
+            let result = try await body(driver)
+            await driver.quit()
+            return result
+        } catch {
+            await driver.quit()
+            throw error
+        }
+    }
+}
