@@ -23,9 +23,12 @@ struct ConsolePages: Sendable {
     func signedIn(_ request: Request) async -> Result<Principal, RedirectResponse> {
         if let principal = await principal(request) { return .success(principal) }
         let target = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
-        let encoded = target.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/"
+        let encoded = target.addingPercentEncoding(withAllowedCharacters: Self.queryValue) ?? "/"
         return .failure(RedirectResponse("/login?next=" + encoded))
     }
+
+    /// Characters left as they are in a query value (RFC 3986 unreserved).
+    static let queryValue = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
 
     /// `template` in the layout; `values` are the page's own (charts as `…_svg`, rendered unescaped).
     func render(

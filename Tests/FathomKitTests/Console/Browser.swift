@@ -1,6 +1,12 @@
 import Foundation
 import Testing
 
+/// Progress of a browser test on stderr (set FATHOM_TEST_TRACE=1), to see where a slow run is.
+func trace(_ message: String) {
+    guard ProcessInfo.processInfo.environment["FATHOM_TEST_TRACE"] == "1" else { return }
+    FileHandle.standardError.write(Data("[console-test] \(message)\n".utf8))
+}
+
 /// Headless Chromium driven through chromedriver, for the console's browser tests. Where either is missing the
 /// tests skip with a message, unless FATHOM_TEST_REQUIRE_BROWSER=1 (as `.ci/run` sets), which makes them fail.
 enum Browser {
@@ -38,22 +44,29 @@ enum Browser {
         process.standardError = FileHandle.nullDevice
         try process.run()
         defer {
-            process.terminate()
+            // chromedriver ignores SIGTERM while it has children; nothing of it is worth keeping.
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
         let base = URL(string: "http://127.0.0.1:\(port)")!
+        trace("chromedriver started on \(port)")
         var ready = false
         for _ in 0..<100 where !ready {
             ready = (try? await WebDriver.command(base, "GET", "status")) != nil
             if !ready { try await Task.sleep(for: .milliseconds(100)) }
         }
         guard ready else { throw WebDriver.Failure(description: "chromedriver did not start") }
+        trace("chromedriver ready")
         let driver = try await WebDriver.start(driver: base, chromium: chromium, downloads: downloads.path)
         do {
             let result = try await body(driver)
             await driver.quit()
             return result
         } catch {
+            // The state the browser was in when the step failed, next to the pages' screenshots.
+            if let shot = try? await driver.screenshot() {
+                try? shot.write(to: downloads.deletingLastPathComponent().appendingPathComponent("failure.png"))
+            }
             await driver.quit()
             throw error
         }

@@ -48,7 +48,9 @@ import Testing
                         try await Self.signOut(driver, pages, origin: origin)
                         try await pages.check("login", "/login")
                         #expect(pages.problems.isEmpty, "\(pages.problems.joined(separator: "\n"))\nscreenshots: \(folder.path)")
-                        if pages.problems.isEmpty { try? FileManager.default.removeItem(at: folder) }
+                        if pages.problems.isEmpty, ProcessInfo.processInfo.environment["FATHOM_TEST_KEEP"] == nil {
+                            try? FileManager.default.removeItem(at: folder)
+                        }
                     }
                 }
             } catch {

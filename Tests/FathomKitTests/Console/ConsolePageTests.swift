@@ -20,7 +20,7 @@ import Testing
                 for path in Self.signedInPages {
                     let response = try await client.send(.get, path)
                     #expect(response.status == .seeOther, "\(path)")
-                    let next = path.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+                    let next = path.addingPercentEncoding(withAllowedCharacters: ConsolePages.queryValue)!
                     #expect(response.headers[.location] == "/login?next=\(next)", "\(path)")
                 }
                 let session = try await client.adminSession()

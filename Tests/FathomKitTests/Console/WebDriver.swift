@@ -1,7 +1,7 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
 
 /// A small W3C WebDriver client for chromedriver: enough to drive the console as a person would (navigate, type,
 /// click, read), read the browser's console log and take screenshots.
@@ -18,36 +18,32 @@ struct WebDriver: Sendable {
         let id: String
     }
 
+    /// One WebDriver command. It goes through HummingbirdTesting's NIO client: Foundation's URLSession on Linux
+    /// fails on chromedriver's responses ("Failed writing header").
     static func command(_ base: URL, _ method: String, _ path: String, _ body: Any? = nil) async throws -> Any? {
-        var request = URLRequest(url: base.appendingPathComponent(path))
-        request.httpMethod = method
-        request.timeoutInterval = 60
+        trace("→ \(method) \(path)")
+        let host = base.host ?? "127.0.0.1", port = base.port ?? 9515
+        var payload: ByteBuffer?
         if let body {
-            request.httpBody = try JSONSerialization.data(withJSONObject: body)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            payload = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body))
         } else if method == "POST" {
-            request.httpBody = Data("{}".utf8)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            payload = ByteBuffer(string: "{}")
         }
-        let (data, response) = try await Self.load(request)
+        var headers: HTTPFields = [:]
+        if payload != nil { headers[.contentType] = "application/json; charset=utf-8" }
+        let request = TestClient.Request(
+            "/" + path, method: HTTPRequest.Method(method)!, authority: "\(host):\(port)", headers: headers, body: payload)
+        let response = try await TestClient.withClient(host: host, port: port, configuration: .init(timeout: .seconds(90))) { client in
+            try await client.execute(request)
+        }
+        let data = response.body.map { Data($0.readableBytesView) } ?? Data()
         let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
         let value = json?["value"]
-        if let status = (response as? HTTPURLResponse)?.statusCode, status >= 400 {
+        if response.status.code >= 400 {
             let detail = (value as? [String: Any]).map { "\($0["error"] ?? ""): \($0["message"] ?? "")" } ?? String(decoding: data, as: UTF8.self)
-            throw Failure(description: "WebDriver \(method) \(path) → \(status) \(detail.prefix(400))")
+            throw Failure(description: "WebDriver \(method) \(path) → \(response.status.code) \(detail.prefix(400))")
         }
         return value is NSNull ? nil : value
-    }
-
-    /// One HTTP exchange (a continuation over `dataTask`, which every Foundation has).
-    static func load(_ request: URLRequest) async throws -> (Data, URLResponse?) {
-        try await withCheckedThrowingContinuation { continuation in
-            URLSession.shared.dataTask(with: request) { data, response, error in
-                if let error { continuation.resume(throwing: error) } else {
-                    continuation.resume(returning: (data ?? Data(), response))
-                }
-            }.resume()
-        }
     }
 
     /// Starts headless Chromium (no sandbox: tests run as root on CI) at desktop size.
