@@ -11,7 +11,7 @@ enum SVGChart {
     /// A line over time; `value` in bytes, the axis labelled in the best binary unit.
     static func sizeLine(_ points: [Point], title: String, empty: String, width: Int = 640, height: Int = 240) -> String {
         guard !points.isEmpty else { return emptyChart(title: title, text: empty, width: width, height: height) }
-        let left = 64.0, right = 16.0, top = 16.0, bottom = 40.0
+        let left = 64.0, right = 24.0, top = 16.0, bottom = 40.0
         let plotWidth = Double(width) - left - right, plotHeight = Double(height) - top - bottom
         let maxValue = max(points.map(\.value).max() ?? 1, 1)
         let scale = niceCeiling(maxValue)
@@ -25,7 +25,9 @@ enum SVGChart {
             svg += #"<text class="axis" x="\#(fmt(left - 6))" y="\#(yy)" text-anchor="end" dominant-baseline="middle">\#(escape(bytes(value)))</text>"#
         }
         for index in labelIndexes(points.count) {
-            svg += #"<text class="axis" x="\#(fmt(x(index)))" y="\#(fmt(top + plotHeight + 18))" text-anchor="middle">\#(escape(points[index].label))</text>"#
+            // The outermost labels align to the plot's edges so they are never cut off.
+            let anchor = points.count == 1 ? "middle" : index == 0 ? "start" : index == points.count - 1 ? "end" : "middle"
+            svg += #"<text class="axis" x="\#(fmt(x(index)))" y="\#(fmt(top + plotHeight + 18))" text-anchor="\#(anchor)">\#(escape(points[index].label))</text>"#
         }
         let path = points.enumerated().map { "\($0.offset == 0 ? "M" : "L")\(fmt(x($0.offset))),\(fmt(y($0.element.value)))" }.joined(separator: " ")
         svg += #"<path class="line" d="\#(path)"/>"#
@@ -60,7 +62,8 @@ enum SVGChart {
         let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
         var amount = value, index = 0
         while abs(amount) >= 1024, index < units.count - 1 { amount /= 1024; index += 1 }
-        return (index == 0 ? String(Int(amount)) : String(format: "%.1f", amount)) + " " + units[index]
+        let text = index == 0 || amount == amount.rounded() ? String(Int(amount)) : String(format: "%.1f", amount)
+        return text + " " + units[index]
     }
 
     private static func open(title: String, width: Int, height: Int) -> String {
@@ -72,11 +75,15 @@ enum SVGChart {
             + #"<text class="axis" x="\#(width / 2)" y="\#(height / 2)" text-anchor="middle">\#(escape(text))</text></svg>"#
     }
 
-    /// The axis top: 1, 2 or 5 times a power of 1024-friendly ten, at or above `value`.
+    /// The axis top: 2, 4, 6, 8 or 10 times a power of ten in the unit the labels use, at or above `value`, so the
+    /// four tick steps read plainly (0, 10, 20, 30, 40 GiB).
     private static func niceCeiling(_ value: Double) -> Double {
-        let magnitude = pow(10, floor(log10(value)))
-        for step in [1.0, 2, 2.5, 5, 10] where step * magnitude >= value { return step * magnitude }
-        return 10 * magnitude
+        var unit = 1.0
+        while value / unit >= 1024 { unit *= 1024 }
+        let scaled = value / unit
+        let magnitude = pow(10, floor(log10(scaled)))
+        for step in [2.0, 4, 6, 8, 10] where step * magnitude >= scaled { return step * magnitude * unit }
+        return 10 * magnitude * unit
     }
 
     /// At most six evenly spaced x labels, always the first and last.

@@ -100,8 +100,9 @@ import Testing
             [.init(label: "2026-01-01", value: 1_048_576), .init(label: "2026-01-02", value: 3 * 1_048_576)],
             title: "Trend <x>", empty: "none")
         #expect(svg.contains("<title>Trend &lt;x&gt;</title>"))
-        #expect(svg.contains("<title>2026-01-02: 3.0 MiB</title>"))
-        #expect(svg.contains(">0 B<"))
+        #expect(svg.contains("<title>2026-01-02: 3 MiB</title>"))
+        // Ticks at whole steps of the axis unit: 0, 1, 2, 3, 4 MiB.
+        for tick in ["0 B", "1 MiB", "2 MiB", "3 MiB", "4 MiB"] { #expect(svg.contains(">\(tick)</text>"), "\(tick)") }
         #expect(SVGChart.sizeLine([], title: "t", empty: "No data").contains(">No data<"))
     }
 
