@@ -31,12 +31,32 @@ enum Browser {
         return false
     }
 
+    /// A loopback port nobody listens on now (the kernel's pick), so chromedriver never collides with the fixed
+    /// port ranges other tests give PostgreSQL instances.
+    static func freePort() throws -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw WebDriver.Failure(description: "socket() failed") }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+                bind(descriptor, socketAddress, length) == 0 && getsockname(descriptor, socketAddress, &length) == 0
+            }
+        }
+        guard bound else { throw WebDriver.Failure(description: "bind() failed") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
     /// Runs `body` with a fresh chromedriver and browser session, both ended afterwards.
     static func with<T>(downloads: URL, _ body: (WebDriver) async throws -> T) async throws -> T {
         guard let chromium, let chromedriver else {
             throw WebDriver.Failure(description: "FATHOM_TEST_REQUIRE_BROWSER=1 but Chromium or chromedriver is missing")
         }
-        let port = Int.random(in: 20_000...45_000)
+        let port = try freePort()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: chromedriver)
         process.arguments = ["--port=\(port)", "--allowed-ips=127.0.0.1"]
