@@ -21,6 +21,7 @@ let package = Package(
         // Already in the graph through Hummingbird and PostgresNIO; named here for the collectors' HTTP(S) client.
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         .target(
@@ -39,7 +40,10 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-            ]
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            // The console's page templates, catalogs and static files ship inside the binary's bundle.
+            resources: [.copy("Console/Templates"), .copy("Console/Static"), .copy("Console/Catalogs")]
         ),
         .executableTarget(
             name: "fathom",

@@ -37,6 +37,7 @@ struct CapacityFeature: Feature {
                     tables: TableSizeStore(store: services.store), collector: collector, clock: services.clock,
                     logger: services.logger)),
             CapacityRoutes(store: services.store, aggregator: aggregator, calendar: calendar, clock: services.clock),
+            ForecastRoutes(forecasts: ForecastStore(store: services.store), calendar: calendar, clock: services.clock),
         ]
     }
 

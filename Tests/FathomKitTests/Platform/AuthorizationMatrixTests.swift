@@ -10,6 +10,10 @@ import Testing
     static let publicRoutes: Set<String> = [
         "GET /healthz", "GET /readyz", "GET /metrics", "GET /api/openapi.json", "GET /api/docs", "GET /",
         "GET /assets/console.js", "POST /api/v1/auth/login",
+        // Console pages: public routes that send a visitor without a session to /login; their data is the API's.
+        "GET /login", "GET /assets/console.css", "GET /instances", "GET /projects/{project_id}/instances",
+        "GET /projects/{project_id}/instances/{instance_id}", "GET /databases", "GET /databases/{database_id}",
+        "GET /capacity", "GET /profile", "GET /tokens", "GET /admin/users", "GET /admin/task-runs", "GET /admin/schedules",
     ]
 
     enum Caller: String, CaseIterable {

@@ -113,7 +113,10 @@ import Testing
                 #expect(docs.headers[.contentType]?.hasPrefix("text/html") == true)
                 #expect(docs.text.contains("/api/v1/auth/login"))
                 #expect(docs.text.contains("AUTH_CSRF_INVALID"))
-                let console = try await client.send(.get, "/")
+                // The console sends a visitor without a session to its sign-in page.
+                let home = try await client.send(.get, "/")
+                #expect(home.status == .seeOther && home.headers[.location] == "/login?next=%2F")
+                let console = try await client.send(.get, "/login")
                 #expect(console.text.contains("/assets/console.js"))
                 let script = try await client.send(.get, "/assets/console.js")
                 #expect(script.text.contains("X-CSRFToken"))

@@ -1,0 +1,53 @@
+import Hummingbird
+
+/// Console pages of DBaaS instances, per project: the list with the create form, and one instance.
+struct InstancePageRoutes: RouteGroup {
+    let pages: ConsolePages
+    let providers: ProviderRegistry
+
+    var endpoints: [Route] {
+        [
+            Route(.get, "/instances", access: .public, tag: "console", summary: "Console: choose a project's instances", chooser),
+            Route(.get, "/projects/{project_id}/instances", access: .public, tag: "console", summary: "Console: instances of a project", list),
+            Route(
+                .get, "/projects/{project_id}/instances/{instance_id}", access: .public, tag: "console",
+                summary: "Console: an instance with its operations, backups and users", detail),
+        ]
+    }
+
+    func chooser(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        try await page("instances", request, context)
+    }
+
+    func list(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        try await page("instances", request, context)
+    }
+
+    func detail(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        try await page("instance", request, context)
+    }
+
+    private func page(_ template: String, _ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let principal: Principal
+        switch await pages.signedIn(request) {
+        case .success(let user): principal = user
+        case .failure(let redirect): return redirect.response
+        }
+        // The create form offers what this server's providers support (the API answers 422 for anything else).
+        let options: [[String: Any]] = providers.names.compactMap { name in
+            guard let provider = providers.provider(name) else { return nil }
+            let engines = provider.engines().sorted { $0.key < $1.key }.map { engine, versions in
+                ["engine": engine, "versions": versions.joined(separator: ",")]
+            }
+            var option: [String: Any] = ["name": name, "engines": engines]
+            if let reason = provider.unavailableReason { option["unavailable"] = reason }
+            return option
+        }
+        // Mustache treats an empty string as present: leave absent parameters out.
+        var values: [String: Any] = ["providers": options]
+        values["project_id"] = context.parameters.get("project_id")
+        values["instance_id"] = context.parameters.get("instance_id")
+        return pages.render(
+            template, nav: "instances", titleKey: "nav_instances", request: request, principal: principal, values: values)
+    }
+}
