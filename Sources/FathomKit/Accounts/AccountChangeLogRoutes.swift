@@ -21,7 +21,7 @@ struct AccountChangeLogRoutes: RouteGroup {
         let query = QueryParameters(uri: request.uri)
         var filter = ChangeLogQuery.Filter(
             accountId: try query.int("account_id"), instanceId: try query.int("instance_id"), search: query.string("search"),
-            instances: try await AccountScope.visibleInstances(context))
+            instances: try await AccountScope.visibleInstances(context, store: store))
         if let type = query.string("change_type") {
             guard let parsed = ChangeType(rawValue: type.lowercased()) else {
                 throw AppError.invalid(field: "change_type", issue: "invalid",

@@ -30,7 +30,7 @@ struct AccountLedgerRoutes: RouteGroup {
 
     func ledger(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let filter = try AccountQuery.Filter(
-            query: QueryParameters(uri: request.uri), instances: try await AccountScope.visibleInstances(context))
+            query: QueryParameters(uri: request.uri), instances: try await AccountScope.visibleInstances(context, store: accounts.store))
         let page = PageRequest.parse(request.uri, sizeKey: "limit", defaultSize: 20, maxSize: 200)
         let (items, total) = try await accounts.page(filter, offset: page.offset, limit: page.size)
         return try context.envelope(ItemsPage(items: items, total: total, page: page.page, limit: page.size))
@@ -38,18 +38,18 @@ struct AccountLedgerRoutes: RouteGroup {
 
     func export(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let filter = try AccountQuery.Filter(
-            query: QueryParameters(uri: request.uri), instances: try await AccountScope.visibleInstances(context))
+            query: QueryParameters(uri: request.uri), instances: try await AccountScope.visibleInstances(context, store: accounts.store))
         return AccountExport(accounts: accounts, filter: filter, clock: clock).response()
     }
 
     func permissions(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let id = try PathID.int(context, "account_id", what: "Account")
-        return try context.envelope(try await accounts.permissions(accountId: id, instances: try await AccountScope.visibleInstances(context)))
+        return try context.envelope(try await accounts.permissions(accountId: id, instances: try await AccountScope.visibleInstances(context, store: accounts.store)))
     }
 
     func changeHistory(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let id = try PathID.int(context, "account_id", what: "Account")
-        let visible = try await AccountScope.visibleInstances(context)
+        let visible = try await AccountScope.visibleInstances(context, store: accounts.store)
         let page = PageRequest.parse(request.uri, sizeKey: "limit", defaultSize: 20, maxSize: 200)
         let (items, total) = try await accounts.store.read { db in
             guard try await AccountQuery.accountExists(id, instances: visible, on: db) else {

@@ -1,9 +1,11 @@
-/// Which instances' accounts a caller may see. Today every principal that passes a route's permission sees the
-/// fleet (nil). Tenant scope (project-bound tokens, `member` users) plugs in here: return their projects'
-/// instance ids and every accounts read (ledger, permissions, history, export, change logs, assignments) is
-/// limited to them, because each query takes this set.
+/// Which instances' accounts a caller may see: the fleet (nil) for the global roles; for tenants (project-bound
+/// tokens, `member` users) the instances of the projects the request's tenant scope names — none on routes that are
+/// not declared `.scoped`. Every accounts read (ledger, permissions, history, export, change logs, assignments)
+/// takes this set.
 enum AccountScope {
-    static func visibleInstances(_ context: AppRequestContext) async throws -> Set<Int64>? { nil }
+    static func visibleInstances(_ context: AppRequestContext, store: Store) async throws -> Set<Int64>? {
+        try await TenantScopeQuery.instanceIds(context.tenantScope, store: store).map(Set.init)
+    }
 
     /// Throws 404 when `instanceId` is outside the caller's scope (as if it did not exist).
     static func require(_ instanceId: Int64, in visible: Set<Int64>?) throws {

@@ -22,7 +22,7 @@ struct AccountSyncRoutes: RouteGroup {
 
     func syncInstance(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let instanceId = try PathID.int(context, "instance_id", what: "Instance")
-        try AccountScope.require(instanceId, in: try await AccountScope.visibleInstances(context))
+        try AccountScope.require(instanceId, in: try await AccountScope.visibleInstances(context, store: store))
         guard try await store.read({ db in try await AccountQuery.instanceExists(instanceId, on: db) }) else {
             throw AppError(.notFound, "Instance \(instanceId) not found")
         }

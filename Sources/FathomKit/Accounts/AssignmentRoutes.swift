@@ -35,7 +35,7 @@ struct AssignmentRoutes: RouteGroup {
             throw AppError.invalid(field: "assignment_type", issue: "invalid", "assignment_type must be auto or manual")
         }
         let (accountId, classificationId) = (try query.int("account_id"), try query.int("classification_id"))
-        let visible = try await AccountScope.visibleInstances(context)
+        let visible = try await AccountScope.visibleInstances(context, store: store)
         let page = PageRequest.parse(request.uri, sizeKey: "limit", defaultSize: 50, maxSize: 200)
         let (items, total) = try await store.read { db in
             try await AssignmentStore.page(
@@ -47,7 +47,7 @@ struct AssignmentRoutes: RouteGroup {
 
     func assign(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let body = try await request.decodeJSON(Body.self)
-        let visible = try await AccountScope.visibleInstances(context)
+        let visible = try await AccountScope.visibleInstances(context, store: store)
         let user = context.principal?.username ?? ""
         let now = clock.millis()
         let assignment = try await store.write { db in
@@ -66,7 +66,7 @@ struct AssignmentRoutes: RouteGroup {
 
     func delete(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let id = try PathID.int(context, "assignment_id", what: "Assignment")
-        let visible = try await AccountScope.visibleInstances(context)
+        let visible = try await AccountScope.visibleInstances(context, store: store)
         try await store.write { db in
             guard let found = try await AssignmentStore.find(id, on: db), visible?.contains(found.instance_id) ?? true else {
                 throw AppError(.notFound, "Assignment \(id) not found")
