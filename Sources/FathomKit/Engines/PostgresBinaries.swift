@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The PostgreSQL server installations on this host, by major version.
 public struct PostgresBinaries: Sendable {
@@ -7,8 +8,18 @@ public struct PostgresBinaries: Sendable {
 
     static let required = ["initdb", "pg_ctl", "postgres", "pg_basebackup", "pg_verifybackup", "pg_rewind"]
 
+    /// What this process's own environment finds, looked up once: every `AppServices` asks, and Foundation's
+    /// `Process.run` is not safe to call from many threads at once (it crashed the parallel test suite).
+    private static let forThisProcess = search(environment: ProcessInfo.processInfo.environment)
+
     /// Looks in `FATHOM_PG_BIN`, `/usr/lib/postgresql/*/bin` and `PATH`.
     public static func discover(environment: [String: String] = ProcessInfo.processInfo.environment) -> PostgresBinaries {
+        environment == ProcessInfo.processInfo.environment ? forThisProcess : versionLock.withLock { _ in search(environment: environment) }
+    }
+
+    private static let versionLock = Mutex<Void>(())
+
+    private static func search(environment: [String: String]) -> PostgresBinaries {
         var candidates: [String] = []
         if let explicit = environment["FATHOM_PG_BIN"], !explicit.isEmpty { candidates.append(explicit) }
         let versions = ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []).sorted()

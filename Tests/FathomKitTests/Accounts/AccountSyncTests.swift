@@ -8,7 +8,7 @@ import Testing
 /// Account sync against real PostgreSQL servers made by the local provider: created, altered (attributes, grants,
 /// revokes, memberships) and dropped roles, with the right change-log entries.
 /// Serialized: each case starts a real server, and servers started together slow the other local-provider suites.
-@Suite(.enabled(if: TestPostgres.isAvailable, "PostgreSQL server binaries not found"), .serialized)
+@Suite(.timeLimit(.minutes(10)), .enabled(if: TestPostgres.isAvailable, "PostgreSQL server binaries not found"), .serialized)
 struct AccountSyncTests {
     typealias L = LocalProviderTests
 
@@ -66,7 +66,7 @@ struct AccountSyncTests {
     func syncFollowsCreatedAlteredAndDroppedRoles(_ backend: Store.Backend) async throws {
         let ports = backend == .sqlite ? 21400...21419 : 21420...21439
         try await Self.withLocal(backend, ports: ports) { fixture, project in
-            let (create, body) = try await L.start(fixture, .post, "/v1/projects/\(project)/instances", json: #"{"name":"accounts","engine":"postgresql"}"#)
+            let (create, body) = try await L.start(fixture, .post, "/v1/projects/\(project)/instances", json: #"{"name":"accounts","engine":"postgresql","database":"appdb","user":"appdb_owner"}"#)
             let instanceId = try #require(body["instance"]?["instance_id"]?.intValue)
             let id = try #require(body["instance"]?["id"]?.stringValue)
             #expect(try await L.finish(fixture, create) == "SUCCEEDED")

@@ -6,7 +6,7 @@ import HummingbirdTesting
 import Testing
 
 /// The accounts API over recorded syncs: ledger filters, permissions, change history, change logs and the export.
-@Suite struct AccountsAPITests {
+@Suite(.timeLimit(.minutes(10))) struct AccountsAPITests {
     typealias F = AccountsFixture
 
     @Test(arguments: Backends.all)

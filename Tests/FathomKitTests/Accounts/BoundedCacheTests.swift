@@ -3,7 +3,7 @@ import Synchronization
 import Testing
 
 /// TTL, LRU, the memory cap and exact statistics.
-@Suite struct BoundedCacheTests {
+@Suite(.timeLimit(.minutes(10))) struct BoundedCacheTests {
     final class Time: Sendable {
         let value = Mutex<Int64>(0)
         func advance(_ millis: Int64) { value.withLock { $0 += millis } }

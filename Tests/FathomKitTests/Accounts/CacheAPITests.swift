@@ -6,7 +6,7 @@ import HummingbirdTesting
 import Testing
 
 /// The six cache endpoints (cache contract): permissions, CSRF, bodies, and numbers that match what happened.
-@Suite struct CacheAPITests {
+@Suite(.timeLimit(.minutes(10))) struct CacheAPITests {
     typealias F = AccountsFixture
 
     static func namespace(_ response: TestResponse, _ name: String) -> JSONValue? { response.json["data"]?["stats"]?["namespaces"]?[name] }

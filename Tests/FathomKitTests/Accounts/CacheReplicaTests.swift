@@ -6,7 +6,7 @@ import Synchronization
 import Testing
 
 /// Two replicas on one PostgreSQL store: an invalidation made on one reaches the other's cache (LISTEN/NOTIFY).
-@Suite(.enabled(if: Backends.all.contains(.postgres), "PostgreSQL not available"))
+@Suite(.timeLimit(.minutes(10)), .enabled(if: Backends.all.contains(.postgres), "PostgreSQL not available"))
 struct CacheReplicaTests {
     typealias F = AccountsFixture
 

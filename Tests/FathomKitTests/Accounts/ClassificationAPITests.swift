@@ -6,7 +6,7 @@ import HummingbirdTesting
 import Testing
 
 /// Classifications, versioned rules, expression validation, auto-classification and assignments through the API.
-@Suite struct ClassificationAPITests {
+@Suite(.timeLimit(.minutes(10))) struct ClassificationAPITests {
     typealias F = AccountsFixture
 
     static let superRule = #"{"version":4,"expr":{"fn":"is_superuser"}}"#

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// The rule expression language: parsing with path-naming errors, and evaluation (NOT, nesting, scopes).
-@Suite struct RuleExpressionTests {
+@Suite(.timeLimit(.minutes(10))) struct RuleExpressionTests {
     static func parse(_ json: String) throws -> RuleExpression {
         try RuleExpression.parse(try JSONDecoder().decode(JSONValue.self, from: Data(json.utf8)))
     }

@@ -4,7 +4,7 @@ import HummingbirdTesting
 import Testing
 
 /// Canonical assets (§6): the merged view across sources, hand-kept fields, merge and its refusals, relation chains.
-@Suite struct CanonicalAssetTests {
+@Suite(.timeLimit(.minutes(10))) struct CanonicalAssetTests {
     /// Pure merge rules: arrays are a union, a differing single value is a conflict won by the newest record.
     @Test func mergeRules() {
         func record(_ source: String, _ at: Int64, _ normalized: JSONValue) -> CanonicalMerge.Record {

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// The collector wire format: reading stdout, recovering a document after log lines, the published schemas.
-@Suite struct CollectorProtocolTests {
+@Suite(.timeLimit(.minutes(10))) struct CollectorProtocolTests {
     @Test func readsJSONIntoValues() throws {
         let text = #"{"a":[1,-2,3.5,1e3,true,false,null],"s":"q\"\\\/\n\u00e9\ud83d\ude00 ü","e":{},"l":[]}"#
         let value = try CollectorJSON.parse(Data(text.utf8))

@@ -4,7 +4,7 @@ import HummingbirdTesting
 import Testing
 
 /// Schedule groups fire once per local date in their own zone, with catch-up on the same day after downtime.
-@Suite struct FiringTests {
+@Suite(.timeLimit(.minutes(10))) struct FiringTests {
     @Test(arguments: Backends.all)
     func catchUpFiresOnceAcrossARestart(_ backend: Store.Backend) async throws {
         try await Harness.with(backend) { harness in

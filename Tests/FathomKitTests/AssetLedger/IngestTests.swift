@@ -5,7 +5,7 @@ import Testing
 
 /// Ingest of successful collects: identity per (source, kind, external id), presence, relation status, and runs
 /// that fail changing nothing.
-@Suite struct IngestTests {
+@Suite(.timeLimit(.minutes(10))) struct IngestTests {
     @Test(arguments: Backends.all)
     func movesDisappearancesAndFailedRuns(_ backend: Store.Backend) async throws {
         try await Harness.with(backend) { harness in

@@ -5,7 +5,7 @@ import Testing
 
 /// Runs (§4.7, §5) driven through the sample collector: modes, one active run per source, every failure code,
 /// cancel, timeout and a worker that dies.
-@Suite struct RunTests {
+@Suite(.timeLimit(.minutes(10))) struct RunTests {
     @Test(arguments: Backends.all)
     func fiftyConcurrentTriggersMakeOneRun(_ backend: Store.Backend) async throws {
         try await Harness.with(backend) { harness in

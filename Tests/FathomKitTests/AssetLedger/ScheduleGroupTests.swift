@@ -4,7 +4,7 @@ import HummingbirdTesting
 import Testing
 
 /// Schedule groups (§3): CRUD, validation codes, unique names, deletion only without live sources.
-@Suite struct ScheduleGroupTests {
+@Suite(.timeLimit(.minutes(10))) struct ScheduleGroupTests {
     @Test(arguments: Backends.all)
     func crudWithValidation(_ backend: Store.Backend) async throws {
         try await Harness.with(backend) { harness in

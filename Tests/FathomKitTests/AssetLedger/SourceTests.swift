@@ -5,7 +5,7 @@ import Logging
 import Testing
 
 /// Sources (§4): CRUD, per-type config validation, soft delete, and credentials that never come back out.
-@Suite struct SourceTests {
+@Suite(.timeLimit(.minutes(10))) struct SourceTests {
     @Test(arguments: Backends.all)
     func crudValidationAndSoftDelete(_ backend: Store.Backend) async throws {
         try await Harness.with(backend) { harness in

@@ -5,7 +5,7 @@ import SQLKit
 import Testing
 
 /// `GET /api/v1/capacity/forecast` against fixtures whose answers were worked out by hand (today is 2026-03-31).
-@Suite struct ForecastTests {
+@Suite(.timeLimit(.minutes(10))) struct ForecastTests {
     static let mib: Int64 = 1_048_576
 
     /// Instances: `fill` (1 GiB) grows exactly 10 MiB a day from 500 MiB over ten days, plus a sample outside the

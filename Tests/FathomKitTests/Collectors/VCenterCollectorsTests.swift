@@ -5,7 +5,7 @@ import Testing
 /// The vCenter collector against the real simulator: mapping checked against the simulator's own values, paging,
 /// and each way a connection fails. The simulator's default model: one datacenter, a cluster of 3 hosts, one
 /// standalone host, 2 VMs per host/pool (4 VMs); its VMs' addresses are set by vcsim/main.go's `addresses`.
-@Suite(.enabled(if: VCSim.available, "needs golang-go and golang-github-vmware-govmomi-dev"))
+@Suite(.timeLimit(.minutes(10)), .enabled(if: VCSim.available, "needs golang-go and golang-github-vmware-govmomi-dev"))
 struct VCenterCollectorsTests {
     @Test func collectMapsTheSimulatorsValues() async throws {
         let sim = try VCSim()

@@ -5,7 +5,7 @@ import Testing
 
 /// A `vcenter` source with no `config.command` runs the built-in collector: through the ledger's runs and ingest
 /// exactly as a plugin's output would be.
-@Suite(.enabled(if: VCSim.available, "needs golang-go and golang-github-vmware-govmomi-dev"))
+@Suite(.timeLimit(.minutes(10)), .enabled(if: VCSim.available, "needs golang-go and golang-github-vmware-govmomi-dev"))
 struct VCenterLedgerCollectorsTests {
     @Test func aVCenterSourceCollectsThroughTheLedger() async throws {
         let sim = try VCSim()

@@ -9,7 +9,7 @@ import Testing
 /// ledger and download the CSV, switch capacity periods, switch language, sign out. Every page is checked at
 /// 1280 and 390 px for console errors, failed requests and horizontal scroll; screenshots stay in the folder
 /// the failure names.
-@Suite(.serialized) struct ConsoleBrowserTests {
+@Suite(.timeLimit(.minutes(10)), .serialized) struct ConsoleBrowserTests {
     @Test func aPersonUsesTheConsole() async throws {
         guard Browser.enabled else { return }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fathom-console-screenshots-\(UUID().uuidString)")

@@ -6,7 +6,7 @@ import HummingbirdTesting
 import Testing
 
 /// The console's pages without a browser: sign-in redirects, language choice, catalogs, server-drawn charts.
-@Suite struct ConsolePageTests {
+@Suite(.timeLimit(.minutes(10))) struct ConsolePageTests {
     static let consoleDirectory = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Sources/FathomKit/Console")
