@@ -151,36 +151,9 @@ public struct AccountSync: Sendable {
         progress: @escaping @Sendable (Int, String) async -> Void
     ) async throws -> RunResult {
         let instances = try await collector.measurableInstances(ids: ids)
-        var result = RunResult(instances: instances.count, succeeded: 0, accounts: 0, failed: [])
-        var done = 0
-        try await withThrowingTaskGroup(of: (Instance, Result<InstanceResult, any Error>).self) { group in
-            var pending = instances.makeIterator()
-            func startNext() {
-                guard let instance = pending.next() else { return }
-                group.addTask {
-                    do {
-                        return (instance, .success(try await sync(instance, runId: runId)))
-                    } catch {
-                        return (instance, .failure(error))
-                    }
-                }
-            }
-            for _ in 0..<max(1, concurrency) { startNext() }
-            while let (instance, outcome) = try await group.next() {
-                done += 1
-                switch outcome {
-                case .success(let synced):
-                    result.succeeded += 1
-                    result.accounts += synced.accounts
-                case .failure(let error):
-                    let message = (error as? AppError)?.message ?? "account sync failed (\(type(of: error)))"
-                    logger.warning("account sync failed", metadata: ["instance_id": .string(instance.id)])
-                    result.failed.append(["instance_id": String(instance.instanceId), "id": instance.id, "error": message])
-                }
-                await progress(instances.isEmpty ? 100 : done * 100 / instances.count, "\(done)/\(instances.count) instances")
-                startNext()
-            }
-        }
-        return result
+        let outcome = try await InstanceFanOut.run(
+            instances, concurrency: concurrency, what: "account sync", logger: logger, progress: progress
+        ) { instance in try await sync(instance, runId: runId).accounts }
+        return RunResult(instances: instances.count, succeeded: outcome.succeeded, accounts: outcome.counted, failed: outcome.failed)
     }
 }

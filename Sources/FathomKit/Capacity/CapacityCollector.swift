@@ -84,37 +84,11 @@ public struct CapacityCollector: Sendable {
         progress: @escaping @Sendable (Int, String) async -> Void
     ) async throws -> RunResult {
         let instances = try await measurableInstances(ids: ids)
-        var result = RunResult(instances: instances.count, succeeded: 0, databases: 0, failed: [])
-        var done = 0
-        try await withThrowingTaskGroup(of: (Instance, Result<Int, any Error>).self) { group in
-            var pending = instances.makeIterator()
-            func startNext() {
-                guard let instance = pending.next() else { return }
-                group.addTask {
-                    do {
-                        let collected = try await JobRunner.withDeadline(timeout + .seconds(5)) { try await collect(instance, timeout: timeout) }
-                        return (instance, .success(collected.databases))
-                    } catch {
-                        return (instance, .failure(error))
-                    }
-                }
-            }
-            for _ in 0..<max(1, concurrency) { startNext() }
-            while let (instance, outcome) = try await group.next() {
-                done += 1
-                switch outcome {
-                case .success(let count):
-                    result.succeeded += 1
-                    result.databases += count
-                case .failure(let error):
-                    let message = (error as? AppError)?.message ?? "collection timed out or failed (\(type(of: error)))"
-                    logger.warning("capacity collection failed", metadata: ["instance_id": .string(instance.id)])
-                    result.failed.append(["instance_id": String(instance.instanceId), "id": instance.id, "error": message])
-                }
-                await progress(instances.isEmpty ? 100 : done * 100 / instances.count, "\(done)/\(instances.count) instances")
-                startNext()
-            }
+        let outcome = try await InstanceFanOut.run(
+            instances, concurrency: concurrency, what: "capacity collection", logger: logger, progress: progress
+        ) { instance in
+            try await JobRunner.withDeadline(timeout + .seconds(5)) { try await collect(instance, timeout: timeout) }.databases
         }
-        return result
+        return RunResult(instances: instances.count, succeeded: outcome.succeeded, databases: outcome.counted, failed: outcome.failed)
     }
 }
