@@ -39,7 +39,7 @@ enum InstanceFanOut {
                     outcome.counted += count
                 case .failure(let error):
                     let message = (error as? AppError)?.message ?? "\(what) timed out or failed (\(type(of: error)))"
-                    logger.warning("\(what) failed", metadata: ["instance_id": .string(instance.id)])
+                    logger.warning("\(what) failed", metadata: ["instance_id": .string(instance.id), "error": .string(message)])
                     outcome.failed.append(["instance_id": String(instance.instanceId), "id": instance.id, "error": message])
                 }
                 await progress(instances.isEmpty ? 100 : done * 100 / instances.count, "\(done)/\(instances.count) instances")

@@ -19,6 +19,19 @@ enum PostgresCatalog {
 
     /// Databases that accept connections, templates excluded, with their sizes.
     static func databases(_ connection: PostgresConnection, logger: Logger) async throws -> [DatabaseSize] {
+        // A database dropped between the catalog scan and its size makes the whole statement fail (3D000); on a
+        // busy server that is routine, so the listing is taken again — the next scan no longer sees it.
+        var attempt = 1
+        while true {
+            do {
+                return try await databasesOnce(connection, logger: logger)
+            } catch let error as PSQLError where error.serverInfo?[.sqlState] == "3D000" && attempt < 5 {
+                attempt += 1
+            }
+        }
+    }
+
+    private static func databasesOnce(_ connection: PostgresConnection, logger: Logger) async throws -> [DatabaseSize] {
         let rows = try await connection.query(
             """
             SELECT datname::text, pg_database_size(oid)::bigint FROM pg_database

@@ -107,7 +107,8 @@ public struct JobQueue: Sendable {
         case succeeded(JSONValue?)
         /// Some items failed: the result is kept with the count in the message.
         case partial(JSONValue?, message: String)
-        case failed(code: String, message: String)
+        /// `result`: what each item did, when a run over many items failed on all of them.
+        case failed(code: String, message: String, result: JSONValue? = nil)
         case cancelled
         case retry(after: Int64, code: String, message: String)
     }
@@ -159,8 +160,11 @@ public struct JobQueue: Sendable {
                 state = 'partial', progress_percent = 100, result = \(bind: result.map(JSONText.encode)),
                 error_code = 'JOB_PARTIAL', error_message = \(bind: message), finished_at = \(bind: now)
                 """
-        case .failed(let code, let message):
-            return "state = 'failed', error_code = \(bind: code), error_message = \(bind: message), finished_at = \(bind: now)"
+        case .failed(let code, let message, let result):
+            return """
+                state = 'failed', result = \(bind: result.map(JSONText.encode)), error_code = \(bind: code),
+                error_message = \(bind: message), finished_at = \(bind: now)
+                """
         case .cancelled:
             return "state = 'cancelled', error_code = 'JOB_CANCELLED', error_message = 'Cancelled', finished_at = \(bind: now)"
         case .retry(let after, let code, let message):

@@ -224,7 +224,7 @@ public final class JobRunner: Service, Sendable {
             if let items = error as? ItemFailures {
                 let message = "\(items.failed) of \(items.total) items failed; first: \(items.firstError)"
                 return items.failed >= items.total
-                    ? .failed(code: "JOB_ITEMS_FAILED", message: message) : .partial(items.result, message: message)
+                    ? .failed(code: "JOB_ITEMS_FAILED", message: message, result: items.result) : .partial(items.result, message: message)
             }
             let failure: AppError
             if error is DeadlineExceeded {
