@@ -21,7 +21,7 @@ public func buildRouter(services: AppServices) -> (Router<AppRequestContext>, Ro
     router.add(
         middleware: IdempotencyMiddleware(
             store: services.store, secrets: services.secrets, clock: services.clock, renderer: renderer, routes: table,
-            access: services.tenancy))
+            access: services.tenancy, waitForInFlight: services.configuration.idempotencyWait))
 
     let routes = Routes(router: router, table: table, tenancy: services.tenancy)
     routes.add(SystemRoutes(store: services.store, metrics: services.metrics, table: table))

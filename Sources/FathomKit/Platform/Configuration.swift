@@ -55,6 +55,10 @@ public struct FathomConfiguration: Sendable {
     public var externalAllow: [CIDR] = []
     /// How long a connection may stay idle (or send its request head) before the server closes it.
     public var idleTimeout: Duration = .seconds(60)
+    /// How long a `/v1` request waits for a duplicate of it (same `Idempotency-Key`) that is still running before
+    /// it is answered `409 IDEMPOTENCY_IN_FLIGHT`: long enough for a create to answer, short enough that a client's
+    /// retry storm does not hold connections (`FATHOM_IDEMPOTENCY_WAIT_SECONDS`, 0 answers at once).
+    public var idempotencyWait: Duration = .seconds(30)
     /// Business time zone (IANA) for daily schedules and capacity days.
     public var timezone = "UTC"
 
@@ -117,6 +121,12 @@ public struct FathomConfiguration: Sendable {
                 throw ConfigurationError.invalid("FATHOM_EXTERNAL_ALLOW", "comma-separated networks such as 10.0.0.0/8,127.0.0.1/32")
             }
             externalAllow = list
+        }
+        if let text = environment["FATHOM_IDEMPOTENCY_WAIT_SECONDS"], !text.isEmpty {
+            guard let value = Int(text), (0...300).contains(value) else {
+                throw ConfigurationError.invalid("FATHOM_IDEMPOTENCY_WAIT_SECONDS", "0…300")
+            }
+            idempotencyWait = .seconds(value)
         }
         if let value = try int("FATHOM_IDLE_TIMEOUT_SECONDS") { idleTimeout = .seconds(value) }
         if let value = environment["FATHOM_TRUST_PROXY"] { trustProxy = ["1", "true", "yes"].contains(value) }

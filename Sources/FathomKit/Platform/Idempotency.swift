@@ -23,9 +23,14 @@ struct IdempotencyMiddleware: RouterMiddleware {
     static let header = HTTPField.Name("Idempotency-Key")!
     static let replayed = HTTPField.Name("Idempotent-Replayed")!
     static let lifetime: Int64 = 24 * 3_600_000
-    static let waitForInFlight: Duration = .seconds(30)
+    /// How long a duplicate waits for the first request's answer before it is told the key is in flight.
+    let waitForInFlight: Duration
 
-    init(store: Store, secrets: SecretBox, clock: WallClock, renderer: ErrorRenderer, routes: RouteTable, access: ProjectAccess) {
+    init(
+        store: Store, secrets: SecretBox, clock: WallClock, renderer: ErrorRenderer, routes: RouteTable, access: ProjectAccess,
+        waitForInFlight: Duration
+    ) {
+        self.waitForInFlight = waitForInFlight
         self.store = IdempotencyStore(store: store, secrets: secrets)
         self.clock = clock
         self.renderer = renderer
@@ -47,11 +52,10 @@ struct IdempotencyMiddleware: RouterMiddleware {
         try await ReplayAuthorization(routes: routes, access: access).check(request, context: context, principal: principal)
         var request = request
         let body = try await request.collectBody(upTo: BodyLimits.maxJSONBytes)
-        let message = request.method.rawValue + " " + request.uri.path + "\n" + String(buffer: body)
-        let fingerprint = secrets.mac(message, purpose: "idempotency-fingerprint")
+        let fingerprint = Self.fingerprint(method: request.method, path: request.uri.path, body: String(buffer: body), secrets: secrets)
         let owner = Self.owner(principal)
 
-        let deadline = ContinuousClock.now + Self.waitForInFlight
+        let deadline = ContinuousClock.now + waitForInFlight
         var pause: Duration = .milliseconds(25)
         while true {
             let now = clock.millis()
@@ -68,6 +72,7 @@ struct IdempotencyMiddleware: RouterMiddleware {
                         body: .init(byteBuffer: ByteBuffer(string: record.body)))
                 }
                 guard ContinuousClock.now < deadline else {
+                    // Not a replay: the client should retry later with the same key and get the stored answer.
                     throw AppError(.idempotencyInFlight, "A request with Idempotency-Key '\(key)' is still in progress")
                 }
                 // Back off: many duplicates polling must not crowd the store the first request needs.
@@ -82,6 +87,11 @@ struct IdempotencyMiddleware: RouterMiddleware {
             }
             return try await runAndRemember(request, context: context, next: next, owner: owner, key: key)
         }
+    }
+
+    /// What makes two requests "the same" for a key: method, path and body.
+    static func fingerprint(method: HTTPRequest.Method, path: String, body: String, secrets: SecretBox) -> String {
+        secrets.mac(method.rawValue + " " + path + "\n" + body, purpose: "idempotency-fingerprint")
     }
 
     /// Keys belong to the user and the credential: another session or token of the same user starts afresh, so a

@@ -60,7 +60,9 @@ import Testing
 @Suite(.timeLimit(.minutes(5))) struct IdempotencyTests {
     @Test(arguments: Backends.all)
     func fiftyConcurrentCreatesWithOneKeyMakeOneInstance(_ backend: Store.Backend) async throws {
-        try await Harness.with(backend) { harness in
+        // Duplicates wait for the first answer; the wait is generous so a loaded machine still sees replays only
+        // (the in-flight 409 has its own test).
+        try await Harness.with(backend, configure: { $0.idempotencyWait = .seconds(120) }) { harness in
             _ = DBaaSFixture(harness)
             try await harness.test { client in
                 let session = try await client.adminSession()
