@@ -17,13 +17,14 @@ enum AggregationStore {
         let source: String
         let value: String
         let extra: String?
+        let subject: CapacityQuery.Subject
 
         static let databases = Target(
             table: "database_aggregations", key: "database_id", owners: "instance_databases", source: "database_size_samples",
-            value: "size_bytes", extra: nil)
+            value: "size_bytes", extra: nil, subject: .database)
         static let instances = Target(
             table: "instance_aggregations", key: "instance_id", owners: "instances", source: "instance_size_samples",
-            value: "total_bytes", extra: "database_count")
+            value: "total_bytes", extra: "database_count", subject: .instance)
     }
 
     /// The earliest sample day collected since the last aggregation ("" when nothing was ever aggregated, nil
@@ -60,7 +61,10 @@ enum AggregationStore {
             WHERE sample_date >= \(bind: from)
             """
         ).first()
-        guard let first = try span?.optionalString("first"), let last = try span?.optionalString("last") else { return 0 }
+        guard let first = try span?.optionalString("first"), let last = try span?.optionalString("last") else {
+            try await CapacityCountStore.recountAggregates(target.subject, type, on: db)
+            return 0
+        }
         try await ensurePeriods(type, from: first, through: last, on: db)
 
         let key = target.key, value = target.value
@@ -82,6 +86,7 @@ enum AggregationStore {
             GROUP BY o.\(unsafeRaw: key), p.period_start, p.period_end
             """
         ).run()
+        try await CapacityCountStore.recountAggregates(target.subject, type, on: db)
         return try await db.raw(
             """
             SELECT COUNT(*) AS n FROM \(unsafeRaw: target.table)

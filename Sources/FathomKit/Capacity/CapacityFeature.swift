@@ -5,6 +5,7 @@ struct CapacityFeature: Feature {
         Migration(version: 6, name: "capacity", statements: CapacitySchema.statements),
         Migration(version: 7, name: "capacity_aggregations", statements: AggregationSchema.statements),
         Migration(version: 8, name: "capacity_clustered", statements: AggregationSchema.clustered),
+        Migration(version: 15, name: "capacity_row_counts", statements: CapacityCountStore.statements),
     ]
     static let errorCodes: [ErrorCode] = [.databaseConnectionError, .syncDataError]
 

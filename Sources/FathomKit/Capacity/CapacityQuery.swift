@@ -8,7 +8,17 @@ struct CapacityQuery {
 
     let subject: Subject
     let periodType: PeriodType
-    let conditions: [SQLQueryString]
+    /// Conditions that pick whole instances (`i`): their totals come from the maintained counts.
+    let instanceConditions: [SQLQueryString]
+    /// Conditions on databases (`d`).
+    let databaseConditions: [SQLQueryString]
+    /// The date range, on periods.
+    let start: String?
+    let end: String?
+    /// Conditions on rows (`r`) or databases (`d`): their totals are counted.
+    var rowConditions: [SQLQueryString] {
+        databaseConditions + [start.map { "r.period_end >= \(bind: $0)" }, end.map { "r.period_start <= \(bind: $0)" }].compactMap { $0 }
+    }
 
     /// Reads and validates the filters the contract lists for the subject.
     init(_ subject: Subject, query: QueryParameters, today: String) throws {
@@ -29,17 +39,19 @@ struct CapacityQuery {
         if subject == .instance, start == nil, end == nil, let days = try query.int("time_range") {
             start = PeriodMath.text(PeriodMath.utc.date(byAdding: .day, value: -Int(min(days, 36_500)), to: PeriodMath.date(today))!)
         }
-        var conditions: [SQLQueryString] = ["i.state <> 'DELETED'"]
-        if let scoped = TenantScopeQuery.condition(query.scope) { conditions.append(scoped) }
-        if let id = try query.int("instance_id") { conditions.append("i.instance_id = \(bind: id)") }
-        if let type = query.string("db_type"), type.lowercased() != "all" { conditions.append("i.engine = \(bind: type.lowercased())") }
+        var instanceConditions: [SQLQueryString] = ["i.state <> 'DELETED'"]
+        if let scoped = TenantScopeQuery.condition(query.scope) { instanceConditions.append(scoped) }
+        if let id = try query.int("instance_id") { instanceConditions.append("i.instance_id = \(bind: id)") }
+        if let type = query.string("db_type"), type.lowercased() != "all" { instanceConditions.append("i.engine = \(bind: type.lowercased())") }
+        self.instanceConditions = instanceConditions
+        var conditions: [SQLQueryString] = []
         if subject == .database {
             if let id = try query.int("database_id") { conditions.append("d.database_id = \(bind: id)") }
             if let name = query.string("database_name") { conditions.append("LOWER(d.name) LIKE \(bind: "%" + name.lowercased() + "%")") }
         }
-        if let start { conditions.append("r.period_end >= \(bind: start)") }
-        if let end { conditions.append("r.period_start <= \(bind: end)") }
-        self.conditions = conditions
+        databaseConditions = conditions
+        self.start = start
+        self.end = end
     }
 
     /// The row source as `r` with uniform columns, joined to its database and instance.
@@ -128,29 +140,47 @@ struct CapacityQuery {
         subject == .database ? "d.name AS subject_name, d.database_id AS subject_id" : "i.name AS subject_name, i.instance_id AS subject_id"
     }
 
-    private var filter: SQLQueryString { conditions.joined(separator: " AND ") }
+    private var filter: SQLQueryString { (instanceConditions + rowConditions).joined(separator: " AND ") }
 
-    /// A page of rows, newest period first. The page is chosen first; neighbours are looked up for its rows only.
+    /// A page of rows, newest period first, then by subject id (newest first too, so one backward walk of the
+    /// `…_page` index gives the order without a sort). The page is chosen first; neighbours are looked up for its
+    /// rows only. The total is exact: summed from the maintained counts when only whole instances are filtered.
     func page(offset: Int, limit: Int, on db: any SQLDatabase) async throws -> (rows: [CapacityRow], total: Int) {
-        let total = try await db.raw("SELECT COUNT(*) AS n FROM \(source) WHERE \(filter)").first()?.int("n") ?? 0
+        let total = rowConditions.isEmpty
+            ? try await CapacityCountStore.total(
+                subject, periodType, instanceFilter: instanceConditions.joined(separator: " AND "), on: db)
+            : try await db.raw("SELECT COUNT(*) AS n FROM \(source) WHERE \(filter)").first()?.int("n") ?? 0
         let rows = try await db.raw(
             """
             SELECT page.*, \(neighbours) FROM (
                 SELECT \(names), i.instance_id, i.id AS instance_key, i.name AS instance_name, i.engine, r.owner, r.period_start,
                        r.period_end, r.avg_size, r.max_size, r.min_size, r.n, r.avg_count, r.max_count, r.calculated_at
                 FROM \(source) WHERE \(filter)
-                ORDER BY r.period_start DESC, subject_name, subject_id LIMIT \(bind: limit) OFFSET \(bind: offset)) page
-            ORDER BY page.period_start DESC, page.subject_name, page.subject_id
+                ORDER BY r.period_start DESC, r.owner DESC LIMIT \(bind: limit) OFFSET \(bind: offset)) page
+            ORDER BY page.period_start DESC, page.owner DESC
             """
         ).all().map(CapacityRow.init)
         return (rows, total)
     }
 
     /// For each subject, its newest and oldest row in the filtered range: summaries count every subject once.
-    /// One grouping finds each subject's first and last period; their sizes are then read by key.
+    /// Each subject's first and last period are found by key (an index's first and last entry in the range), not
+    /// by grouping its history, and its sizes then read by key; the sample count comes from the maintained counts
+    /// unless rows are filtered.
     func summary(on db: any SQLDatabase) async throws -> CapacitySummary {
         let (samples, key, value, aggregates) = tables
         let type = periodType
+        // The subject's own rows, as `x`, within the date range.
+        var range: [SQLQueryString] = []
+        if let start { range.append(type == .daily ? "x.sample_date >= \(bind: start)" : "x.period_end >= \(bind: start)") }
+        if let end { range.append(type == .daily ? "x.sample_date <= \(bind: end)" : "x.period_start <= \(bind: end)") }
+        let within: SQLQueryString = range.isEmpty ? "" : " AND \(range.joined(separator: " AND "))"
+        let rows: SQLQueryString = type == .daily
+            ? "FROM \(unsafeRaw: samples) x WHERE x.\(unsafeRaw: key) = o.owner\(within)"
+            : """
+                FROM \(unsafeRaw: aggregates) x WHERE x.period_type = \(bind: type.rawValue) AND x.\(unsafeRaw: key) = o.owner\(within)
+                """
+        let period = type == .daily ? "sample_date" : "period_start"
         let size: (String) -> SQLQueryString = { edge in
             type == .daily
                 ? "(SELECT x.\(unsafeRaw: value) FROM \(unsafeRaw: samples) x WHERE x.\(unsafeRaw: key) = g.owner AND x.sample_date = g.\(unsafeRaw: edge))"
@@ -159,25 +189,32 @@ struct CapacityQuery {
                      AND x.\(unsafeRaw: key) = g.owner AND x.period_start = g.\(unsafeRaw: edge))
                     """
         }
-        let rows = try await db.raw(
+        let owners: SQLQueryString = subject == .database
+            ? "SELECT d.database_id AS owner, i.instance_id FROM instance_databases d JOIN instances i ON i.instance_id = d.instance_id"
+            : "SELECT i.instance_id AS owner, i.instance_id FROM instances i"
+        let ownerFilter = (instanceConditions + databaseConditions).joined(separator: " AND ")
+        let found = try await db.raw(
             """
-            SELECT g.owner, g.instance_id, g.points, \(size("oldest")) AS earliest, \(size("newest")) AS latest FROM (
-                SELECT r.owner, MIN(i.instance_id) AS instance_id, MIN(r.period_start) AS oldest, MAX(r.period_start) AS newest,
-                       SUM(r.n) AS points
-                FROM \(source) WHERE \(filter) GROUP BY r.owner) g
+            SELECT g.owner, g.instance_id, \(size("oldest")) AS earliest, \(size("newest")) AS latest FROM (
+                SELECT o.owner, o.instance_id, (SELECT MIN(x.\(unsafeRaw: period)) \(rows)) AS oldest,
+                       (SELECT MAX(x.\(unsafeRaw: period)) \(rows)) AS newest
+                FROM (\(owners) WHERE \(ownerFilter)) o) g
+            WHERE g.oldest IS NOT NULL
             """
         ).all()
         var latest: [Int64: Int64] = [:]
         var earliest: [Int64: Int64] = [:]
-        var points: Int64 = 0
         var instances = Set<Int64>()
-        for row in rows {
+        for row in found {
             let id = try row.int64("owner")
             instances.insert(try row.int64("instance_id"))
             latest[id] = try row.int64("latest")
             earliest[id] = try row.int64("earliest")
-            points += try row.int64("points")
         }
+        let points: Int64 = rowConditions.isEmpty
+            ? try await CapacityCountStore.samples(
+                subject, periodType, instanceFilter: instanceConditions.joined(separator: " AND "), on: db)
+            : try await db.raw("SELECT CAST(COALESCE(SUM(r.n), 0) AS BIGINT) AS n FROM \(source) WHERE \(filter)").first()?.int64("n") ?? 0
         return CapacitySummary(periodType: periodType, latest: latest, earliest: earliest, dataPoints: points, instances: instances.count)
     }
 

@@ -69,6 +69,7 @@ public enum DemoSeeder {
                     instanceId: instance.instanceId, days: dayNames, totals: dayTotals, counts: dayCounts, now: now, on: db)
                 try await DemoStore.refreshLatestSizes(instanceId: instance.instanceId, now: now, on: db)
                 try await InventoryStore.refreshActiveCount(instanceId: instance.instanceId, on: db)
+                try await CapacityCountStore.recountSamples(instanceId: instance.instanceId, on: db)
             }
             services.ledgerPositions.invalidate()
             sampleCount += rows.count

@@ -82,6 +82,7 @@ enum DemoStore {
         for table in ["managed_databases", "database_users", "backups"] {
             try await db.raw("DELETE FROM \(unsafeRaw: table) WHERE instance_id IN (\(binds: keys))").run()
         }
+        try await CapacityCountStore.forget(instanceIds: numbers, on: db)
         try await db.raw("DELETE FROM instances WHERE provider = 'demo'").run()
         try await db.raw(
             """

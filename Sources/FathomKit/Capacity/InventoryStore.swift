@@ -121,6 +121,7 @@ enum InventoryStore {
             """
         ).run()
         try await refreshActiveCount(instanceId: instanceId, on: db)
+        try await CapacityCountStore.recountSamples(instanceId: instanceId, on: db)
     }
 
     /// Recounts the instance's active databases (`instances.active_databases`, what lets a ledger page skip whole
