@@ -53,17 +53,26 @@ extension Identity {
 
     /// Resolves a session cookie; expired or unknown sessions are AUTH_SESSION_EXPIRED.
     func principal(sessionId: String) async throws -> Principal {
-        guard let session = try await sessions.find(id: sessionId) else {
-            throw AppError(.authSessionExpired, "Session is invalid or has expired")
-        }
         let now = clock.millis()
+        let session: SessionStore.Lookup
+        if let recent = recentSessions.get(sessionId, now: now) {
+            session = recent
+        } else {
+            guard let found = try await sessions.find(id: sessionId) else {
+                throw AppError(.authSessionExpired, "Session is invalid or has expired")
+            }
+            session = found
+            recentSessions.put(sessionId, found, now: now)
+        }
         if session.user.disabled || now >= session.absoluteExpiresAt || now - session.lastSeenAt >= idleTimeoutMillis {
             try await sessions.delete(idHash: session.idHash)
+            forgetRecentCredentials()
             throw AppError(.authSessionExpired, "Session is invalid or has expired")
         }
         // Record activity at most every minute (or tenth of the idle timeout), not on every request.
         if now - session.lastSeenAt >= min(60_000, idleTimeoutMillis / 10) {
             try await sessions.touch(idHash: session.idHash, now: now)
+            recentSessions.update(sessionId) { $0.lastSeenAt = now }
         }
         return Principal(
             userId: session.user.id, username: session.user.username, userRole: session.user.role,
@@ -76,7 +85,7 @@ extension Identity {
         let now = clock.millis()
         let hash = Secrets.sha256Hex(secret)
         let token: TokenStore.Lookup
-        if let recent = recentTokens.get(hash, now: now) {
+        if let recent = recentTokens.get(hash, now: now), recent.expiresAt.map({ $0 > now }) ?? true {
             token = recent
         } else {
             guard let found = try await tokens.find(hash: hash, now: now) else {
@@ -87,7 +96,7 @@ extension Identity {
         }
         if now - (token.lastUsedAt ?? 0) >= 60_000 {
             try await tokens.markUsed(tokenId: token.tokenId, now: now)
-            recentTokens.used(hash, at: now)
+            recentTokens.update(hash) { $0.lastUsedAt = now }
         }
         return Principal(
             userId: token.user.id, username: token.user.username, userRole: token.user.role,
@@ -104,6 +113,7 @@ extension Identity {
     public func logout(_ principal: Principal) async throws {
         if case .session(let idHash, _) = principal.credential {
             try await sessions.delete(idHash: idHash)
+            forgetRecentCredentials()
         }
     }
 
@@ -119,6 +129,7 @@ extension Identity {
         var keep: String?
         if case .session(let idHash, _) = principal.credential { keep = idHash }
         _ = try await users.setPassword(id: principal.userId, hash: newHash, now: clock.millis(), keepSession: keep)
+        forgetRecentCredentials()
         logger.info("password changed", metadata: ["user_id": .string(principal.userId)])
     }
 }

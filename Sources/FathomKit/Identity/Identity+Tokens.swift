@@ -42,7 +42,7 @@ extension Identity {
     /// Revokes every token of the caller in one call (e.g. after a password change, which keeps tokens: see README).
     public func revokeAllTokens(of principal: Principal) async throws -> Int {
         let count = try await tokens.revokeAll(userId: principal.userId, now: clock.millis())
-        recentTokens.clear()
+        forgetRecentCredentials()
         logger.info("tokens revoked", metadata: ["user_id": .string(principal.userId), "count": .stringConvertible(count)])
         return count
     }
@@ -56,7 +56,7 @@ extension Identity {
             throw AppError(.notFound, "Token '\(id)' not found")
         }
         _ = try await tokens.revoke(id: id, now: clock.millis())
-        recentTokens.clear()
+        forgetRecentCredentials()
         logger.info("token revoked", metadata: ["token_id": .string(id)])
     }
 }

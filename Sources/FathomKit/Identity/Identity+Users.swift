@@ -44,7 +44,7 @@ extension Identity {
         guard let user = try await users.update(id: id, role: role, disabled: disabled, now: clock.millis()) else {
             throw AppError(.notFound, "User '\(id)' not found")
         }
-        recentTokens.clear()
+        forgetRecentCredentials()
         logger.info("user updated", metadata: ["user_id": .string(id)])
         return user
     }
@@ -56,6 +56,7 @@ extension Identity {
         guard try await users.setPassword(id: id, hash: hash, now: clock.millis()) else {
             throw AppError(.notFound, "User '\(id)' not found")
         }
+        forgetRecentCredentials()
         logger.info("password reset", metadata: ["user_id": .string(id)])
     }
 

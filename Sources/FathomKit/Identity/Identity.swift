@@ -9,7 +9,8 @@ public struct Identity: Sendable {
     let tokens: TokenStore
     let counters: RateCounters
     let loginFailures: LoginThrottleStore
-    let recentTokens = RecentTokens()
+    let recentTokens = RecentLookups<TokenStore.Lookup>()
+    let recentSessions = RecentLookups<SessionStore.Lookup>()
     public let hasher: PasswordHasher
     let clock: WallClock
     let configuration: FathomConfiguration
@@ -25,6 +26,13 @@ public struct Identity: Sendable {
         self.clock = clock
         self.configuration = configuration
         self.logger = logger
+    }
+
+    /// Forgets every remembered credential: something that decides who a credential is, or whether it still
+    /// works, has changed here.
+    func forgetRecentCredentials() {
+        recentTokens.clear()
+        recentSessions.clear()
     }
 
     var idleTimeoutMillis: Int64 { Int64(configuration.sessionIdleTimeout * 1000) }
@@ -61,36 +69,39 @@ public struct Identity: Sendable {
     }
 }
 
-/// Bearer tokens resolved in the last two seconds, so a program's burst of requests costs one store read, not one
-/// per request. Revocations and user changes made through this process clear it at once; made elsewhere (another
-/// replica, the `fathom` command) they take effect within the two seconds.
-final class RecentTokens: Sendable {
-    static let lifetime: Int64 = 2_000
+/// Credentials (bearer tokens, sessions) resolved in the last two seconds, so a client's burst of requests costs
+/// one store read, not one per request — on PostgreSQL that read is a round trip per request. Revocations and user
+/// changes made through this process clear it at once; made elsewhere (another replica, the `fathom` command) they
+/// take effect within the two seconds. Expiry is checked by the caller on every use, so it is never outlived.
+final class RecentLookups<Lookup: Sendable>: Sendable {
+    static var lifetime: Int64 { 2_000 }
     private struct Entry {
-        var lookup: TokenStore.Lookup
+        var lookup: Lookup
         var fetchedAt: Int64
     }
     private let entries = Mutex<[String: Entry]>([:])
 
-    func get(_ hash: String, now: Int64) -> TokenStore.Lookup? {
+    func get(_ key: String, now: Int64) -> Lookup? {
         entries.withLock { entries in
-            guard let entry = entries[hash], now - entry.fetchedAt < Self.lifetime,
-                entry.lookup.expiresAt.map({ $0 > now }) ?? true
-            else { return nil }
+            guard let entry = entries[key], now - entry.fetchedAt < Self.lifetime else { return nil }
             return entry.lookup
         }
     }
 
-    func put(_ hash: String, _ lookup: TokenStore.Lookup, now: Int64) {
+    func put(_ key: String, _ lookup: Lookup, now: Int64) {
         entries.withLock { entries in
             if entries.count >= 10_000 { entries.removeAll() }
-            entries[hash] = Entry(lookup: lookup, fetchedAt: now)
+            entries[key] = Entry(lookup: lookup, fetchedAt: now)
         }
     }
 
-    /// Records the use written to the store, without extending the entry's life.
-    func used(_ hash: String, at now: Int64) {
-        entries.withLock { $0[hash]?.lookup.lastUsedAt = now }
+    /// Records a change written to the store (last use, last activity) without extending the entry's life.
+    func update(_ key: String, _ change: (inout Lookup) -> Void) {
+        entries.withLock { entries in
+            guard var entry = entries[key] else { return }
+            change(&entry.lookup)
+            entries[key] = entry
+        }
     }
 
     func clear() { entries.withLock { $0.removeAll() } }

@@ -8,7 +8,7 @@ import Testing
 
 /// Taking access away takes effect on the very next request on the replica that made the change, and on another
 /// replica (a second AppServices over the same PostgreSQL store) at once for sessions and memberships, and within
-/// `RecentTokens.lifetime` (2 s, as documented there) for bearer tokens, which a replica remembers that long.
+/// `RecentLookups<TokenStore.Lookup>.lifetime` (2 s, as documented there) for bearer tokens, which a replica remembers that long.
 @Suite(.enabled(if: TestPostgres.isAvailable, "needs PostgreSQL for two replicas"), .timeLimit(.minutes(5)))
 struct RevocationTests {
     typealias Client = any TestClientProtocol
@@ -37,7 +37,7 @@ struct RevocationTests {
 
     /// After the change, the token is refused by B once its remembered lookup is older than the bound.
     static func tokenRefusedOnBWithinBound(_ harness: Harness, _ b: Client, _ path: String, _ token: String, _ refused: Int) async throws {
-        harness.clock.advance(by: Double(RecentTokens.lifetime) / 1000 + 0.1)
+        harness.clock.advance(by: Double(RecentLookups<TokenStore.Lookup>.lifetime) / 1000 + 0.1)
         #expect(try await status(b, path, .bearer(token)) == refused, "replica B still honours the token after the bound")
     }
 
@@ -125,6 +125,8 @@ struct RevocationTests {
             #expect(changed.status.code < 300, "\(changed.text)")
             #expect(try await Self.status(a, "/api/v1/auth/me", .session(current)) == 200)
             #expect(try await Self.status(a, "/api/v1/auth/me", .session(other)) == 401)
+            // B remembered the session it served; it refuses it once that is older than the bound.
+            harness.clock.advance(by: Double(RecentLookups<SessionStore.Lookup>.lifetime) / 1000 + 0.1)
             #expect(try await Self.status(b, "/api/v1/auth/me", .session(other)) == 401)
             await #expect(throws: (any Error).self) { try await b.login("rev-password", "password-123") }
             _ = try await b.login("rev-password", "password-456")

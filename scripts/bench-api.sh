@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# API speed on the reference's benchmark shape: 20 × SCALE instances × 50 databases × 365 days of daily samples,
+# a release `fathom serve`, a cookie-authenticated admin, wrk at 16 and 64 connections per endpoint.
+# Prints req/s, p50, p99 and non-2xx per endpoint, the server's RSS, and for `auth/me` the CPU per request of the
+# server (and of PostgreSQL's processes) and the statements each request sends to PostgreSQL.
+# Usage: scripts/bench-api.sh [sqlite|postgres] [SCALE]     (BENCH_SECONDS per run, default 20)
+# Needs wrk (Debian: apt-get install -y wrk), curl, python3; PostgreSQL server binaries for `postgres`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+backend=${1:-sqlite}; scale=${2:-1}; seconds=${BENCH_SECONDS:-20}
+case $backend in sqlite|postgres) ;; *) echo "backend: sqlite or postgres" >&2; exit 2;; esac
+for tool in wrk curl python3; do
+    command -v "$tool" >/dev/null || { echo "bench-api needs $tool (Debian: apt-get install -y $tool)" >&2; exit 1; }
+done
+if [ "$backend" = postgres ] && [ -z "${FATHOM_BENCH_PG_URL:-}" ]; then
+    # Run again inside a throw-away server that counts statements.
+    FATHOM_PG_SETTINGS="-c shared_preload_libraries=pg_stat_statements -c max_connections=300" \
+        exec scripts/with-temp-postgres.sh "$0" "$@"
+fi
+scratch=${FATHOM_BENCH_SCRATCH:-.build}
+swift build -c release --product fathom --scratch-path "$scratch" >/dev/null
+bin=$PWD/$scratch/release/fathom
+dir=$(mktemp -d /tmp/fathom-bench-api-XXXXXX)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+server=""
+trap '[ -n "$server" ] && kill $server 2>/dev/null; rm -rf "$dir"' EXIT
+store=(--data-dir "$dir")
+[ "$backend" = postgres ] && store+=(--database-url "$FATHOM_BENCH_PG_URL")
+export FATHOM_ADMIN_PASSWORD=bench-admin-password FATHOM_LOG_LEVEL=error
+export FATHOM_RATE_LIMIT_READ_PER_MINUTE=1000000000 FATHOM_RATE_LIMIT_WRITE_PER_MINUTE=1000000000
+
+instances=$((20 * scale))
+echo "== $backend: seeding $instances instances × 50 databases × 365 days"
+/usr/bin/time -f "seed: %e s" "$bin" demo seed "${store[@]}" --instances "$instances" --databases-per-instance 50 --days 365 | tail -n 1
+"$bin" serve "${store[@]}" --port "$port" >/dev/null 2>&1 &
+server=$!
+for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+session=$(curl -s -D - -o /dev/null -H 'Content-Type: application/json' \
+    -d "{\"username\":\"admin\",\"password\":\"$FATHOM_ADMIN_PASSWORD\"}" "http://127.0.0.1:$port/api/v1/auth/login" \
+    | sed -n 's/^[Ss]et-[Cc]ookie: session=\([^;]*\).*/\1/p')
+[ -n "$session" ] || { echo "login failed" >&2; exit 1; }
+instance=$(curl -s -b "session=$session" "http://127.0.0.1:$port/api/v1/capacity/instances?limit=1" \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["items"][0]["instance_id"])')
+
+cat > "$dir/get.lua" <<'LUA'
+wrk.headers["Cookie"] = "session=" .. os.getenv("SESSION")
+LUA
+# CPU seconds used so far by the server, and by PostgreSQL's processes (postmaster and its children).
+cpu() {
+    local pids=$server
+    if [ "$backend" = postgres ]; then
+        local master; master=$(head -n 1 "$FATHOM_BENCH_PG_DIR/data/postmaster.pid")
+        pids="$pids $master $(pgrep -P "$master" | tr '\n' ' ')"
+    fi
+    python3 - "$server" $pids <<'PY'
+import os, sys
+tick = os.sysconf("SC_CLK_TCK"); server = sys.argv[1]; own = other = 0.0
+for pid in sys.argv[2:]:
+    try: fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    except OSError: continue
+    used = (int(fields[11]) + int(fields[12])) / tick
+    if pid == server: own += used
+    else: other += used
+print(own, other)
+PY
+}
+statements() {
+    [ "$backend" = postgres ] || { echo 0; return; }
+    psql "$FATHOM_BENCH_PG_URL" -Atqc "SELECT COALESCE(SUM(calls), 0) FROM pg_stat_statements"
+}
+[ "$backend" = postgres ] && psql "$FATHOM_BENCH_PG_URL" -qc "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+
+run() {  # name path connections
+    local out
+    out=$(SESSION=$session wrk -t2 -c"$3" -d"${seconds}s" --latency -s "$dir/get.lua" "http://127.0.0.1:$port$2")
+    echo "$out" | awk -v name="$1" -v c="$3" '
+        $1=="50%"{p50=$2} $1=="99%"{p99=$2} /Requests\/sec/{rps=$2} /requests in/{n=$1} /Non-2xx/{bad=$NF}
+        END{printf "%-44s %3d conns  %9s req/s  p50 %8s  p99 %8s  non-2xx %s\n", name, c, rps, p50, p99, (bad==""?0:bad)}'
+    echo "$out" | awk '/requests in/{print $1}' > "$dir/count"
+}
+
+base="/api/v1"
+endpoints=(
+    "ledgers|$base/databases/ledgers?page=1&limit=20"
+    "capacity/databases|$base/capacity/databases?page=1&limit=20"
+    "capacity/databases weekly|$base/capacity/databases?page=1&limit=20&period_type=weekly"
+    "capacity/databases instance_id|$base/capacity/databases?page=1&limit=20&instance_id=$instance"
+    "capacity/instances|$base/capacity/instances?page=1&limit=20"
+    "capacity/instances weekly|$base/capacity/instances?page=1&limit=20&period_type=weekly"
+    "capacity/instances instance_id|$base/capacity/instances?page=1&limit=20&instance_id=$instance"
+    "capacity/databases/summary|$base/capacity/databases/summary"
+    "capacity/instances/summary|$base/capacity/instances/summary"
+)
+echo "== $backend, scale $scale, wrk -t2 -d${seconds}s (after a 2 s warm-up per endpoint)"
+for entry in "${endpoints[@]}"; do
+    name=${entry%%|*}; path=${entry#*|}
+    SESSION=$session wrk -t1 -c16 -d2s -s "$dir/get.lua" "http://127.0.0.1:$port$path" >/dev/null
+    for c in 16 64; do run "$name" "$path" "$c"; done
+done
+# The fixed cost of an authenticated request: CPU and store statements per request.
+read -r own0 other0 < <(cpu); statements0=$(statements)
+run "auth/me" "$base/auth/me" 64
+read -r own1 other1 < <(cpu); statements1=$(statements)
+requests=$(cat "$dir/count")
+python3 - "$requests" "$own0" "$own1" "$other0" "$other1" "$statements0" "$statements1" "$backend" <<'PY'
+import sys
+n = int(sys.argv[1]); own = float(sys.argv[3]) - float(sys.argv[2]); other = float(sys.argv[5]) - float(sys.argv[4])
+line = f"auth/me per request: server CPU {own / n * 1e6:.0f} µs"
+if sys.argv[8] == "postgres":
+    statements = int(sys.argv[7]) - int(sys.argv[6]) - 1   # minus the query that reads the count
+    line += f", PostgreSQL CPU {other / n * 1e6:.0f} µs, {statements / n:.3f} statements"
+print(line)
+PY
+ps -o rss= -p "$server" | awk '{printf "server RSS: %.0f MB\n", $1 / 1024}'
