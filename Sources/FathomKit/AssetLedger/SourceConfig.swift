@@ -59,6 +59,12 @@ enum SourceConfig {
         if let size = object["page_size"], !(size.intValue.map { (1...10_000).contains($0) } ?? false) {
             issue("page_size", "out_of_range", "page_size must be an integer from 1 to 10000")
         }
+        if let scope = object["scope"], !["standalone", "cluster"].contains(scope.stringValue ?? "") {
+            issue("scope", "invalid", "scope must be standalone or cluster")
+        }
+        if let parallel = object["max_parallel_nodes"], !(parallel.intValue.map { (1...64).contains($0) } ?? false) {
+            issue("max_parallel_nodes", "out_of_range", "max_parallel_nodes must be an integer from 1 to 64")
+        }
         if !issues.isEmpty { throw AppError.invalid(issues) }
     }
 

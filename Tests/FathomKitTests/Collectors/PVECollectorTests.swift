@@ -1,0 +1,157 @@
+@testable import FathomKit
+import Foundation
+import Testing
+
+/// The Proxmox VE collector over real HTTPS against the fixture server (`PVEFixture`): mapping of Proxmox's
+/// documented shapes, both ways of logging in, scopes, a node that does not answer, and each way a connection fails.
+@Suite(.timeLimit(.minutes(5)))
+struct PVECollectorTests {
+    static func config(_ fixture: PVEFixture, _ extra: [String: JSONValue] = [:]) throws -> JSONValue {
+        var config: [String: JSONValue] = [
+            "endpoint": .string(fixture.endpoint), "ca_bundle": .string(try TestCertificates.shared.get().issuer.caPath),
+            "timeout_ms": 10_000,
+        ]
+        config.merge(extra) { $1 }
+        return .object(config)
+    }
+
+    static let token = ["token": PVEFixture.token]
+
+    @Test func aStandaloneNodeIsMappedFromProxmoxsShapes() async throws {
+        let fixture = try await PVEFixture(PVEFixture.standalone())
+        let response = try await BuiltIn.respond(type: "pve", config: try Self.config(fixture, ["scope": "standalone"]), credential: Self.token)
+        await fixture.stop()
+        #expect(response["errors"] == [], "\(response["errors"] ?? .null)")
+        let inventory = try BuiltIn.inventory(response, type: "pve")
+        #expect(inventory.assets.count == 4)
+        #expect(BuiltIn.assets(response, kind: "cluster").isEmpty)
+
+        let host = try #require(BuiltIn.assets(response, kind: "host").first)
+        #expect(host["external_id"] == "pve1/node/pve1")
+        let hostFields = try #require(host["normalized"])
+        #expect(hostFields["identity"]?["hostname"] == "pve1")
+        #expect(hostFields["network"]?["management_ip"] == "10.10.0.11")
+        #expect(hostFields["os"]?["version"] == "8.2.4" && hostFields["os"]?["name"] == "Proxmox VE")
+        #expect(hostFields["hardware"]?["cpu_count"] == 32 && hostFields["hardware"]?["memory_bytes"] == 68_719_476_736)
+        #expect(hostFields["storage"]?["datastores"]?.arrayElements.map { $0["name"] } == ["local", "local-lvm"])
+        #expect(hostFields["attributes"]?["cpu_model"] == "Intel(R) Xeon(R) Silver 4314 CPU @ 2.40GHz")
+
+        let vms = BuiltIn.assets(response, kind: "vm")
+        let vm = try #require(vms.first { $0["external_id"] == "pve1/qemu/100" })
+        let fields = try #require(vm["normalized"])
+        #expect(fields["identity"]?["caption"] == "db-vm-01" && fields["identity"]?["hostname"] == "db-vm-01")
+        #expect(fields["identity"]?["machine_uuid"] == "5e0f6a32-1c2b-4d3e-8f40-000000000100")
+        // The agent's addresses without loopback and link-local ones; the MAC from the config, lower-case.
+        #expect(fields["network"]?["ip_addresses"] == ["10.20.0.11"])
+        #expect(fields["network"]?["mac_addresses"] == ["bc:24:11:5a:00:64"])
+        #expect(fields["os"]?["name"] == "Debian GNU/Linux 12 (bookworm)" && fields["os"]?["fingerprint"] == "l26")
+        #expect(fields["hardware"]?["cpu_count"] == 4 && fields["hardware"]?["memory_bytes"] == .int(8192 << 20))
+        // The CD-ROM is not a disk.
+        #expect(fields["hardware"]?["disks"] == [["name": "scsi0", "size_bytes": .int(32 << 30), "type": .null]])
+        #expect(fields["runtime"]?["power_state"] == "poweredOn" && fields["runtime"]?["tools_running"] == true)
+
+        let stopped = try #require(vms.first { $0["external_id"] == "pve1/qemu/101" }?["normalized"])
+        #expect(stopped["runtime"]?["power_state"] == "poweredOff" && stopped["network"]?["ip_addresses"] == [])
+        let container = try #require(vms.first { $0["external_id"] == "pve1/lxc/200" }?["normalized"])
+        #expect(container["network"]?["ip_addresses"] == ["10.20.0.50"] && container["identity"]?["hostname"] == "ct-web")
+        #expect(container["hardware"]?["memory_bytes"] == .int(512 << 20) && container["identity"]?["machine_uuid"] == .null)
+
+        #expect(BuiltIn.relations(response, type: "runs_on").count == 3)
+        #expect(BuiltIn.relations(response, type: "hosts_vm").count == 3)
+        #expect(BuiltIn.relations(response, type: "member_of").isEmpty)
+    }
+
+    @Test func aThreeNodeClusterWithATicketLogin() async throws {
+        let fixture = try await PVEFixture(PVEFixture.cluster())
+        let response = try await BuiltIn.respond(
+            type: "pve", config: try Self.config(fixture, ["max_parallel_nodes": 2]),
+            credential: ["username": PVEFixture.username, "password": PVEFixture.password])
+        let requests = fixture.requests
+        await fixture.stop()
+        #expect(response["errors"] == [], "\(response["errors"] ?? .null)")
+        #expect(requests.first == "POST /api2/json/access/ticket")
+        let cluster = try #require(BuiltIn.assets(response, kind: "cluster").first)
+        #expect(cluster["external_id"] == "cluster/prod")
+        #expect(Set(BuiltIn.assets(response, kind: "host").compactMap { $0["external_id"]?.stringValue })
+            == ["prod/node/pve1", "prod/node/pve2", "prod/node/pve3"])
+        #expect(Set(BuiltIn.assets(response, kind: "vm").compactMap { $0["external_id"]?.stringValue })
+            == ["prod/qemu/100", "prod/qemu/101", "prod/lxc/200"])
+        #expect(BuiltIn.relations(response, type: "member_of").count == 3)
+        #expect(BuiltIn.relations(response, type: "runs_on").contains { $0.from == "prod/qemu/101" && $0.to == "prod/node/pve2" })
+        #expect(response["stats"]?["inventory_complete"] == true)
+
+        let detect = try await PVECollectorTests.detect()
+        #expect(detect["detect"]?["target_version"] == "8.2.4" && detect["detect"]?["driver"] == "pve@v1")
+        #expect(detect["detect"]?["capabilities"]?["cluster"] == "prod" && detect["detect"]?["capabilities"]?["nodes"] == 3)
+    }
+
+    static func detect() async throws -> JSONValue {
+        let fixture = try await PVEFixture(PVEFixture.cluster())
+        let response = try await BuiltIn.respond(type: "pve", mode: "detect", config: try config(fixture), credential: token)
+        let health = try await BuiltIn.respond(type: "pve", mode: "healthcheck", config: try config(fixture), credential: token)
+        await fixture.stop()
+        #expect(health["errors"] == [] && health["assets"] == [])
+        return response
+    }
+
+    @Test func aNodeThatDoesNotAnswerMakesTheInventoryIncomplete() async throws {
+        var state = PVEFixture.cluster()
+        state.nodes[2].online = false
+        let fixture = try await PVEFixture(state)
+        let offline = try await BuiltIn.respond(type: "pve", config: try Self.config(fixture), credential: Self.token)
+        // Listed online, but requests to it fail the way PVE reports an unreachable node (HTTP 595).
+        fixture.change { $0.nodes[2].online = true; $0.nodes[2].unreachable = true }
+        let unreachable = try await BuiltIn.respond(type: "pve", config: try Self.config(fixture), credential: Self.token)
+        await fixture.stop()
+        for response in [offline, unreachable] {
+            #expect(response["errors"] == [], "\(response["errors"] ?? .null)")
+            #expect(response["stats"]?["inventory_complete"] == false)
+            #expect(response["stats"]?["warnings"]?.arrayElements.contains { $0.stringValue?.contains("pve3") == true } == true)
+            // The ledger refuses it as a collect.
+            #expect(throws: HarnessFailure.self) { try BuiltIn.inventory(response, type: "pve") }
+        }
+    }
+
+    @Test func failuresMapToThePVECodes() async throws {
+        let fixture = try await PVEFixture(PVEFixture.standalone())
+        let badToken = try await BuiltIn.respond(
+            type: "pve", config: try Self.config(fixture), credential: ["token": "monitor@pve!fathom=wrong-secret"])
+        let badPassword = try await BuiltIn.respond(
+            type: "pve", config: try Self.config(fixture), credential: ["username": "root", "password": "nope"])
+        let wrongCA = try await BuiltIn.respond(
+            type: "pve", config: try Self.config(fixture, ["ca_bundle": .string(try TestCertificates.shared.get().other.caPath)]),
+            credential: Self.token)
+        let systemRoots = try await BuiltIn.respond(
+            type: "pve", mode: "healthcheck", config: ["endpoint": .string(fixture.endpoint)], credential: Self.token)
+        let unverified = try await BuiltIn.respond(
+            type: "pve", mode: "healthcheck", config: ["endpoint": .string(fixture.endpoint), "tls_verify": false], credential: Self.token)
+        let endpoint = fixture.endpoint
+        await fixture.stop()
+        let closed = try await BuiltIn.respond(
+            type: "pve", mode: "healthcheck", config: ["endpoint": .string(endpoint), "tls_verify": false, "timeout_ms": 5000],
+            credential: Self.token)
+        let invalid = try await BuiltIn.respond(type: "pve", config: ["endpoint": .string(endpoint), "scope": "galaxy"], credential: Self.token)
+        let noCredential = try await BuiltIn.respond(type: "pve", config: ["endpoint": .string(endpoint)], credential: [:])
+
+        func first(_ response: JSONValue) -> JSONValue { response["errors"]?.arrayElements.first ?? .null }
+        #expect(first(badToken)["code"] == "PVE_AUTH_FAILED" && first(badToken)["retryable"] == false)
+        #expect(first(badPassword)["code"] == "PVE_AUTH_FAILED")
+        #expect(!CollectorJSON.text(badToken).contains("wrong-secret"))
+        #expect(first(wrongCA)["code"] == "PVE_TLS_ERROR" && first(wrongCA)["retryable"] == false, "\(first(wrongCA))")
+        #expect(first(systemRoots)["code"] == "PVE_TLS_ERROR")
+        #expect(unverified["errors"] == [])
+        #expect(first(closed)["code"] == "PVE_NETWORK_ERROR" && first(closed)["retryable"] == true)
+        #expect(first(invalid)["code"] == "PVE_CONFIG_INVALID")
+        #expect(first(noCredential)["code"] == "PVE_CONFIG_INVALID")
+    }
+
+    @Test func theCommandLineEntryPointServesPVE() async throws {
+        #expect(BuiltInCollectorCommand.types.contains("pve"))
+        let fixture = try await PVEFixture(PVEFixture.standalone())
+        let (data, failed) = await BuiltInCollectorCommand.respond(
+            type: "pve", request: BuiltIn.request(type: "pve", config: try Self.config(fixture), credential: Self.token))
+        await fixture.stop()
+        #expect(!failed)
+        #expect(try CollectorJSON.parse(data)["stats"]?["assets"] == 4)
+    }
+}
