@@ -1,0 +1,116 @@
+@testable import FathomKit
+import Foundation
+import HummingbirdTesting
+import SQLKit
+import Testing
+
+/// Fathom's own source (`fathom`, created disabled by the migrations): every DBaaS instance becomes a
+/// `database_instance` asset linked to the machine — collected by another source, here the PVE fixture — that carries
+/// its endpoint's address; the instance view and the database ledger then say where each database lives.
+@Suite(.timeLimit(.minutes(10)))
+struct FathomSourceTests {
+    /// A project with two instances straight in the store (nothing runs behind them): one reached at the fixture VM
+    /// db-vm-01's address, one on loopback (a local instance), and one active database on the first.
+    static func seed(_ services: AppServices) async throws -> (project: String, onVM: Int64, onVMId: String, local: String) {
+        try await services.store.write { db in
+            try await db.raw(
+                """
+                INSERT INTO projects (id, name, description, quota_instances, quota_storage_gb, created_at, updated_at)
+                VALUES ('proj-place', 'placement', '', 10, 100, 0, 0)
+                """
+            ).run()
+            func instance(_ name: String, provider: String, host: String) async throws -> Instance {
+                try await InstanceStore.insert(
+                    Instance(
+                        instanceId: 0, id: "inst-\(name)", projectId: "proj-place", name: name, engine: "postgresql", version: "16",
+                        region: "local", provider: provider, state: .RUNNING, resources: Resources(cpu: 1, memory_gb: 1, storage_gb: 1),
+                        highAvailability: false, labels: [:], endpoints: [Endpoint(host: host, port: 5432, role: .primary)],
+                        connection: nil, sealedCredential: nil, activeOperationId: nil, createdAt: 0, updatedAt: 0),
+                    on: db)
+            }
+            let onVM = try await instance("orders", provider: "external", host: "10.20.0.11")
+            let local = try await instance("scratch", provider: "local", host: "127.0.0.1")
+            try await db.raw(
+                """
+                INSERT INTO instance_databases (instance_id, name, is_active, first_seen_date, last_seen_date, created_at, updated_at)
+                VALUES (\(bind: onVM.instanceId), 'orders_db', \(bind: true), '2026-12-01', '2026-12-01', 0, 0)
+                """
+            ).run()
+            try await db.raw("UPDATE instances SET active_databases = 1 WHERE instance_id = \(bind: onVM.instanceId)").run()
+            return ("proj-place", onVM.instanceId, onVM.id, local.id)
+        }
+    }
+
+    @Test(arguments: Backends.all) func aDatabaseInstanceIsLinkedToTheVMCarryingItsAddress(_ backend: Store.Backend) async throws {
+        let fixture = try await PVEFixture(PVEFixture.cluster())
+        let ca = try TestCertificates.shared.get().issuer.caPath
+        do {
+            try await Harness.with(backend) { harness in
+                try await harness.test { client in
+                    let admin = try await client.adminSession()
+                    let services = harness.services
+                    let seeded = try await Self.seed(services)
+                    let pve = try await Ledger.createSource(
+                        client, admin, type: "pve", config: #"{"endpoint":"\#(fixture.endpoint)","ca_bundle":"\#(ca)"}"#,
+                        extra: #","credential":{"token":"\#(PVEFixture.token)"}"#)
+                    // The default source exists, disabled; enabling it (and naming this machine) is the operator's choice.
+                    let own = try await client.send(.get, "/api/v1/sources/\(FathomSourceSchema.sourceId)", auth: .session(admin))
+                    #expect(own.json["data"]?["sourceType"] == "fathom" && own.json["data"]?["enabled"] == false, "\(own.text)")
+                    let enabled = try await client.send(
+                        .put, "/api/v1/sources/\(FathomSourceSchema.sourceId)", auth: .session(admin),
+                        json: #"{"enabled":true,"config":{"local_address":"10.10.0.12"}}"#)
+                    #expect(enabled.status == .ok, "\(enabled.text)")
+                    let instancePath = "/v1/projects/\(seeded.project)/instances/\(seeded.onVMId)"
+
+                    try await Ledger.withRunner(services) {
+                        let infrastructure = try await Ledger.finished(client, admin, try await Ledger.trigger(client, admin, pve))
+                        #expect(infrastructure["status"] == "Succeeded", "\(infrastructure)")
+                        // Before Fathom's own source has run, nothing is known: the field is left out.
+                        let before = try await client.send(.get, instancePath, auth: .session(admin))
+                        #expect(before.status == .ok && before.json["instance"]?["runs_on"] == nil, "\(before.text)")
+
+                        harness.clock.advance(by: 1)
+                        let collect = try await Ledger.finished(
+                            client, admin, try await Ledger.trigger(client, admin, FathomSourceSchema.sourceId))
+                        #expect(collect["status"] == "Succeeded", "\(collect)")
+                        #expect(collect["stats"]?["assets"] == 2 && collect["stats"]?["relations"] == 2)
+                    }
+                    let vm = try #require(try await Ledger.value(
+                        services, "SELECT asset_uuid AS v FROM asset_source_links WHERE external_id = 'prod/qemu/100'"))
+                    let node = try #require(try await Ledger.value(
+                        services, "SELECT asset_uuid AS v FROM asset_source_links WHERE external_id = 'prod/node/pve2'"))
+
+                    let view = try await client.send(.get, instancePath, auth: .session(admin))
+                    #expect(view.json["instance"]?["runs_on"] == [
+                        "assetUuid": .string(vm), "displayName": "db-vm-01", "host": "pve1", "cluster": "prod",
+                    ], "\(view.text)")
+                    // On loopback: this machine, named by the source's local_address — a host, its own host.
+                    let local = try await client.send(.get, "/v1/projects/\(seeded.project)/instances/\(seeded.local)", auth: .session(admin))
+                    #expect(local.json["instance"]?["runs_on"] == [
+                        "assetUuid": .string(node), "displayName": "pve2", "host": "pve2", "cluster": "prod",
+                    ], "\(local.text)")
+
+                    let ledger = try await client.send(.get, "/api/v1/databases/ledgers", auth: .session(admin))
+                    let item = try #require(ledger.json["data"]?["items"]?.arrayItems.first { $0["database_name"] == "orders_db" })
+                    #expect(item["runs_on"]?["assetUuid"] == .string(vm) && item["runs_on"]?["host"] == "pve1", "\(ledger.text)")
+
+                    // The database's asset: its fields and its edge to the VM, across the two sources.
+                    let asset = try #require(try await Ledger.value(
+                        services, "SELECT asset_uuid AS v FROM asset_source_links WHERE external_id = '\(seeded.onVMId)'"))
+                    let detail = try await client.send(.get, "/api/v1/assets/\(asset)", auth: .session(admin))
+                    let fields = detail.json["data"]?["canonical"]?["fields"]
+                    #expect(detail.json["data"]?["assetType"] == "database_instance")
+                    #expect(fields?["attributes"]?["engine"]?["value"] == "postgresql" && fields?["attributes"]?["state"]?["value"] == "RUNNING")
+                    #expect(fields?["attributes"]?["endpoint"]?["value"] == "10.20.0.11:5432")
+                    #expect(fields?["attributes"]?["project_id"]?["value"] == "proj-place")
+                    let outgoing = detail.json["data"]?["canonical"]?["relations"]?["outgoing"]?.arrayItems.first
+                    #expect(outgoing?["type"] == "runs_on" && outgoing?["to"]?["assetUuid"] == .string(vm), "\(detail.text)")
+                }
+            }
+        } catch {
+            await fixture.stop()
+            throw error
+        }
+        await fixture.stop()
+    }
+}
