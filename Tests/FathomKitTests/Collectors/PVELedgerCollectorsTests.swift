@@ -50,6 +50,7 @@ struct PVELedgerCollectorsTests {
                         let third = try await Ledger.finished(client, admin, try await Ledger.trigger(client, admin, sourceId))
                         #expect(third["status"] == "Failed")
                         #expect(third["errors"]?.arrayElements.first?["code"] == "INVENTORY_INCOMPLETE", "\(third)")
+                        #expect(third["warnings"]?.arrayElements.contains { $0.stringValue?.contains("pve2") == true } == true, "\(third)")
                         #expect(try await Ledger.count(services, "SELECT COUNT(*) AS n FROM asset_source_links WHERE presence_status = 'missing'") == 0)
                         #expect(try await Ledger.count(services, "SELECT COUNT(*) AS n FROM assets WHERE status = 'offline'") == 0)
                     }
