@@ -145,6 +145,24 @@ struct PVECollectorTests {
         #expect(first(noCredential)["code"] == "PVE_CONFIG_INVALID")
     }
 
+    @Test func nodesAreReadWithBoundedConcurrency() async throws {
+        var state = PVEFixture.cluster()
+        state.delayMillis = 25
+        let fixture = try await PVEFixture(state)
+        let serial = try await BuiltIn.respond(type: "pve", config: try Self.config(fixture, ["max_parallel_nodes": 1]), credential: Self.token)
+        let (serialNodes, serialRequests) = fixture.shared.mutex.withLock { ($0.maxNodesInFlight, $0.maxRequestsInFlight) }
+        fixture.change { $0.maxNodesInFlight = 0; $0.maxRequestsInFlight = 0 }
+        let parallel = try await BuiltIn.respond(type: "pve", config: try Self.config(fixture, ["max_parallel_nodes": 3]), credential: Self.token)
+        let (parallelNodes, parallelRequests) = fixture.shared.mutex.withLock { ($0.maxNodesInFlight, $0.maxRequestsInFlight) }
+        await fixture.stop()
+        #expect(serial["errors"] == [] && parallel["errors"] == [])
+        #expect(serial["stats"]?["assets"] == parallel["stats"]?["assets"])
+        // One node at a time (its guests at most four at once), then really several nodes at once — never more.
+        #expect(serialNodes == 1 && serialRequests <= PVENodeReader.parallelGuests)
+        #expect(parallelNodes >= 2 && parallelNodes <= 3, "\(parallelNodes)")
+        #expect(parallelRequests <= 3 * PVENodeReader.parallelGuests)
+    }
+
     @Test func theCommandLineEntryPointServesPVE() async throws {
         #expect(BuiltInCollectorCommand.types.contains("pve"))
         let fixture = try await PVEFixture(PVEFixture.standalone())

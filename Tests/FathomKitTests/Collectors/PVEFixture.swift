@@ -35,6 +35,13 @@ final class PVEFixture: Sendable {
         var nodes: [Node]
         var guests: [Guest]
         var requests: [String] = []
+        /// Each answer waits this long (so requests overlap and the collector's bounds can be seen).
+        var delayMillis = 0
+        var nodesInFlight: [String: Int] = [:]
+        /// The most nodes being asked about at the same moment.
+        var maxNodesInFlight = 0
+        var requestsInFlight = 0
+        var maxRequestsInFlight = 0
     }
 
     static let token = "monitor@pve!fathom=6f1c7a52-8a3e-4c1a-9d7e-2b5f0e4a9c11"
@@ -96,7 +103,13 @@ final class PVEFixture: Sendable {
         let state = Shared(initial)
         shared = state
         let router = Router()
-        router.get("**") { request, _ in Self.answer(state, method: "GET", request.uri.path, headers: request.headers, body: "") }
+        router.get("**") { request, _ in
+            let path = request.uri.path
+            let delay = Self.begin(state, path)
+            if delay > 0 { try await Task.sleep(for: .milliseconds(delay)) }
+            defer { Self.end(state, path) }
+            return Self.answer(state, method: "GET", path, headers: request.headers, body: "")
+        }
         router.post("**") { request, _ in
             let body = try await request.body.collect(upTo: 1 << 16)
             return Self.answer(state, method: "POST", request.uri.path, headers: request.headers, body: String(buffer: body))
@@ -136,6 +149,33 @@ final class PVEFixture: Sendable {
     } }
 
     var requests: [String] { shared.mutex.withLock { $0.requests } }
+
+    // MARK: Concurrency accounting
+
+    /// The node a path asks about (`/api2/json/nodes/{node}/…`), if any.
+    private static func node(_ path: String) -> String? {
+        let parts = path.split(separator: "/")
+        return parts.count > 3 && parts[2] == "nodes" ? String(parts[3]) : nil
+    }
+
+    private static func begin(_ shared: Shared, _ path: String) -> Int {
+        shared.mutex.withLock { state in
+            state.requestsInFlight += 1
+            state.maxRequestsInFlight = max(state.maxRequestsInFlight, state.requestsInFlight)
+            if let node = node(path) {
+                state.nodesInFlight[node, default: 0] += 1
+                state.maxNodesInFlight = max(state.maxNodesInFlight, state.nodesInFlight.values.filter { $0 > 0 }.count)
+            }
+            return state.delayMillis
+        }
+    }
+
+    private static func end(_ shared: Shared, _ path: String) {
+        shared.mutex.withLock { state in
+            state.requestsInFlight -= 1
+            if let node = node(path) { state.nodesInFlight[node, default: 1] -= 1 }
+        }
+    }
 
     // MARK: The API
 
