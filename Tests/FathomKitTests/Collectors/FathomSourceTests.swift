@@ -41,6 +41,33 @@ struct FathomSourceTests {
         }
     }
 
+    @Test func addressMatchingPrefersVMsThenTheLatestSighting() {
+        func machine(_ kind: String, _ id: String, seen: Int64, ips: [String] = [], hostname: String? = nil, caption: String? = nil)
+            -> FathomInstancesStore.Machine
+        {
+            FathomInstancesStore.Machine(
+                sourceId: "src_x", kind: kind, externalId: id, assetUuid: "uuid-\(id)", lastSeenAt: seen,
+                normalized: ["identity": ["hostname": hostname.map(JSONValue.string) ?? .null, "caption": caption.map(JSONValue.string) ?? .null],
+                             "network": ["ip_addresses": .array(ips.map(JSONValue.string)), "management_ip": "127.0.0.1"]])
+        }
+        let index = MachineAddressIndex([
+            machine("host", "esx-1", seen: 9, ips: ["10.0.0.5"], hostname: "esx-1.lab"),
+            machine("vm", "vm-old", seen: 1, ips: ["10.0.0.5"]),
+            machine("vm", "vm-new", seen: 5, ips: ["10.0.0.5"], hostname: "db01.lab.example"),
+            machine("vm", "vm-named", seen: 5, caption: "reports"),
+        ])
+        // The VMs beat the host carrying the same address; of two VMs the one seen last wins, and says it was a choice.
+        let shared = index.machine(for: ["10.0.0.5"])
+        #expect(shared?.machine.externalId == "vm-new" && shared?.ambiguous == true)
+        #expect(index.machine(for: ["DB01.lab.example."])?.machine.externalId == "vm-new")
+        #expect(index.machine(for: ["db01"])?.machine.externalId == "vm-new")
+        #expect(index.machine(for: ["esx-1"])?.machine.externalId == "esx-1")
+        #expect(index.machine(for: ["reports"])?.machine.externalId == "vm-named")
+        // Loopback identifies no machine; the first address that matches decides.
+        #expect(index.machine(for: ["127.0.0.1"]) == nil)
+        #expect(index.machine(for: ["10.9.9.9", "esx-1.lab"])?.address == "esx-1.lab")
+    }
+
     @Test(arguments: Backends.all) func aDatabaseInstanceIsLinkedToTheVMCarryingItsAddress(_ backend: Store.Backend) async throws {
         let fixture = try await PVEFixture(PVEFixture.cluster())
         let ca = try TestCertificates.shared.get().issuer.caPath
@@ -105,6 +132,25 @@ struct FathomSourceTests {
                     #expect(fields?["attributes"]?["project_id"]?["value"] == "proj-place")
                     let outgoing = detail.json["data"]?["canonical"]?["relations"]?["outgoing"]?.arrayItems.first
                     #expect(outgoing?["type"] == "runs_on" && outgoing?["to"]?["assetUuid"] == .string(vm), "\(detail.text)")
+
+                    // The database moves to app-vm-01 and the scratch instance is deleted: the next collect re-decides.
+                    try await services.store.write { db in
+                        try await db.raw(
+                            "UPDATE instances SET endpoints = \(bind: #"[{"host":"10.20.0.12","port":5432,"role":"primary"}]"#) WHERE id = \(bind: seeded.onVMId)"
+                        ).run()
+                        try await db.raw("UPDATE instances SET state = 'DELETED' WHERE id = \(bind: seeded.local)").run()
+                    }
+                    try await Ledger.withRunner(services) {
+                        harness.clock.advance(by: 1)
+                        let again = try await Ledger.finished(client, admin, try await Ledger.trigger(client, admin, FathomSourceSchema.sourceId))
+                        #expect(again["status"] == "Succeeded", "\(again)")
+                    }
+                    let moved = try await client.send(.get, instancePath, auth: .session(admin))
+                    #expect(moved.json["instance"]?["runs_on"]?["displayName"] == "app-vm-01" && moved.json["instance"]?["runs_on"]?["host"] == "pve2",
+                            "\(moved.text)")
+                    #expect(try await Ledger.count(services, "SELECT COUNT(*) AS n FROM asset_relations WHERE from_asset_uuid = '\(asset)' AND status = 'inactive'") == 1)
+                    #expect(try await Ledger.value(
+                        services, "SELECT presence_status AS v FROM asset_source_links WHERE external_id = '\(seeded.local)'") == "missing")
                 }
             }
         } catch {
