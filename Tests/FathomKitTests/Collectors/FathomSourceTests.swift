@@ -41,6 +41,40 @@ struct FathomSourceTests {
         }
     }
 
+    /// The same through the vCenter simulator, by guest hostname: vcsim/main.go names VM i `<name>.lab` and the first
+    /// (DC0_C0_RP0_VM0) runs in cluster DC0_C0.
+    @Test(.enabled(if: VCSim.available, "needs golang-go and golang-github-vmware-govmomi-dev"), arguments: Backends.all)
+    func aDatabaseInstanceIsLinkedToASimulatedVCenterVM(_ backend: Store.Backend) async throws {
+        let sim = try VCSim()
+        defer { sim.stop() }
+        try await Harness.with(backend) { harness in
+            try await harness.test { client in
+                let admin = try await client.adminSession()
+                let services = harness.services
+                let seeded = try await Self.seed(services)
+                try await services.store.write { db in
+                    try await db.raw(
+                        "UPDATE instances SET endpoints = \(bind: #"[{"host":"dc0_c0_rp0_vm0.lab","port":5432,"role":"primary"}]"#) WHERE id = \(bind: seeded.onVMId)"
+                    ).run()
+                }
+                let vcenter = try await Ledger.createSource(
+                    client, admin, type: "vcenter", config: #"{"endpoint":"\#(sim.endpoint)"}"#,
+                    extra: #","credential":{"username":"user","password":"pass"}"#)
+                _ = try await client.send(.put, "/api/v1/sources/\(FathomSourceSchema.sourceId)", auth: .session(admin), json: #"{"enabled":true}"#)
+                try await Ledger.withRunner(services) {
+                    #expect(try await Ledger.finished(client, admin, try await Ledger.trigger(client, admin, vcenter))["status"] == "Succeeded")
+                    harness.clock.advance(by: 1)
+                    let own = try await Ledger.finished(client, admin, try await Ledger.trigger(client, admin, FathomSourceSchema.sourceId))
+                    #expect(own["status"] == "Succeeded", "\(own)")
+                }
+                let view = try await client.send(.get, "/v1/projects/\(seeded.project)/instances/\(seeded.onVMId)", auth: .session(admin))
+                let placement = view.json["instance"]?["runs_on"]
+                #expect(placement?["displayName"] == "DC0_C0_RP0_VM0" && placement?["cluster"] == "DC0_C0", "\(view.text)")
+                #expect(placement?["host"]?.stringValue?.hasPrefix("DC0_C0_H") == true)
+            }
+        }
+    }
+
     @Test func addressMatchingPrefersVMsThenTheLatestSighting() {
         func machine(_ kind: String, _ id: String, seen: Int64, ips: [String] = [], hostname: String? = nil, caption: String? = nil)
             -> FathomInstancesStore.Machine
