@@ -163,6 +163,28 @@ struct PVECollectorTests {
         #expect(parallelRequests <= 3 * PVENodeReader.parallelGuests)
     }
 
+    @Test func anAccountThatSeesNoNodeLacksPermission() async throws {
+        // PVE filters lists by privilege: a token without Sys.Audit gets empty lists, not a 403.
+        let fixture = try await PVEFixture(PVEFixture.State(clusterName: nil, nodes: [], guests: []))
+        let response = try await BuiltIn.respond(type: "pve", mode: "healthcheck", config: try Self.config(fixture), credential: Self.token)
+        await fixture.stop()
+        #expect(response["errors"]?.arrayElements.first?["code"] == "PVE_PERMISSION_DENIED")
+    }
+
+    @Test func guestConfigStringsAreRead() {
+        #expect(PVEGuestConfig.bytes("32G") == 32 << 30 && PVEGuestConfig.bytes("512M") == 512 << 20)
+        #expect(PVEGuestConfig.bytes("1.5T") == 3 << 39 && PVEGuestConfig.bytes("4096") == 4096 && PVEGuestConfig.bytes("") == nil)
+        #expect(PVENodeReader.agentEnabled("1") && PVENodeReader.agentEnabled("enabled=1,fstrim_cloned_disks=1"))
+        #expect(!PVENodeReader.agentEnabled("0") && !PVENodeReader.agentEnabled("enabled=0") && !PVENodeReader.agentEnabled(nil))
+        let config = PVEGuestConfig([
+            "memory": "current=4096", "net1": "e1000=AA:BB:CC:00:00:02,bridge=vmbr1", "net0": "virtio=AA:BB:CC:00:00:01,bridge=vmbr0",
+            "virtio10": "ceph:vm-1-disk-1,size=10G", "virtio2": "ceph:vm-1-disk-0,size=2G", "smbios1": "uuid=ABC-1,manufacturer=cXVlbXU=,base64=1",
+        ])
+        #expect(config.int("memory") == 4096 && config.smbiosUUID == "abc-1")
+        #expect(config.macAddresses == ["aa:bb:cc:00:00:01", "aa:bb:cc:00:00:02"])
+        #expect(config.disks.map { $0["name"] } == ["virtio2", "virtio10"])
+    }
+
     @Test func theCommandLineEntryPointServesPVE() async throws {
         #expect(BuiltInCollectorCommand.types.contains("pve"))
         let fixture = try await PVEFixture(PVEFixture.standalone())
