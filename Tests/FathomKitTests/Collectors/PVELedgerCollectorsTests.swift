@@ -8,6 +8,28 @@ import Testing
 /// as incomplete without moving anything.
 @Suite(.timeLimit(.minutes(10)))
 struct PVELedgerCollectorsTests {
+    /// The new config keys are checked when a source is saved: a typo is a 400 naming the field, not a failed run later.
+    @Test(arguments: Backends.all) func newSourceConfigKeysAreValidated(_ backend: Store.Backend) async throws {
+        try await Harness.with(backend) { harness in
+            try await harness.test { client in
+                let admin = try await client.adminSession()
+                for (type, config, field) in [
+                    ("pve", #"{"endpoint":"https://pve:8006","scope":"galaxy"}"#, "config.scope"),
+                    ("pve", #"{"endpoint":"https://pve:8006","max_parallel_nodes":0}"#, "config.max_parallel_nodes"),
+                    ("fathom", #"{"local_address":""}"#, "config.local_address"),
+                ] {
+                    let bad = try await client.send(
+                        .post, "/api/v1/sources", auth: .session(admin), json: #"{"name":"x","sourceType":"\#(type)","config":\#(config)}"#)
+                    #expect(bad.status == .badRequest && bad.json["error"]?["details"]?.arrayElements.first?["field"] == .string(field), "\(bad.text)")
+                }
+                // Fathom's own type needs no endpoint and no credential.
+                let own = try await client.send(
+                    .post, "/api/v1/sources", auth: .session(admin), json: #"{"name":"fathom-2","sourceType":"fathom","config":{}}"#)
+                #expect(own.status == .created, "\(own.text)")
+            }
+        }
+    }
+
     @Test(arguments: Backends.all) func aMigratedVMKeepsItsAssetAndANodeDownChangesNothing(_ backend: Store.Backend) async throws {
         let fixture = try await PVEFixture(PVEFixture.cluster())
         let ca = try TestCertificates.shared.get().issuer.caPath
