@@ -19,7 +19,8 @@ struct FathomInstancesCollector: Sendable {
         } catch let failure as CollectorFailure {
             return CollectorOutcome.failed(failure, prefix: "FATHOM")
         } catch {
-            return CollectorOutcome.failed(CollectorFailure(.parseError, "the store could not be read: \(type(of: error))"), prefix: "FATHOM")
+            // The store was unreachable for a moment (it serves this very run): worth trying again.
+            return CollectorOutcome.failed(CollectorFailure(.networkError, "the store could not be read: \(type(of: error))"), prefix: "FATHOM")
         }
     }
 

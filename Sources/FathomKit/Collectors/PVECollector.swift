@@ -38,7 +38,7 @@ struct PVECollector: BuiltInCollector {
         let reader = PVENodeReader(client: client, hosts: request.mode != "collect_vms", guests: request.mode != "collect_hosts")
         let read = try await BoundedConcurrency.map(nodes, limit: config.maxParallelNodes) { node in try await reader.read(node) }
         var inventory = PVEInventory(clusterName: cluster?["name"]?.stringValue, scope: config.scope)
-        if request.mode != "collect_vms" { inventory.addCluster(cluster, members: read.map(\.name)) }
+        if request.mode != "collect_vms" { inventory.addCluster(cluster) }
         for node in read { inventory.add(node, hosts: request.mode != "collect_vms", guests: request.mode != "collect_hosts") }
         return inventory.outcome()
     }

@@ -24,7 +24,7 @@ struct PVEInventory {
     func guestId(_ guest: PVEGuest, node: String) -> String { "\(scopeKey(node: node))/\(guest.type)/\(guest.vmid)" }
 
     /// The cluster, in `cluster` scope when the endpoint belongs to one.
-    mutating func addCluster(_ entry: JSONValue?, members: [String]) {
+    mutating func addCluster(_ entry: JSONValue?) {
         guard scope == .cluster, let entry, let name = clusterName else { return }
         let normalized: JSONValue = [
             "version": "normalized-v1", "kind": "cluster",
