@@ -57,6 +57,8 @@ let package = Package(
             dependencies: [
                 "FathomKit",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                // The Proxmox VE fixture server speaks HTTPS, as the real API does.
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
             ],
             // The vCenter simulator's Go source, built by the collectors' tests (see vcsim/build.sh).
             exclude: ["Collectors/vcsim"]

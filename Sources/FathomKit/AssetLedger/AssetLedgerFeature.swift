@@ -5,6 +5,8 @@ struct AssetLedgerFeature: Feature {
     static let migrations = [
         Migration(version: 11, name: "asset_ledger", statements: AssetLedgerSchema.statements),
         Migration(version: 12, name: "asset_canonical", statements: AssetCanonicalSchema.statements),
+        // NUMBER MAY CHANGE AT MERGE
+        Migration(version: 15, name: "fathom_source", statements: FathomSourceSchema.statements),
     ]
     static let errorCodes: [ErrorCode] = [
         .configSourceNotFound, .configScheduleGroupNotFound, .configRunNotFound, .configInvalidTimezone, .configInvalidHHMM,
@@ -46,6 +48,8 @@ struct AssetLedgerFeature: Feature {
         runs = RunService(
             runs: runStore, sources: sourceStore, store: store, jobs: services.jobs, runner: services.runner, clock: services.clock)
         firing = ScheduleGroupFiring(groups: groupStore, sources: sourceStore, runs: runs, clock: services.clock)
+        let placements = PlacementStore(store: store)
+        services.instancePlacements.provide { ids in try await placements.placements(ids) }
         executor = RunExecutor(
             runs: runStore, sources: sourceStore, sourceService: sources, ingest: IngestStore(store: store),
             clock: services.clock, logger: services.logger)

@@ -60,7 +60,10 @@ enum CollectorResult {
             break
         }
         guard document["stats"]?["inventory_complete"] == .bool(true) else {
-            return fail(.inventoryIncomplete, "The collect reported inventory_complete other than true")
+            // The collector's warnings say what is missing (a node that did not answer): kept on the failed run.
+            var end = RunEnd.failed(.inventoryIncomplete, "The collect reported inventory_complete other than true", stderr: stderr)
+            end.warnings = warnings
+            return .finished(end)
         }
         let inventory: Inventory
         switch Inventory.read(document) {

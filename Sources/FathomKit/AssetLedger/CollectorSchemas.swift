@@ -56,7 +56,8 @@ enum CollectorSchemas {
             "required": ["external_kind", "external_id"],
             "properties": {
               "external_kind": {"type": "string", "enum": ["vm", "host", "cluster", "database_instance"]},
-              "external_id": {"type": "string", "minLength": 1}
+              "external_id": {"type": "string", "minLength": 1},
+              "source_id": {"type": "string", "minLength": 1}
             }
           },
           "raw_payload": {}

@@ -166,11 +166,14 @@ struct IngestStore: Sendable {
             let key = type + "\u{1F}" + (try row.string("from_asset_uuid")) + "\u{1F}" + (try row.string("to_asset_uuid"))
             existing[key] = (try row.string("relation_id"), type, try row.string("status") == "active")
         }
+        let foreign = try await foreignTargets(db, inventory.relations, sourceId: sourceId)
         var rows: [SQLQueryString] = []
         var gapRows: [SQLQueryString] = []
         var seen = Set<String>()
         for relation in inventory.relations {
-            guard let from = uuids[relation.fromKey], let to = uuids[relation.toKey] else {
+            let target = relation.toSourceId.map { $0 == sourceId ? uuids[relation.toKey] : foreign[$0 + "\u{1F}" + relation.toKey] }
+                ?? uuids[relation.toKey]
+            guard let from = uuids[relation.fromKey], let to = target else {
                 summary.relationsSkipped += 1
                 // Kept so the asset's relation chain can say the edge exists but its target was never collected.
                 if let from = uuids[relation.fromKey], coverage.contains(relation.type) {
@@ -212,6 +215,32 @@ struct IngestStore: Sendable {
             try await db.raw(
                 "UPDATE asset_relations SET status = 'inactive' WHERE relation_id IN (\(binds: Array(chunk)))").run()
         }
+    }
+
+    /// Assets of other sources that relations name by `to.source_id`: each one's present link in that source, keyed
+    /// `source ␟ kind ␟ external id`. Why only a reference and no matching here: the collector that made the relation
+    /// decided which machine it means (`FathomInstancesCollector`); the ingest only follows the identity it was given,
+    /// exactly as it does within one source, so a reference to a machine gone missing is a gap, not a guess.
+    private static func foreignTargets(
+        _ db: any SQLDatabase, _ relations: [Inventory.Relation], sourceId: String
+    ) async throws -> [String: String] {
+        let references = relations.filter { $0.toSourceId != nil && $0.toSourceId != sourceId }
+        guard !references.isEmpty else { return [:] }
+        let wanted = Set(references.map { $0.toSourceId! + "\u{1F}" + $0.toKey })
+        let ids = Set(references.compactMap { $0.toKey.split(separator: "\u{1F}", omittingEmptySubsequences: false).last.map(String.init) })
+        var found: [String: String] = [:]
+        for chunk in chunks(Array(ids), 1000) {
+            for row in try await db.raw(
+                """
+                SELECT source_id, external_kind, external_id, asset_uuid FROM asset_source_links
+                WHERE external_id IN (\(binds: Array(chunk))) AND presence_status = 'present'
+                """
+            ).all() {
+                let key = try row.string("source_id") + "\u{1F}" + (try row.string("external_kind")) + "\u{1F}" + (try row.string("external_id"))
+                if wanted.contains(key) { found[key] = try row.string("asset_uuid") }
+            }
+        }
+        return found
     }
 
     /// Raw documents are keyed by content hash; only hashes not stored yet are sent.

@@ -18,6 +18,9 @@ struct Inventory: Sendable {
         var type: String
         var fromKey: String
         var toKey: String
+        /// The source whose asset `to` names, when not the collecting one (`to.source_id`): Fathom's own source links
+        /// database instances to VMs and hosts other sources collected.
+        var toSourceId: String? = nil
     }
 
     struct Problem: Error {
@@ -68,7 +71,9 @@ struct Inventory: Sendable {
                 func key(_ end: JSONValue?) -> String {
                     (end?["external_kind"]?.stringValue ?? "") + "\u{1F}" + (end?["external_id"]?.stringValue ?? "")
                 }
-                relations.append(Relation(type: item["type"]?.stringValue ?? "", fromKey: key(item["from"]), toKey: key(item["to"])))
+                relations.append(Relation(
+                    type: item["type"]?.stringValue ?? "", fromKey: key(item["from"]), toKey: key(item["to"]),
+                    toSourceId: item["to"]?["source_id"]?.stringValue))
             }
         }
         return .success(Inventory(assets: assets, relations: relations, duplicateAssets: duplicates))

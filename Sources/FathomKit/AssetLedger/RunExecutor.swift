@@ -51,7 +51,8 @@ struct RunExecutor: Sendable {
         let redactor = Redactor(credential: credential)
         // config.command wins (a plugin may replace a built-in); without it the type's built-in collector runs.
         let command = SourceConfig.command(source.config)
-        guard command != nil || BuiltInCollectors.all[source.sourceType] != nil else {
+        let ownInstances = source.sourceType == FathomInstancesCollector.sourceType
+        guard command != nil || ownInstances || BuiltInCollectors.all[source.sourceType] != nil else {
             return try await finish(run, .failed(.pluginExecFailed,
                 "No collector is configured for source type '\(source.sourceType)': set config.command to an exec collector"))
         }
@@ -68,6 +69,10 @@ struct RunExecutor: Sendable {
             let request = try CollectorProtocol.request(run: run, source: source, credential: credential, now: clock.now())
             if let process {
                 output = try await process.run(request: request)
+            } else if ownInstances {
+                // Reads this installation's store, so it runs here rather than among the stateless built-ins.
+                output = try await FathomInstancesCollector(store: FathomInstancesStore(store: ingest.store))
+                    .run(request: request, timeout: timeout)
             } else {
                 output = try await BuiltInCollectors.run(type: source.sourceType, request: request, timeout: timeout)
             }

@@ -4,7 +4,7 @@ import Foundation
 /// needs from it. Every type may name an exec collector (`command`, `args`, `timeout_ms`, `max_output_bytes`);
 /// `exec` must. The whole config object is passed to the collector unchanged.
 enum SourceConfig {
-    static let types = ["vcenter", "pve", "exec"]
+    static let types = ["vcenter", "pve", "fathom", "exec"]
     /// Types whose collect must report relations when it reports assets (`INVENTORY_RELATIONS_EMPTY`).
     static let virtualization: Set<String> = ["vcenter", "pve"]
 
@@ -22,7 +22,8 @@ enum SourceConfig {
         func issue(_ key: String, _ kind: String, _ message: String) {
             issues.append(FieldIssue(field: "config.\(key)", issue: kind, message: message))
         }
-        if type != "exec" {
+        // Fathom's own source reads this installation's store: it has no endpoint.
+        if type != "exec" && type != "fathom" {
             if let endpoint = object["endpoint"] {
                 let url = endpoint.stringValue.flatMap(URL.init(string:))
                 if url?.host == nil || !["http", "https"].contains(url?.scheme?.lowercased() ?? "") {
@@ -59,6 +60,15 @@ enum SourceConfig {
         if let size = object["page_size"], !(size.intValue.map { (1...10_000).contains($0) } ?? false) {
             issue("page_size", "out_of_range", "page_size must be an integer from 1 to 10000")
         }
+        if let address = object["local_address"], address.stringValue?.isEmpty != false {
+            issue("local_address", "invalid", "local_address must be a hostname or IP address")
+        }
+        if let scope = object["scope"], !["standalone", "cluster"].contains(scope.stringValue ?? "") {
+            issue("scope", "invalid", "scope must be standalone or cluster")
+        }
+        if let parallel = object["max_parallel_nodes"], !(parallel.intValue.map { (1...64).contains($0) } ?? false) {
+            issue("max_parallel_nodes", "out_of_range", "max_parallel_nodes must be an integer from 1 to 64")
+        }
         if !issues.isEmpty { throw AppError.invalid(issues) }
     }
 
@@ -74,7 +84,7 @@ enum SourceConfig {
     static func maxOutputBytes(_ config: JSONValue) -> Int64 { config["max_output_bytes"]?.intValue ?? defaultMaxOutputBytes }
 
     /// Whether runs of this source need a credential: the built-in virtualization types do, exec plugins may not.
-    static func needsCredential(_ type: String) -> Bool { type != "exec" }
+    static func needsCredential(_ type: String) -> Bool { type != "exec" && type != "fathom" }
 
     /// A credential is a flat object of strings (`username`, `password`, `token` …).
     static func validateCredential(_ value: JSONValue, field: String = "credential") throws -> [String: String] {

@@ -32,7 +32,7 @@ struct CapacityFeature: Feature {
         routes = [
             DatabaseRoutes(
                 ledger: LedgerQuery.Source(store: services.store, clock: services.clock, positions: positions),
-                enqueue: services.enqueue),
+                enqueue: services.enqueue, placements: services.instancePlacements),
             TableSizeRoutes(
                 sizes: TableSizes(
                     tables: TableSizeStore(store: services.store), collector: collector, clock: services.clock,

@@ -13,6 +13,8 @@ struct DatabaseRoutes: RouteGroup {
 
     let ledger: LedgerQuery.Source
     let enqueue: @Sendable (NewJob) async throws -> Int64
+    /// Where each instance runs (the asset ledger's `runs_on`), added to the ledger's items.
+    let placements: InstancePlacements
 
     static let ledgerQuery: [(String, JSONValue)] = [
         ("search", Schemas.string), ("db_type", Schemas.string), ("instance_id", Schemas.integer),
@@ -47,8 +49,10 @@ struct DatabaseRoutes: RouteGroup {
 
     func ledger(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let page = try PageRequest.pageLimit(request.uri, defaultSize: 20, maxSize: 200)
-        let (items, total) = try await LedgerQuery(source: ledger, query: QueryParameters(uri: request.uri, scope: context.tenantScope))
+        var (items, total) = try await LedgerQuery(source: ledger, query: QueryParameters(uri: request.uri, scope: context.tenantScope))
             .page(offset: page.offset, limit: page.size)
+        let placed = await placements.of(items.map(\.instance.instance_id))
+        for index in items.indices { items[index].runs_on = placed[items[index].instance.instance_id] }
         return try context.envelope(
             ItemsPage(items: items, total: total, page: page.page, limit: page.size), message: "Database ledger loaded")
     }

@@ -89,6 +89,8 @@ struct LedgerItemView: Encodable {
     var last_seen_date: String
     /// `fresh` (collected within 36 h), `stale`, or `never`.
     var freshness: String
+    /// The machine the database's instance runs on, when the asset ledger knows it (left out otherwise).
+    var runs_on: InstancePlacements.Placement? = nil
 }
 
 /// Instance labels as ledger tags: `key:value`, or `key` when the value is empty.

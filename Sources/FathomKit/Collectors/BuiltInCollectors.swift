@@ -12,6 +12,7 @@ protocol BuiltInCollector: Sendable {
 enum BuiltInCollectors {
     static let all: [String: any BuiltInCollector] = [
         VCenterCollector.sourceType: VCenterCollector(),
+        PVECollector.sourceType: PVECollector(),
     ]
 
     /// The response document for a request document (`fathom collector TYPE < request.json`, and runs).

@@ -14,10 +14,12 @@ struct ControlPlaneFeature: Feature {
 
     let plane: ControlPlane
     let identity: Identity
+    let placements: InstancePlacements
     let reconciler: @Sendable () -> LocalReconciler
 
     init(services: AppServices, built: FeatureSet) {
         identity = services.identity
+        placements = services.instancePlacements
         let providers = ProviderRegistry()
         let configuration = services.configuration
         providers.register(
@@ -43,7 +45,7 @@ struct ControlPlaneFeature: Feature {
 
     var routeGroups: [any RouteGroup] {
         [
-            ProjectRoutes(plane: plane, identity: identity), InstanceRoutes(plane: plane),
+            ProjectRoutes(plane: plane, identity: identity), InstanceRoutes(plane: plane, placements: placements),
             OperationRoutes(plane: plane, runner: plane.runner), BackupRoutes(plane: plane), DatabaseUserRoutes(plane: plane),
             ManagedDatabaseRoutes(plane: plane),
         ]

@@ -106,8 +106,11 @@ struct InstanceView: Encodable {
     var default_user: String?
     var created_at: String
     var updated_at: String
+    /// The machine the instance runs on, when the asset ledger knows it (left out otherwise).
+    var runs_on: InstancePlacements.Placement?
 
-    init(_ instance: Instance) {
+    init(_ instance: Instance, runsOn: InstancePlacements.Placement? = nil) {
+        runs_on = runsOn
         id = instance.id
         instance_id = instance.instanceId
         name = instance.name

@@ -3,6 +3,8 @@ import Hummingbird
 /// `/v1/projects/{project_id}/instances`: create, list, read, change, delete, restart, fail over, restore.
 struct InstanceRoutes: RouteGroup {
     let plane: ControlPlane
+    /// Where each instance runs (the asset ledger's `runs_on`), shown by the read routes.
+    let placements: InstancePlacements
 
     struct RestoreBody: StrictBody {
         var backup_id: String
@@ -64,13 +66,15 @@ struct InstanceRoutes: RouteGroup {
     func list(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let (_, project) = try context.projectScope()
         let page = try await plane.listInstances(projectId: project.id, uri: request.uri)
-        return try DBaaSResponse.list("instances", page.map(InstanceView.init))
+        let placed = await placements.of(page.items.map(\.instanceId))
+        return try DBaaSResponse.list("instances", page.map { InstanceView($0, runsOn: placed[$0.instanceId]) })
     }
 
     func get(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let (_, project) = try context.projectScope()
         let instance = try await plane.instance(try context.parameters.require("instance_id"), projectId: project.id)
-        return try DBaaSResponse.resource("instance", InstanceView(instance))
+        let placed = await placements.of([instance.instanceId])
+        return try DBaaSResponse.resource("instance", InstanceView(instance, runsOn: placed[instance.instanceId]))
     }
 
     func update(_ request: Request, _ context: AppRequestContext) async throws -> Response {

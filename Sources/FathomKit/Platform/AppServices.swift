@@ -22,6 +22,8 @@ public struct AppServices: Sendable {
     let tenancy: ProjectAccess
     /// Instance changes, for features that cache by instance.
     public let instanceEvents = InstanceEvents()
+    /// Which machine each instance runs on (provided by the asset ledger, shown by the DBaaS and ledger views).
+    public let instancePlacements = InstancePlacements()
     private let built = FeatureSlot()
 
     /// The features of `FeatureList`, built over these services.

@@ -88,8 +88,8 @@ import Testing
                 let inventory = #""clusters":["c-1"],"hosts":{"h-1":"c-1"},"vms":{"vm-1":"h-1"}"#
                 let cases: [(type: String, config: String, code: String)] = [
                     ("exec", #"{"command":"/nonexistent/collector"}"#, "PLUGIN_EXEC_FAILED"),
-                    // pve has no built-in collector yet: without config.command nothing can run it.
-                    ("pve", #"{"endpoint":"https://pve.example.com"}"#, "PLUGIN_EXEC_FAILED"),
+                    // A built-in collector's own failure is the run's primary error (nothing listens on port 1).
+                    ("pve", #"{"endpoint":"https://127.0.0.1:1","timeout_ms":5000}"#, "PVE_NETWORK_ERROR"),
                     ("exec", Ledger.execConfig(#""scenario":"sleep","pid_file":"/dev/null","timeout_ms":1000"#), "PLUGIN_TIMEOUT"),
                     ("exec", Ledger.execConfig(#""scenario":"exit_nonzero""#), "PLUGIN_EXIT_NONZERO"),
                     ("exec", Ledger.execConfig(#""scenario":"invalid_json""#), "PLUGIN_OUTPUT_INVALID_JSON"),
