@@ -5,8 +5,7 @@ struct AssetLedgerFeature: Feature {
     static let migrations = [
         Migration(version: 11, name: "asset_ledger", statements: AssetLedgerSchema.statements),
         Migration(version: 12, name: "asset_canonical", statements: AssetCanonicalSchema.statements),
-        // NUMBER MAY CHANGE AT MERGE
-        Migration(version: 15, name: "fathom_source", statements: FathomSourceSchema.statements),
+        Migration(version: 16, name: "fathom_source", statements: FathomSourceSchema.statements),
     ]
     static let errorCodes: [ErrorCode] = [
         .configSourceNotFound, .configScheduleGroupNotFound, .configRunNotFound, .configInvalidTimezone, .configInvalidHHMM,
