@@ -18,8 +18,8 @@ if [ "$backend" = postgres ] && [ -z "${FATHOM_BENCH_PG_URL:-}" ]; then
         exec scripts/with-temp-postgres.sh "$0" "$@"
 fi
 scratch=${FATHOM_BENCH_SCRATCH:-.build}
-swift build -c release --product fathom --scratch-path "$scratch" >/dev/null
-bin=$PWD/$scratch/release/fathom
+swift build -c release --product fathom --scratch-path "$scratch" >/dev/null 2>&1
+bin=$(cd "$scratch" && pwd)/release/fathom
 dir=$(mktemp -d /tmp/fathom-bench-api-XXXXXX)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 server=""

@@ -1,6 +1,7 @@
 import SQLKit
 
-/// Row counts of the capacity lists per (subject, period type, instance) and the samples behind them, kept exact in the transactions that
+/// Row counts of the capacity lists per (subject, period type, instance), and each subject's first and last row
+/// (`SummaryEdges`), kept exact in the transactions that
 /// change the rows: a page's `total` is then a sum over a few instances instead of a count of every sample.
 ///
 /// Only filters that pick whole instances (state, tenant scope, `instance_id`, `db_type`) can be answered from
@@ -15,7 +16,6 @@ enum CapacityCountStore {
                 period_type TEXT NOT NULL,
                 instance_id BIGINT NOT NULL,
                 row_count BIGINT NOT NULL,
-                sample_count BIGINT NOT NULL,
                 PRIMARY KEY (subject, period_type, instance_id))
             """,
             // Newest period first, then the subject: the order of a capacity page, walked from an index.
@@ -24,38 +24,54 @@ enum CapacityCountStore {
             "CREATE INDEX instance_size_samples_page ON instance_size_samples (sample_date, instance_id)",
             "CREATE INDEX database_aggregations_page ON database_aggregations (period_type, period_start, database_id)",
             "CREATE INDEX instance_aggregations_page ON instance_aggregations (period_type, period_start, instance_id)",
+            // Each subject's first and last row (and the samples behind its rows) per period type: what a summary
+            // without a date range reads, instead of every subject's history.
+            """
+            CREATE TABLE capacity_summary_edges (
+                subject TEXT NOT NULL,
+                period_type TEXT NOT NULL,
+                owner BIGINT NOT NULL,
+                instance_id BIGINT NOT NULL,
+                oldest TEXT NOT NULL,
+                newest TEXT NOT NULL,
+                oldest_size BIGINT NOT NULL,
+                newest_size BIGINT NOT NULL,
+                points BIGINT NOT NULL,
+                PRIMARY KEY (subject, period_type, owner))
+            """,
+            "CREATE INDEX capacity_summary_edges_instance ON capacity_summary_edges (instance_id)",
             dailyDatabaseCounts(where: ""), dailyInstanceCounts(where: ""),
             aggregateDatabaseCounts(where: ""), aggregateInstanceCounts(where: ""),
-        ]
+        ] + SummaryEdges.statements.map { $0.sql(where: "") }
     }
 
     private static func dailyDatabaseCounts(where condition: String) -> String {
         """
-        INSERT INTO capacity_row_counts (subject, period_type, instance_id, row_count, sample_count)
-        SELECT 'database', 'daily', d.instance_id, COUNT(*), COUNT(*) FROM instance_databases d
+        INSERT INTO capacity_row_counts (subject, period_type, instance_id, row_count)
+        SELECT 'database', 'daily', d.instance_id, COUNT(*) FROM instance_databases d
         JOIN database_size_samples s ON s.database_id = d.database_id \(condition) GROUP BY d.instance_id
         """
     }
 
     private static func dailyInstanceCounts(where condition: String) -> String {
         """
-        INSERT INTO capacity_row_counts (subject, period_type, instance_id, row_count, sample_count)
-        SELECT 'instance', 'daily', s.instance_id, COUNT(*), COUNT(*) FROM instance_size_samples s \(condition) GROUP BY s.instance_id
+        INSERT INTO capacity_row_counts (subject, period_type, instance_id, row_count)
+        SELECT 'instance', 'daily', s.instance_id, COUNT(*) FROM instance_size_samples s \(condition) GROUP BY s.instance_id
         """
     }
 
     private static func aggregateDatabaseCounts(where condition: String) -> String {
         """
-        INSERT INTO capacity_row_counts (subject, period_type, instance_id, row_count, sample_count)
-        SELECT 'database', a.period_type, d.instance_id, COUNT(*), SUM(a.data_count) FROM instance_databases d
+        INSERT INTO capacity_row_counts (subject, period_type, instance_id, row_count)
+        SELECT 'database', a.period_type, d.instance_id, COUNT(*) FROM instance_databases d
         JOIN database_aggregations a ON a.database_id = d.database_id \(condition) GROUP BY a.period_type, d.instance_id
         """
     }
 
     private static func aggregateInstanceCounts(where condition: String) -> String {
         """
-        INSERT INTO capacity_row_counts (subject, period_type, instance_id, row_count, sample_count)
-        SELECT 'instance', a.period_type, a.instance_id, COUNT(*), SUM(a.data_count) FROM instance_aggregations a \(condition)
+        INSERT INTO capacity_row_counts (subject, period_type, instance_id, row_count)
+        SELECT 'instance', a.period_type, a.instance_id, COUNT(*) FROM instance_aggregations a \(condition)
         GROUP BY a.period_type, a.instance_id
         """
     }
@@ -63,9 +79,12 @@ enum CapacityCountStore {
     /// Recounts one instance's daily rows (its samples changed: a collection, the demo seed).
     static func recountSamples(instanceId: Int64, on db: any SQLDatabase) async throws {
         try await db.raw("DELETE FROM capacity_row_counts WHERE period_type = 'daily' AND instance_id = \(bind: instanceId)").run()
+        try await db.raw("DELETE FROM capacity_summary_edges WHERE period_type = 'daily' AND instance_id = \(bind: instanceId)").run()
         // The statements are fixed text; the id is the only value and is an integer.
         try await db.raw(SQLQueryString(dailyDatabaseCounts(where: "WHERE d.instance_id = \(instanceId)"))).run()
         try await db.raw(SQLQueryString(dailyInstanceCounts(where: "WHERE s.instance_id = \(instanceId)"))).run()
+        try await db.raw(SQLQueryString(SummaryEdges.dailyDatabases.sql(where: "WHERE d.instance_id = \(instanceId)"))).run()
+        try await db.raw(SQLQueryString(SummaryEdges.dailyInstances.sql(where: "WHERE s.instance_id = \(instanceId)"))).run()
     }
 
     /// Recounts one period type's aggregate rows of a subject for every instance (a rebuild replaced them).
@@ -76,12 +95,17 @@ enum CapacityCountStore {
         let condition = "WHERE a.period_type = '\(type.rawValue)'"  // an enum's fixed spelling, not input
         let statement = subject == .database ? aggregateDatabaseCounts(where: condition) : aggregateInstanceCounts(where: condition)
         try await db.raw(SQLQueryString(statement)).run()
+        try await db.raw(
+            "DELETE FROM capacity_summary_edges WHERE subject = \(bind: name) AND period_type = \(bind: type.rawValue)").run()
+        let edges = subject == .database ? SummaryEdges.aggregateDatabases : SummaryEdges.aggregateInstances
+        try await db.raw(SQLQueryString(edges.sql(where: condition))).run()
     }
 
     /// Forgets removed instances' counts.
     static func forget(instanceIds: [Int64], on db: any SQLDatabase) async throws {
         guard !instanceIds.isEmpty else { return }
         try await db.raw("DELETE FROM capacity_row_counts WHERE instance_id IN (\(binds: instanceIds))").run()
+        try await db.raw("DELETE FROM capacity_summary_edges WHERE instance_id IN (\(binds: instanceIds))").run()
     }
 
     /// The number of rows of the instances matching `instanceFilter` (a condition on `i`, the instances table).
@@ -89,13 +113,6 @@ enum CapacityCountStore {
         _ subject: CapacityQuery.Subject, _ type: PeriodType, instanceFilter: SQLQueryString, on db: any SQLDatabase
     ) async throws -> Int {
         Int(try await sum("row_count", subject, type, instanceFilter: instanceFilter, on: db))
-    }
-
-    /// The number of daily samples behind those rows (a summary's `data_points`).
-    static func samples(
-        _ subject: CapacityQuery.Subject, _ type: PeriodType, instanceFilter: SQLQueryString, on db: any SQLDatabase
-    ) async throws -> Int64 {
-        try await sum("sample_count", subject, type, instanceFilter: instanceFilter, on: db)
     }
 
     private static func sum(
@@ -111,4 +128,68 @@ enum CapacityCountStore {
             """
         ).first()?.int64("n") ?? 0
     }
+}
+
+/// The statements that (re)write `capacity_summary_edges`: per subject, its first and last period with their sizes,
+/// grouped from its rows, the sizes then read by key.
+struct SummaryEdges {
+    let subject: String
+    /// The grouped rows as `g (owner, instance_id, oldest, newest, points)`, with `%WHERE%` for a condition.
+    let grouped: String
+    /// The size of `g`'s row at a period (`%EDGE%` is `oldest` or `newest`).
+    let size: String
+
+    func sql(where condition: String) -> String {
+        let fixedType = grouped.contains("a.period_type") ? "g.period_type" : "'daily'"
+        return """
+            INSERT INTO capacity_summary_edges (subject, period_type, owner, instance_id, oldest, newest, oldest_size, newest_size, points)
+            SELECT '\(subject)', \(fixedType), g.owner, g.instance_id, g.oldest, g.newest,
+                   \(size.replacingOccurrences(of: "%EDGE%", with: "oldest")), \(size.replacingOccurrences(of: "%EDGE%", with: "newest")),
+                   g.points
+            FROM (\(grouped.replacingOccurrences(of: "%WHERE%", with: condition))) g
+            """
+    }
+
+    static let dailyDatabases = SummaryEdges(
+        subject: "database",
+        grouped: """
+            SELECT d.database_id AS owner, d.instance_id, MIN(s.sample_date) AS oldest, MAX(s.sample_date) AS newest,
+                   COUNT(*) AS points
+            FROM instance_databases d JOIN database_size_samples s ON s.database_id = d.database_id %WHERE%
+            GROUP BY d.database_id, d.instance_id
+            """,
+        size: "(SELECT x.size_bytes FROM database_size_samples x WHERE x.database_id = g.owner AND x.sample_date = g.%EDGE%)")
+    static let dailyInstances = SummaryEdges(
+        subject: "instance",
+        grouped: """
+            SELECT s.instance_id AS owner, s.instance_id, MIN(s.sample_date) AS oldest, MAX(s.sample_date) AS newest,
+                   COUNT(*) AS points
+            FROM instance_size_samples s %WHERE% GROUP BY s.instance_id
+            """,
+        size: "(SELECT x.total_bytes FROM instance_size_samples x WHERE x.instance_id = g.owner AND x.sample_date = g.%EDGE%)")
+    static let aggregateDatabases = SummaryEdges(
+        subject: "database",
+        grouped: """
+            SELECT a.database_id AS owner, d.instance_id, a.period_type, MIN(a.period_start) AS oldest,
+                   MAX(a.period_start) AS newest, SUM(a.data_count) AS points
+            FROM database_aggregations a JOIN instance_databases d ON d.database_id = a.database_id %WHERE%
+            GROUP BY a.period_type, a.database_id, d.instance_id
+            """,
+        size: """
+            (SELECT x.avg_size_bytes FROM database_aggregations x WHERE x.period_type = g.period_type
+             AND x.database_id = g.owner AND x.period_start = g.%EDGE%)
+            """)
+    static let aggregateInstances = SummaryEdges(
+        subject: "instance",
+        grouped: """
+            SELECT a.instance_id AS owner, a.instance_id, a.period_type, MIN(a.period_start) AS oldest,
+                   MAX(a.period_start) AS newest, SUM(a.data_count) AS points
+            FROM instance_aggregations a %WHERE% GROUP BY a.period_type, a.instance_id
+            """,
+        size: """
+            (SELECT x.avg_size_bytes FROM instance_aggregations x WHERE x.period_type = g.period_type
+             AND x.instance_id = g.owner AND x.period_start = g.%EDGE%)
+            """)
+
+    static let statements = [dailyDatabases, dailyInstances, aggregateDatabases, aggregateInstances]
 }

@@ -164,10 +164,37 @@ struct CapacityQuery {
     }
 
     /// For each subject, its newest and oldest row in the filtered range: summaries count every subject once.
-    /// Each subject's first and last period are found by key (an index's first and last entry in the range), not
-    /// by grouping its history, and its sizes then read by key; the sample count comes from the maintained counts
-    /// unless rows are filtered.
+    /// Without a date range every subject's edges are kept current (`capacity_summary_edges`) and only summed here.
     func summary(on db: any SQLDatabase) async throws -> CapacitySummary {
+        guard start != nil || end != nil else { return try await summaryFromEdges(on: db) }
+        return try await summaryInRange(on: db)
+    }
+
+    private func summaryFromEdges(on db: any SQLDatabase) async throws -> CapacitySummary {
+        let join: SQLQueryString = subject == .database ? "JOIN instance_databases d ON d.database_id = e.owner" : ""
+        let row = try await db.raw(
+            """
+            SELECT COUNT(*) AS owners, COUNT(DISTINCT e.instance_id) AS instances,
+                   CAST(COALESCE(SUM(e.newest_size), 0) AS BIGINT) AS latest_total,
+                   CAST(COALESCE(MAX(e.newest_size), 0) AS BIGINT) AS latest_max,
+                   CAST(COALESCE(MIN(e.newest_size), 0) AS BIGINT) AS latest_min,
+                   CAST(COALESCE(SUM(e.oldest_size), 0) AS BIGINT) AS earliest_total,
+                   CAST(COALESCE(SUM(e.points), 0) AS BIGINT) AS points
+            FROM capacity_summary_edges e JOIN instances i ON i.instance_id = e.instance_id \(join)
+            WHERE e.subject = \(bind: subject == .database ? "database" : "instance") AND e.period_type = \(bind: periodType.rawValue)
+              AND \((instanceConditions + databaseConditions).joined(separator: " AND "))
+            """
+        ).first()
+        guard let row else { return CapacitySummary(periodType: periodType) }
+        return CapacitySummary(
+            periodType: periodType, count: try row.int("owners"), latestTotal: try row.int64("latest_total"),
+            latestMax: try row.int64("latest_max"), latestMin: try row.int64("latest_min"),
+            earliestTotal: try row.int64("earliest_total"), dataPoints: try row.int64("points"), instances: try row.int("instances"))
+    }
+
+    /// Each subject's first and last period in the range are found by key (an index's first and last entry in the
+    /// range), not by grouping its history, and its sizes then read by key.
+    private func summaryInRange(on db: any SQLDatabase) async throws -> CapacitySummary {
         let (samples, key, value, aggregates) = tables
         let type = periodType
         // The subject's own rows, as `x`, within the date range.
@@ -202,20 +229,21 @@ struct CapacityQuery {
             WHERE g.oldest IS NOT NULL
             """
         ).all()
-        var latest: [Int64: Int64] = [:]
-        var earliest: [Int64: Int64] = [:]
+        var summary = CapacitySummary(periodType: periodType)
         var instances = Set<Int64>()
         for row in found {
-            let id = try row.int64("owner")
             instances.insert(try row.int64("instance_id"))
-            latest[id] = try row.int64("latest")
-            earliest[id] = try row.int64("earliest")
+            let latest = try row.int64("latest")
+            summary.count += 1
+            summary.latestTotal += latest
+            summary.latestMax = summary.count == 1 ? latest : Swift.max(summary.latestMax, latest)
+            summary.latestMin = summary.count == 1 ? latest : Swift.min(summary.latestMin, latest)
+            summary.earliestTotal += try row.int64("earliest")
         }
-        let points: Int64 = rowConditions.isEmpty
-            ? try await CapacityCountStore.samples(
-                subject, periodType, instanceFilter: instanceConditions.joined(separator: " AND "), on: db)
-            : try await db.raw("SELECT CAST(COALESCE(SUM(r.n), 0) AS BIGINT) AS n FROM \(source) WHERE \(filter)").first()?.int64("n") ?? 0
-        return CapacitySummary(periodType: periodType, latest: latest, earliest: earliest, dataPoints: points, instances: instances.count)
+        summary.instances = instances.count
+        summary.dataPoints = try await db.raw(
+            "SELECT CAST(COALESCE(SUM(r.n), 0) AS BIGINT) AS n FROM \(source) WHERE \(filter)").first()?.int64("n") ?? 0
+        return summary
     }
 
     /// The subject's tables: its daily samples (and their size column) and its aggregates, keyed by `key`.
@@ -287,11 +315,15 @@ enum Trend {
     }
 }
 
+/// What a summary reports over its subjects, each counted once: how many, their latest sizes (sum, largest,
+/// smallest), the sum of their earliest sizes, the samples behind them and their distinct instances.
 struct CapacitySummary: Sendable {
     var periodType: PeriodType
-    var latest: [Int64: Int64]
-    var earliest: [Int64: Int64]
-    var dataPoints: Int64
-    /// Distinct instances of the summarized subjects.
-    var instances: Int
+    var count = 0
+    var latestTotal: Int64 = 0
+    var latestMax: Int64 = 0
+    var latestMin: Int64 = 0
+    var earliestTotal: Int64 = 0
+    var dataPoints: Int64 = 0
+    var instances = 0
 }

@@ -30,21 +30,20 @@ struct CapacityRoutes: RouteGroup {
         var data_points: Int64
 
         init(_ summary: CapacitySummary, subject: CapacityQuery.Subject) {
-            let sizes = Array(summary.latest.values)
-            let total = sizes.reduce(0, +)
-            let first = summary.earliest.values.reduce(0, +)
-            total_databases = subject == .database ? sizes.count : nil
+            let total = summary.latestTotal
+            let first = summary.earliestTotal
+            total_databases = subject == .database ? summary.count : nil
             total_instances = summary.instances
             total_size_mb = SizeFormat.megabytes(total)
-            avg_size_mb = sizes.isEmpty ? 0 : SizeFormat.megabytes(total / Int64(sizes.count))
-            max_size_mb = SizeFormat.megabytes(sizes.max() ?? 0)
-            min_size_mb = SizeFormat.megabytes(sizes.min() ?? 0)
+            avg_size_mb = summary.count == 0 ? 0 : SizeFormat.megabytes(total / Int64(summary.count))
+            max_size_mb = SizeFormat.megabytes(summary.latestMax)
+            min_size_mb = SizeFormat.megabytes(summary.latestMin)
             let growth = Trend.percent(from: first, to: total)
             growth_rate = growth
             trend_direction = Trend.direction(growth)
             period_type = summary.periodType
             source = summary.periodType == .daily ? "daily_samples" : "aggregations"
-            total_count = sizes.count
+            total_count = summary.count
             total_size_bytes = total
             first_total_size_bytes = first
             data_points = summary.dataPoints
