@@ -1,9 +1,12 @@
 import Hummingbird
+import HummingbirdCore
+import Foundation
 
 /// Console pages of DBaaS instances, per project: the list with the create form, and one instance.
 struct InstancePageRoutes: RouteGroup {
     let pages: ConsolePages
     let providers: ProviderRegistry
+    let plane: ControlPlane
 
     var endpoints: [Route] {
         [
@@ -27,6 +30,23 @@ struct InstancePageRoutes: RouteGroup {
         try await page("instance", request, context)
     }
 
+    /// The instance's operations as the operations route lists them (filtered to the instance), drawn as a
+    /// timeline; only for a principal the route itself would answer.
+    private func timeline(_ principal: Principal, projectId: String, instanceId: String, language: Language) async throws -> String? {
+        guard (try? await plane.access.require(principal, projectId: projectId, .view)) != nil else { return nil }
+        let filter = "instance_id=\(instanceId)".addingPercentEncoding(withAllowedCharacters: ConsolePages.queryValue) ?? ""
+        let page = try await plane.listOperations(projectId: projectId, uri: URI("/?page_size=30&filter=" + filter))
+        let t = pages.assets.catalogs[language]!
+        let items = page.items.map { operation in
+            OperationTimeline.Item(
+                id: operation.id, type: operation.type.rawValue, state: OperationState(job: operation.job).rawValue,
+                progress: operation.job.progressPercent, start: operation.job.startedAt ?? operation.createdAt,
+                end: operation.job.finishedAt, error: operation.job.errorMessage)
+        }
+        return OperationTimeline.svg(items, now: plane.clock.millis(), labels: .init(
+            title: t["operations_timeline"], empty: t["nothing_here"], state: { t["state_\($0)"] }, type: { t["op_\($0)"] }))
+    }
+
     private func page(_ template: String, _ request: Request, _ context: AppRequestContext) async throws -> Response {
         let principal: Principal
         switch await pages.signedIn(request) {
@@ -47,6 +67,9 @@ struct InstancePageRoutes: RouteGroup {
         var values: [String: Any] = ["providers": options]
         values["project_id"] = context.parameters.get("project_id")
         values["instance_id"] = context.parameters.get("instance_id")
+        if let projectId = context.parameters.get("project_id"), let instanceId = context.parameters.get("instance_id") {
+            values["timeline_svg"] = try await timeline(principal, projectId: projectId, instanceId: instanceId, language: pages.language(request))
+        }
         return pages.render(
             template, nav: "instances", titleKey: "nav_instances", request: request, principal: principal, values: values)
     }
