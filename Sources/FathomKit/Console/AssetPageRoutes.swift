@@ -1,0 +1,49 @@
+import Hummingbird
+
+/// Console pages of the asset ledger's assets: the filtered list, and one asset with its canonical fields, source
+/// links, hand-kept fields, history and relation chain. Under `/inventory/` because `/assets/` serves static files.
+struct AssetPageRoutes: RouteGroup {
+    let pages: ConsolePages
+    let assets: AssetService
+
+    var endpoints: [Route] {
+        [
+            Route(.get, "/inventory/assets", access: .public, tag: "console", summary: "Console: assets with filters, sort, paging and CSV export", list),
+            Route(
+                .get, "/inventory/assets/{asset_uuid}", access: .public, tag: "console",
+                summary: "Console: an asset with canonical fields, sources, hand-kept fields, history and relation graph", detail),
+        ]
+    }
+
+    func list(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        switch await pages.signedIn(request) {
+        case .success(let principal):
+            return pages.render("assets", nav: "inventory", titleKey: "nav_assets", request: request, principal: principal)
+        case .failure(let redirect): return redirect.response
+        }
+    }
+
+    func detail(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let principal: Principal
+        switch await pages.signedIn(request) {
+        case .success(let user): principal = user
+        case .failure(let redirect): return redirect.response
+        }
+        let uuid = try context.parameters.require("asset_uuid")
+        var values: [String: Any] = ["subject_id": uuid]
+        // The graph is the relations route's own answer, drawn here; the API decides who may read it.
+        if principal.role.permissions.contains(.view) {
+            let t = pages.assets.catalogs[pages.language(request)]!
+            let chain = try await assets.relations(uuid)
+            values["relations_svg"] = RelationGraph.svg(chain, labels: .init(
+                title: t["relation_chain"], inactive: t["edge_inactive"], reason: { t["missing_\($0)"] },
+                assetType: { t["asset_type_\($0)"] }))
+            values["has_missing"] = !(chain.missing ?? []).isEmpty
+            values["missing"] = (chain.missing ?? []).map { gap in
+                ["type": gap.type, "source": gap.sourceName, "reason": t["missing_\(gap.reason)"],
+                 "target": gap.target.map { "\($0["externalKind"] ?? "") \($0["externalId"] ?? "")" } ?? ""] as [String: Any]
+            }
+        }
+        return pages.render("asset", nav: "inventory", titleKey: "nav_assets", request: request, principal: principal, values: values)
+    }
+}
