@@ -171,7 +171,8 @@ pages.classifications = function () {
 // ---- cache --------------------------------------------------------------------------------------------------
 pages['admin-cache'] = function () {
   async function load() {
-    const data = (await api('GET', '/api/v1/cache/stats')).data || {};
+    const result = (await api('GET', '/api/v1/cache/stats')).data || {};
+    const data = result.stats || result;
     $('#cache-entries').textContent = String(data.entries || 0);
     $('#cache-ratio').textContent = ((data.hit_ratio || 0) * 100).toFixed(1) + '%';
     $('#cache-memory').textContent = bytes(data.memory_bytes || 0);
