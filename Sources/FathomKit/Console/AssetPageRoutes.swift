@@ -40,8 +40,10 @@ struct AssetPageRoutes: RouteGroup {
                 assetType: { t["asset_type_\($0)"] }))
             values["has_missing"] = !(chain.missing ?? []).isEmpty
             values["missing"] = (chain.missing ?? []).map { gap in
-                ["type": gap.type, "source": gap.sourceName, "reason": t["missing_\(gap.reason)"],
-                 "target": gap.target.map { "\($0["externalKind"] ?? "") \($0["externalId"] ?? "")" } ?? ""] as [String: Any]
+                var item: [String: Any] = ["type": gap.type, "source": gap.sourceName, "reason": t["missing_\(gap.reason)"]]
+                // Mustache treats an empty string as present: a gap without a target leaves the key out.
+                if let target = gap.target { item["target"] = "\(target["externalKind"] ?? "") \(target["externalId"] ?? "")" }
+                return item
             }
         }
         return pages.render("asset", nav: "inventory", titleKey: "nav_assets", request: request, principal: principal, values: values)

@@ -82,13 +82,22 @@ extension ConsoleBrowserTests {
     static func collectThroughANewSource(_ driver: WebDriver, _ pages: ConsolePageCheck, origin: String) async throws -> String {
         try await driver.go(origin + "/inventory/sources")
         try await pages.settle()
+        try await driver.type("#gf-name", "nightly")
+        try await driver.type("#gf-at", "02:30")
+        try await driver.click("#group-form button[type=submit]")
+        try await driver.waitForText("#groups-table tbody", "02:30")
+        try await pages.settle()
         try await driver.type("#sf-name", "vcenter-a")
         _ = try await driver.execute(
-            "const f = document.getElementById('source-form'); f.sourceType.value = 'exec'; f.config.value = arguments[0];", [configA()])
+            """
+            const f = document.getElementById('source-form'); f.sourceType.value = 'exec'; f.config.value = arguments[0];
+            f.scheduleGroupId.value = [...f.scheduleGroupId.options].find(o => o.textContent === 'nightly').value;
+            """, [configA()])
         try await driver.type("#sf-user", "collector")
         try await driver.type("#sf-password", "s3cret-pass")
         try await driver.click("#source-form button[type=submit]")
         try await driver.waitForText("#sources-table tbody", "vcenter-a")
+        try await driver.waitForText("#sources-table tbody", "nightly")
         #expect(try await driver.execute("return document.body.innerHTML.includes('s3cret-pass')") as? Bool == false)
         let row = "return [...document.querySelectorAll('#sources-table tbody tr')].find(r => r.textContent.includes('vcenter-a'))"
         try await driver.clickFound("collect button", row + ".querySelector('button.trigger')")
