@@ -38,6 +38,16 @@ struct AssetPageRoutes: RouteGroup {
             values["relations_svg"] = RelationGraph.svg(chain, labels: .init(
                 title: t["relation_chain"], inactive: t["edge_inactive"], reason: { t["missing_\($0)"] },
                 assetType: { t["asset_type_\($0)"] }))
+            // What runs on this asset (database instances on a machine) or belongs to it (hosts of a cluster).
+            let incoming = (chain.incoming ?? []).map { edge -> [String: Any] in
+                var item: [String: Any] = [
+                    "uuid": edge.from.assetUuid, "name": edge.from.displayName, "type": t["asset_type_\(edge.from.assetType)"],
+                    "relation": edge.type,
+                ]
+                if edge.status != "active" { item["inactive"] = t["edge_inactive"] }
+                return item
+            }
+            if !incoming.isEmpty { values["incoming"] = incoming }
             values["has_missing"] = !(chain.missing ?? []).isEmpty
             values["missing"] = (chain.missing ?? []).map { gap in
                 var item: [String: Any] = ["type": gap.type, "source": gap.sourceName, "reason": t["missing_\(gap.reason)"]]

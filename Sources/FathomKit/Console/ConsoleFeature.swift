@@ -13,7 +13,8 @@ struct ConsoleFeature: Feature {
         routeGroups = [
             ConsoleRoutes(pages: pages, assets: assets, charts: charts),
             InstancePageRoutes(
-                pages: pages, providers: built.get(ControlPlaneFeature.self).plane.providers, plane: built.get(ControlPlaneFeature.self).plane),
+                pages: pages, providers: built.get(ControlPlaneFeature.self).plane.providers, plane: built.get(ControlPlaneFeature.self).plane,
+                assets: built.get(AssetLedgerFeature.self).assets),
             LedgerPageRoutes(pages: pages, charts: charts),
             CapacityPageRoutes(pages: pages, charts: charts),
             AccountPageRoutes(pages: pages),

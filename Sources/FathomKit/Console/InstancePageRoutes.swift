@@ -7,6 +7,7 @@ struct InstancePageRoutes: RouteGroup {
     let pages: ConsolePages
     let providers: ProviderRegistry
     let plane: ControlPlane
+    let assets: AssetService
 
     var endpoints: [Route] {
         [
@@ -28,6 +29,23 @@ struct InstancePageRoutes: RouteGroup {
 
     func detail(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         try await page("instance", request, context)
+    }
+
+    /// The machine chain the instance runs on, from the asset ledger (as `GET /api/v1/assets?assetType=database_instance`
+    /// and `…/relations` answer): the database-instance asset a collector reported under this instance's id, and the
+    /// active edges out of it (vm → host → cluster). Fleet roles only, as those routes are.
+    private func machine(_ principal: Principal, instanceId: String) async throws -> [[String: Any]]? {
+        guard principal.role.permissions.contains(.view) else { return nil }
+        let found = try await assets.list(
+            AssetStore.Filter(assetType: "database_instance", q: instanceId), page: PageRequest(page: 1, size: 20))
+        guard let asset = found.items.first(where: { $0.sources.contains { $0.externalId == instanceId } }) else { return nil }
+        var chain: [[String: Any]] = [["uuid": asset.assetUuid, "name": asset.displayName]]
+        var node = try await assets.relations(asset.assetUuid)
+        while let edge = node.outgoing?.first(where: { $0.status == "active" }) {
+            chain.append(["uuid": edge.to.assetUuid, "name": edge.to.displayName, "relation": edge.type])
+            node = edge.to
+        }
+        return chain
     }
 
     /// The instance's operations as the operations route lists them (filtered to the instance), drawn as a
@@ -69,6 +87,7 @@ struct InstancePageRoutes: RouteGroup {
         values["instance_id"] = context.parameters.get("instance_id")
         if let projectId = context.parameters.get("project_id"), let instanceId = context.parameters.get("instance_id") {
             values["timeline_svg"] = try await timeline(principal, projectId: projectId, instanceId: instanceId, language: pages.language(request))
+            values["machine"] = try await machine(principal, instanceId: instanceId)
         }
         return pages.render(
             template, nav: "instances", titleKey: "nav_instances", request: request, principal: principal, values: values)

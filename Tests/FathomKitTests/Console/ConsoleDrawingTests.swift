@@ -27,9 +27,9 @@ import Testing
                     return try #require(list["data"]?.arrayItems.first?["assetUuid"]?.stringValue)
                 }
                 try await Ledger.withRunner(harness.services) {
-                    try await collect(#""clusters":["c-1"],"hosts":{"h-1":"c-1","h-2":"c-1"},"vms":{"vm-1":"h-1"},"dangling":{"vm-3":"h-404"}"#)
+                    try await collect(#""clusters":["c-1"],"hosts":{"h-1":"c-1","h-2":"c-1"},"vms":{"vm-1":"h-1"},"dangling":{"vm-3":"h-404"},"databases":{"inst-db1":"vm-1"}"#)
                     // vm-1 moves to h-2: its edge to h-1 stays, inactive.
-                    try await collect(#""clusters":["c-1"],"hosts":{"h-1":"c-1","h-2":"c-1"},"vms":{"vm-1":"h-2"},"dangling":{"vm-3":"h-404"}"#)
+                    try await collect(#""clusters":["c-1"],"hosts":{"h-1":"c-1","h-2":"c-1"},"vms":{"vm-1":"h-2"},"dangling":{"vm-3":"h-404"},"databases":{"inst-db1":"vm-1"}"#)
                 }
                 let (vm1, h1, h2, cluster, vm3) = (try await uuid("vm-1"), try await uuid("h-1"), try await uuid("h-2"), try await uuid("c-1"), try await uuid("vm-3"))
 
@@ -41,6 +41,11 @@ import Testing
                 #expect(svg.components(separatedBy: #"<g class="edge active">"#).count - 1 == 3)  // vm→h-2, h-1→c-1, h-2→c-1
                 #expect(svg.components(separatedBy: #"<g class="edge inactive">"#).count - 1 == 1)  // vm→h-1
                 #expect(page.text.contains(#"data-subject-id="\#(vm1)""#))
+                // The database instance on the VM is listed on it, as the relations route's `incoming` says.
+                let database = try await uuid("inst-db1")
+                #expect(page.text.contains(#"<li><a href="/inventory/assets/\#(database)">inst-db1</a> <span class="muted">Database instance · runs_on</span>"#))
+                let relations = try await client.send(.get, "/api/v1/assets/\(vm1)/relations", auth: .session(admin)).json["data"]
+                #expect(relations?["incoming"]?.arrayItems.first?["from"]?["assetUuid"]?.stringValue == database)
 
                 let dangling = try await client.send(.get, "/inventory/assets/\(vm3)", auth: .session(admin), headers: [.acceptLanguage: "zh-CN"])
                 #expect(dangling.text.contains(#"<g class="node missing">"#))
@@ -68,6 +73,16 @@ import Testing
                 #expect(page.text.contains(#"<div class="chart-wrap" id="ops-timeline"><svg class="chart timeline-chart""#))
                 #expect(page.text.contains(#"<g class="op succeeded" data-operation="\#(operation)">"#))
                 #expect(page.text.contains("<title>Create instance · Succeeded · 100%"))
+                #expect(page.text.contains("No collector has reported this instance"))
+                // A collector reports the instance on a VM: the instance page links its machine chain.
+                let source = try await Ledger.createSource(
+                    client, session, config: Ledger.execConfig(#""clusters":["c-1"],"hosts":{"h-1":"c-1"},"vms":{"vm-1":"h-1"},"databases":{"\#(instance)":"vm-1"}"#))
+                try await Ledger.withRunner(harness.services) {
+                    _ = try await Ledger.finished(client, session, try await Ledger.trigger(client, session, source))
+                }
+                let linked = try await client.send(.get, "/projects/\(project)/instances/\(instance)", auth: .session(session)).text
+                let machine = try #require(linked.range(of: #"<p id="inst-machine">"#).map { String(linked[$0.lowerBound...].prefix(800)) })
+                for name in ["vm-1", "h-1", "c-1"] { #expect(machine.contains(">\(name)</a>"), "\(name)") }
                 // Another project's instance draws nothing for a principal without access to it.
                 _ = try await harness.createUser("timeline-member", role: .member)
                 let member = try await client.login("timeline-member", "password-123")
