@@ -81,6 +81,8 @@ extension ConsoleBrowserTests {
             try await driver.waitForText("#rl-expr-status", "rule_expression.expr.fn")
             try await driver.type("#rl-expr", #"{"version": 4, "expr": {"fn": "has_role", "args": {"name": "reader"}}}"#)
             try await driver.waitForText("#rl-expr-status", "valid")
+            try await driver.waitForText("#rule-preview-list", "bob")
+            #expect(!(try await driver.text("#rule-preview-list")).contains("postgres"))
             try await driver.click("#rule-form button[type=submit]")
             try await driver.waitForText("#flash", "Rule added")
             try await driver.waitForText("#rules-table", "readers")

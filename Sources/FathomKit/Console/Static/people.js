@@ -142,13 +142,26 @@ pages.classifications = function () {
     }
     try {
       await api('POST', '/api/v1/accounts/classifications/rules/actions/validate-expression', { rule_expression: expression });
-      status.className = 'ok-text'; status.textContent = T('expression_valid'); return true;
+      status.className = 'ok-text'; status.textContent = T('expression_valid');
+      await preview(expression);
+      return true;
     } catch (error) {
       status.className = 'error-text';
       status.textContent = error.message + ((error.details || []).length ? ': ' + error.details.map((d) => `${d.field} — ${d.message || d.issue}`).join('; ') : '');
       return false;
     }
   }
+  // "Which accounts would match": the same evaluation auto-classify makes, over the stored facts; nothing changes.
+  async function preview(expression) {
+    const result = await api('POST', '/api/v1/accounts/classifications/rules/actions/preview',
+      { rule_expression: expression, db_type: ruleForm.db_type.value });
+    const data = (result && result.data) || { matched: 0, scanned: 0, accounts: [] };
+    $('#rule-preview-count').textContent = T('preview_count', { matched: data.matched, scanned: data.scanned });
+    $('#rule-preview-list').replaceChildren(...data.accounts.map((a) => el('li', { 'data-account': a.username }, [
+      el('a', { href: '/accounts/' + encodeURIComponent(a.account_id), text: a.username }), ' ',
+      el('span', { class: 'muted', text: T('instance_id') + ' ' + a.instance_id })])));
+  }
+  ruleForm.db_type.addEventListener('change', () => run(validate));
   ruleForm.rule_expression.addEventListener('input', () => { clearTimeout(pending); pending = setTimeout(validate, 300); });
   ruleForm.addEventListener('submit', (event) => {
     event.preventDefault();
