@@ -100,6 +100,8 @@ extension ConsoleBrowserTests {
                 try await driver.wait("account page", "return /^\\/accounts\\/\\d+$/.test(location.pathname)")
                 try await driver.waitForText("#acct-roles", "reader")
                 try await driver.waitForText("#acct-classes", "Sensitive")
+                try await driver.waitForText("#acct-history", "Added")
+                try await driver.waitForText("#acct-attributes", "login")
                 try await pages.settle()
                 let accountPath = try await driver.execute("return location.pathname") as? String ?? ""
 

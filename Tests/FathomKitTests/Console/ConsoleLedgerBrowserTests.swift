@@ -59,6 +59,11 @@ extension ConsoleBrowserTests {
                                 _ = try await Ledger.finished(client, admin, try await Ledger.trigger(client, admin, sourceB))
                             }
 
+                            try await Self.cancelARun(driver, pages, origin: origin, folder: folder) { config in
+                                let source = try await Ledger.createSource(client, admin, name: "slow", config: config)
+                                return try await Ledger.trigger(client, admin, source)
+                            }
+
                             for (name, path) in [
                                 ("assets", "/inventory/assets"), ("asset", "/inventory/assets/\(vm)"), ("sources", "/inventory/sources"),
                                 ("runs", "/inventory/runs"), ("run", runPath), ("audit", "/admin/audit"),
@@ -139,6 +144,22 @@ extension ConsoleBrowserTests {
             try await pages.settle()
             let path = try await driver.execute("return location.pathname") as? String ?? ""
             return String(path.dropFirst("/inventory/assets/".count))
+        }
+
+        /// A run that hangs is followed live and cancelled from its page, after a confirmation.
+        static func cancelARun(
+            _ driver: WebDriver, _ pages: ConsolePageCheck, origin: String, folder: URL, start: (String) async throws -> String
+        ) async throws {
+            let pidFile = folder.appendingPathComponent("slow.pid").path
+            let run = try await start(Ledger.execConfig(#""scenario":"sleep","pid_file":"\#(pidFile)""#))
+            try await driver.go(origin + "/inventory/runs/\(run)")
+            try await driver.waitForText("#run-status", "Running", timeout: .seconds(30))
+            try await driver.wait("cancel offered", "return !document.getElementById('run-cancel').hidden")
+            try await driver.click("#run-cancel")
+            #expect(try await driver.alertText().contains(run))
+            try await driver.acceptAlert()
+            try await driver.waitForText("#run-status", "Cancelled", timeout: .seconds(30))
+            try await pages.settle()
         }
 
         static func mergeTheDuplicates(

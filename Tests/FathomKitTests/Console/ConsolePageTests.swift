@@ -40,6 +40,24 @@ import Testing
         }
     }
 
+    /// The second part's pages speak Chinese too (the catalog test checks every key exists in both languages).
+    @Test(arguments: Backends.all)
+    func ledgerAndAccountPagesSpeakChinese(_ backend: Store.Backend) async throws {
+        try await Harness.with(backend) { harness in
+            try await harness.test { client in
+                let session = try await client.adminSession()
+                for (path, text) in [
+                    ("/inventory/assets", "资产"), ("/inventory/duplicates", "疑似重复"), ("/inventory/sources", "调度组"),
+                    ("/inventory/runs", "采集任务"), ("/accounts", "账户"), ("/accounts/classifications", "分类与规则"),
+                    ("/admin/cache", "缓存"), ("/admin/audit", "审计日志"),
+                ] {
+                    let page = try await client.send(.get, path, auth: .session(session), headers: [.acceptLanguage: "zh-CN,zh;q=0.9"])
+                    #expect(page.text.contains(#"<html lang="zh-CN">"#) && page.text.contains(text), "\(path)")
+                }
+            }
+        }
+    }
+
     @Test func languageFollowsTheCookieThenAcceptLanguage() {
         #expect(Language.negotiate(cookie: nil, acceptLanguage: nil) == .en)
         #expect(Language.negotiate(cookie: nil, acceptLanguage: "zh-CN,zh;q=0.9,en;q=0.8") == .zh)
