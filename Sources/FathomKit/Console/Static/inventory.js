@@ -386,7 +386,9 @@ pages.runs = function () {
   const form = $('#run-filter');
   const state = { page: 1 };
   const params = new URLSearchParams(location.search);
+  let timer = null;
   async function load() {
+    clearTimeout(timer);
     const q = new URLSearchParams({ page: String(state.page), pageSize: '20' });
     for (const name of ['sourceId', 'status', 'mode', 'triggerType']) if (form[name].value) q.set(name, form[name].value);
     const result = await api('GET', '/api/v1/runs?' + q);
@@ -399,7 +401,7 @@ pages.runs = function () {
     ])), 8);
     pagerFrom(result, state.page);
     // Live: while a listed run is active, look again.
-    if (runs.some((item) => item.status === 'Queued' || item.status === 'Running')) setTimeout(() => run(load), 1500);
+    if (runs.some((item) => item.status === 'Queued' || item.status === 'Running')) timer = setTimeout(() => run(load), 1500);
   }
   form.addEventListener('submit', (event) => { event.preventDefault(); state.page = 1; run(load); });
   pager(load, state);

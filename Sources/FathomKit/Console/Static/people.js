@@ -80,7 +80,7 @@ pages.account = function () {
       }
     }
     fill($('#acct-privileges tbody'), rows, 3);
-    const ledger = await api('GET', '/api/v1/accounts/ledgers?limit=1&search=' + encodeURIComponent(data.username) + '&instance_id=' + encodeURIComponent(data.instance_id));
+    const ledger = await api('GET', '/api/v1/accounts/ledgers?limit=50&search=' + encodeURIComponent(data.username) + '&instance_id=' + encodeURIComponent(data.instance_id));
     const match = itemsOf(ledger && ledger.data).find((a) => String(a.account_id) === String(id));
     if (match) $('#acct-classes').replaceChildren(...classBadges(match.classifications));
     const history = await api('GET', `/api/v1/accounts/ledgers/${encodeURIComponent(id)}/change-history?limit=50`);
