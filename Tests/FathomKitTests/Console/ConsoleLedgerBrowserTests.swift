@@ -117,6 +117,7 @@ extension ConsoleBrowserTests {
             try await driver.wait("run page", "return location.pathname.startsWith('/inventory/runs/run_')")
             try await driver.waitForText("#run-status", "Succeeded")
             try await driver.waitForText("#run-stats", "Assets")
+            #expect(try await driver.execute("return document.getElementById('run-cancel').offsetParent === null") as? Bool == true)
             try await pages.settle()
             return try await driver.execute("return location.pathname") as? String ?? ""
         }

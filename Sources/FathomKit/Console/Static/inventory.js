@@ -23,7 +23,7 @@ function pager(load, state) {
 function valueText(value) {
   if (value === null || value === undefined) return '—';
   if (Array.isArray(value)) return value.map(valueText).join(', ');
-  if (typeof value === 'object') return JSON.stringify(value);
+  if (typeof value === 'object') return Object.entries(value).map(([key, inner]) => key + ': ' + valueText(inner)).join(', ');
   return String(value);
 }
 function sourceNames(sources, names) {
