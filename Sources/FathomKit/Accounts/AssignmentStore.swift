@@ -102,6 +102,19 @@ enum AssignmentStore {
         ).all().map { (try $0.int64("account_id"), try $0.string("db_type"), try $0.string("facts")) }
     }
 
+    /// Active accounts of one db_type with their names, in id order after `after` (the rule preview's scan).
+    static func namedFacts(dbType: String, after: Int64, limit: Int, on db: any SQLDatabase) async throws
+        -> [(id: Int64, instanceId: Int64, username: String, facts: String)]
+    {
+        try await db.raw(
+            """
+            SELECT account_id, instance_id, username, facts FROM account_ledger
+            WHERE is_active = \(bind: true) AND db_type = \(bind: dbType) AND account_id > \(bind: after)
+            ORDER BY account_id LIMIT \(bind: limit)
+            """
+        ).all().map { (try $0.int64("account_id"), try $0.int64("instance_id"), try $0.string("username"), try $0.string("facts")) }
+    }
+
     static func existing(accountIds: [Int64], on db: any SQLDatabase) async throws -> [Existing] {
         guard !accountIds.isEmpty else { return [] }
         return try await db.raw(

@@ -23,6 +23,12 @@ struct ClassificationRuleRoutes: RouteGroup {
         enum CodingKeys: String, CodingKey, CaseIterable { case rule_expression }
     }
 
+    struct PreviewBody: StrictBody {
+        var rule_expression: JSONValue
+        var db_type: String
+        enum CodingKeys: String, CodingKey, CaseIterable { case rule_expression, db_type }
+    }
+
     static let schema = Schemas.object([
         "classification_id": Schemas.integer, "db_type": Schemas.enumeration(RuleExpression.dbTypes),
         "rule_name": Schemas.string, "rule_expression": ["type": "object"], "is_active": Schemas.boolean,
@@ -39,6 +45,11 @@ struct ClassificationRuleRoutes: RouteGroup {
             Route(.post, "/api/v1/accounts/classifications/rules/actions/validate-expression", access: .permission(.update), tag: "accounts",
                 summary: "Check a rule expression; 400 names each problem by its path",
                 requestBody: Schemas.object(["rule_expression": ["type": "object"]], required: ["rule_expression"]), validate),
+            Route(.post, "/api/v1/accounts/classifications/rules/actions/preview", access: .permission(.view), tag: "accounts",
+                summary: "Which active accounts of db_type a rule expression would match (count and the first 20); changes nothing",
+                requestBody: Schemas.object(
+                    ["rule_expression": ["type": "object"], "db_type": Schemas.enumeration(RuleExpression.dbTypes)],
+                    required: ["rule_expression", "db_type"]), preview),
             Route(.get, "/api/v1/accounts/classifications/rules/{rule_id}", access: .permission(.view), tag: "accounts",
                 summary: "One rule version", show),
             Route(.put, "/api/v1/accounts/classifications/rules/{rule_id}", access: .permission(.update), tag: "accounts",
@@ -70,6 +81,15 @@ struct ClassificationRuleRoutes: RouteGroup {
         let body = try await request.decodeJSON(ValidateBody.self)
         _ = try RuleExpression.parse(body.rule_expression)
         return try context.envelope(["valid": true] as JSONValue)
+    }
+
+    func preview(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let body = try await request.decodeJSON(PreviewBody.self)
+        let expression = try RuleExpression.parse(body.rule_expression)
+        let dbType = try ClassificationService.normalizedDbType(body.db_type)!
+        let visible = try await AccountScope.visibleInstances(context, store: service.store)
+        return try context.envelope(
+            try await RulePreview(store: service.store).run(expression, dbType: dbType, visible: visible, limit: 20))
     }
 
     func show(_ request: Request, _ context: AppRequestContext) async throws -> Response {

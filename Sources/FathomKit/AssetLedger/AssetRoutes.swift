@@ -29,7 +29,7 @@ struct AssetRoutes: RouteGroup {
                 query: [("sourceId", Schemas.string), ("runId", Schemas.string), ("page", Schemas.integer),
                         ("pageSize", Schemas.integer)], sourceRecords),
             Route(.get, "/api/v1/assets/{asset_uuid}/relations", access: .permission(.view), tag: "assets",
-                summary: "The asset's relation chain (vm → host → cluster) with edge status and why edges are missing",
+                summary: "The asset's relation chain (vm → host → cluster) with edge status and why edges are missing, and the edges that end at it (incoming: e.g. the database instances on a machine)",
                 relations),
             Route(.get, "/api/v1/assets/{asset_uuid}/history", access: .permission(.view), tag: "assets",
                 summary: "Field changes between a source's consecutive records, status changes, merges and hand edits, newest first",

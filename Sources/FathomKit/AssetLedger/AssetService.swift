@@ -66,7 +66,10 @@ struct AssetService: Sendable {
             }
         }
         let outgoing = node(asset, depth: 0, path: [uuid]) ?? []
-        return RelationNodeView(asset, outgoing: outgoing, missing: try await missing(asset, outgoing: outgoing))
+        let incoming = try await assets.incoming(to: uuid).map {
+            RelationNodeView.IncomingEdge(type: $0.type, from: AssetRefView($0.to), sourceId: $0.sourceId, status: $0.status)
+        }
+        return RelationNodeView(asset, outgoing: outgoing, missing: try await missing(asset, outgoing: outgoing), incoming: incoming)
     }
 
     private func missing(_ asset: Asset, outgoing: [RelationNodeView.Edge]) async throws -> [RelationNodeView.Missing] {

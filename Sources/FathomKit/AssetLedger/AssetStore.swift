@@ -158,6 +158,26 @@ struct AssetStore: Sendable {
         }
     }
 
+    /// Edges that end at the asset (what runs on a machine, what a cluster holds), each with the asset it comes
+    /// from in `to` (the far end, as `outgoing` does); active ones first.
+    func incoming(to uuid: String) async throws -> [Asset.Edge] {
+        try await store.read { db in
+            try await db.raw(
+                """
+                SELECT e.relation_type, e.from_asset_uuid, e.source_id, e.status AS edge_status, \(Self.columns)
+                FROM asset_relations e JOIN assets a ON a.asset_uuid = e.from_asset_uuid
+                WHERE e.to_asset_uuid = \(bind: uuid) AND a.status <> 'merged'
+                ORDER BY CASE e.status WHEN 'active' THEN 0 ELSE 1 END, a.display_name, e.relation_id
+                LIMIT 500
+                """
+            ).all().map { row in
+                Asset.Edge(
+                    type: try row.string("relation_type"), fromUuid: try row.string("from_asset_uuid"),
+                    sourceId: try row.string("source_id"), status: try row.string("edge_status"), to: try Self.decode(row))
+            }
+        }
+    }
+
     func gaps(from uuid: String) async throws -> [Asset.Gap] {
         try await store.read { db in
             try await db.raw(

@@ -115,14 +115,23 @@ final class RelationNodeView: Encodable, Sendable {
     let assetUuid: String
     let assetType: String
     let displayName: String
+    /// One hop of edges that end here (the database instances on a machine, the hosts of a cluster); root only.
+    struct IncomingEdge: Encodable, Sendable {
+        var type: String
+        var from: AssetRefView
+        var sourceId: String
+        var status: String
+    }
     let outgoing: [Edge]?
     let missing: [Missing]?
+    let incoming: [IncomingEdge]?
 
-    init(_ asset: Asset, outgoing: [Edge]?, missing: [Missing]?) {
+    init(_ asset: Asset, outgoing: [Edge]?, missing: [Missing]?, incoming: [IncomingEdge]? = nil) {
         assetUuid = asset.assetUuid
         assetType = asset.assetType
         displayName = asset.displayName
         self.outgoing = outgoing
         self.missing = missing
+        self.incoming = incoming
     }
 }

@@ -1,6 +1,6 @@
 import Hummingbird
 
-/// The administrators' console pages: users, task runs and schedules. The API enforces the `admin` and `view`
+/// The administrators' console pages: users, task runs, schedules, the cache and the audit log. The API enforces the `admin` and `view`
 /// permissions; these pages only render the forms and tables that call it.
 struct AdminPageRoutes: RouteGroup {
     let pages: ConsolePages
@@ -10,6 +10,8 @@ struct AdminPageRoutes: RouteGroup {
             Route(.get, "/admin/users", access: .public, tag: "console", summary: "Console: users (create, role, disable)", users),
             Route(.get, "/admin/task-runs", access: .public, tag: "console", summary: "Console: task runs (cancel)", taskRuns),
             Route(.get, "/admin/schedules", access: .public, tag: "console", summary: "Console: schedules (enable, retime)", schedules),
+            Route(.get, "/admin/cache", access: .public, tag: "console", summary: "Console: cache statistics and clear actions", cache),
+            Route(.get, "/admin/audit", access: .public, tag: "console", summary: "Console: audit log with filters and paging", audit),
         ]
     }
 
@@ -23,6 +25,14 @@ struct AdminPageRoutes: RouteGroup {
 
     func schedules(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         await page("admin-schedules", titleKey: "nav_schedules", request)
+    }
+
+    func cache(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        await page("admin-cache", titleKey: "nav_cache", request)
+    }
+
+    func audit(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        await page("admin-audit", titleKey: "nav_audit", request)
     }
 
     private func page(_ template: String, titleKey: String, _ request: Request) async -> Response {

@@ -27,9 +27,10 @@ struct ConsoleAssets: Sendable {
             catalogs[language] = try Catalog(json: Data(contentsOf: url))
         }
         var files: [String: StaticFile] = [:]
-        for (name, ext, type) in [("console", "js", "text/javascript; charset=utf-8"), ("console", "css", "text/css; charset=utf-8")] {
-            let text = try String(contentsOf: root.appendingPathComponent("Static/\(name).\(ext)"), encoding: .utf8)
-            files["\(name).\(ext)"] = StaticFile(contentType: type, body: ByteBuffer(string: text))
+        for (ext, type) in [("js", "text/javascript; charset=utf-8"), ("css", "text/css; charset=utf-8")] {
+            for (name, text) in try texts(in: root.appendingPathComponent("Static"), extension: ext) {
+                files["\(name).\(ext)"] = StaticFile(contentType: type, body: ByteBuffer(string: text))
+            }
         }
         return ConsoleAssets(templates: library, catalogs: catalogs, files: files)
     }

@@ -12,11 +12,16 @@ struct ConsoleFeature: Feature {
             clock: services.clock)
         routeGroups = [
             ConsoleRoutes(pages: pages, assets: assets, charts: charts),
-            InstancePageRoutes(pages: pages, providers: built.get(ControlPlaneFeature.self).plane.providers),
+            InstancePageRoutes(
+                pages: pages, providers: built.get(ControlPlaneFeature.self).plane.providers, plane: built.get(ControlPlaneFeature.self).plane,
+                assets: built.get(AssetLedgerFeature.self).assets),
             LedgerPageRoutes(pages: pages, charts: charts),
             CapacityPageRoutes(pages: pages, charts: charts),
             AccountPageRoutes(pages: pages),
             AdminPageRoutes(pages: pages),
+            AssetPageRoutes(pages: pages, assets: built.get(AssetLedgerFeature.self).assets),
+            InventoryPageRoutes(pages: pages),
+            DatabaseAccountPageRoutes(pages: pages),
         ]
     }
 }

@@ -13,6 +13,8 @@ struct ConsoleRoutes: RouteGroup {
             Route(.get, "/login", access: .public, tag: "console", summary: "Console sign-in page", login),
             Route(.get, "/assets/console.js", access: .public, tag: "console", summary: "Console script", script),
             Route(.get, "/assets/console.css", access: .public, tag: "console", summary: "Console stylesheet", stylesheet),
+            Route(.get, "/assets/inventory.js", access: .public, tag: "console", summary: "Console script: asset ledger pages", inventoryScript),
+            Route(.get, "/assets/people.js", access: .public, tag: "console", summary: "Console script: accounts, cache and audit pages", peopleScript),
         ]
     }
 
@@ -40,6 +42,10 @@ struct ConsoleRoutes: RouteGroup {
     }
 
     func script(_ request: Request, _ context: AppRequestContext) async throws -> Response { file("console.js") }
+
+    func inventoryScript(_ request: Request, _ context: AppRequestContext) async throws -> Response { file("inventory.js") }
+
+    func peopleScript(_ request: Request, _ context: AppRequestContext) async throws -> Response { file("people.js") }
 
     func stylesheet(_ request: Request, _ context: AppRequestContext) async throws -> Response { file("console.css") }
 

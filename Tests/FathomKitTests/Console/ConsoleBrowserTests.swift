@@ -43,6 +43,7 @@ import Testing
                         try await pages.check("capacity-databases", "/capacity?subject=databases&period_type=monthly")
                         try await pages.check("profile", "/profile")
                         try await pages.check("tokens", "/tokens")
+                        try await Self.destructiveActions(driver, pages, origin: origin, instancePath: instancePath)
 
                         try await Self.language(driver, pages, origin: origin)
                         try await Self.signOut(driver, pages, origin: origin)
@@ -139,6 +140,43 @@ import Testing
             #expect(try await driver.execute("return document.querySelectorAll('#capacity-table tbody tr').length") as? Int ?? 0 > 0)
             #expect(try await driver.execute("return document.querySelectorAll('svg.chart circle').length") as? Int ?? 0 > 0)
         }
+    }
+
+    /// Destructive actions ask first: cancelling the confirmation changes nothing; accepting it deletes the backup and
+    /// drops the user; the instance goes only when its exact name is typed.
+    static func destructiveActions(_ driver: WebDriver, _ pages: ConsolePageCheck, origin: String, instancePath: String) async throws {
+        try await driver.go(origin + instancePath)
+        try await pages.settle()
+        try await driver.waitForText("#backups-table tbody", "Succeeded")
+        let backup = try await driver.execute("return document.querySelector('#backups-table tbody tr[data-backup-id]').dataset.backupId") as? String ?? ""
+        let deleteBackup = "#backups-table tr[data-backup-id='\(backup)'] button.danger"
+        try await driver.click(deleteBackup)
+        #expect(try await driver.alertText().contains(backup))
+        try await driver.dismissAlert()
+        try await pages.settle()
+        #expect(try await driver.text("#backups-table tr[data-backup-id='\(backup)']").contains("Succeeded"))
+        try await driver.click(deleteBackup)
+        try await driver.acceptAlert()
+        try await driver.wait(
+            "backup deleted", timeout: .seconds(30),
+            "const r = document.querySelector(`#backups-table tr[data-backup-id='${arguments[0]}']`); return !r || /Delet/.test(r.textContent);", [backup])
+
+        try await driver.click("#users-table tr[data-user='app_reader'] button.danger")
+        #expect(try await driver.alertText().contains("app_reader"))
+        try await driver.acceptAlert()
+        try await driver.wait(
+            "user dropped", timeout: .seconds(30),
+            "const r = document.querySelector(\"#users-table tr[data-user='app_reader']\"); return !r || /Delet|Drop/.test(r.textContent);")
+        try await pages.settle()
+
+        try await driver.type("#del-confirm", "not-the-name")
+        try await driver.click("#delete-form button[type=submit]")
+        try await driver.waitForText("#flash", "exact name")
+        #expect(try await driver.execute("return location.pathname") as? String == instancePath)
+        try await driver.type("#del-confirm", "web-e2e")
+        try await driver.click("#delete-form button[type=submit]")
+        try await driver.wait("back at the list", "return /\\/instances$/.test(location.pathname)")
+        try await pages.settle()
     }
 
     /// The language switch is remembered across pages.

@@ -11,7 +11,12 @@ import Testing
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Sources/FathomKit/Console")
 
-    static let signedInPages = ["/", "/instances", "/projects/proj-x/instances", "/projects/proj-x/instances/inst-y", "/databases", "/databases/1", "/capacity", "/profile", "/tokens", "/admin/users", "/admin/task-runs", "/admin/schedules"]
+    static let signedInPages = [
+        "/", "/instances", "/projects/proj-x/instances", "/projects/proj-x/instances/inst-y", "/databases", "/databases/1", "/capacity",
+        "/profile", "/tokens", "/admin/users", "/admin/task-runs", "/admin/schedules", "/admin/cache", "/admin/audit",
+        "/inventory/assets", "/inventory/duplicates", "/inventory/sources", "/inventory/runs", "/inventory/runs/run_x",
+        "/accounts", "/accounts/classifications", "/accounts/7",
+    ]
 
     @Test(arguments: Backends.all)
     func pagesSendAVisitorToSignInAndBack(_ backend: Store.Backend) async throws {
@@ -30,6 +35,24 @@ import Testing
                     #expect(response.headers[.contentType] == "text/html; charset=utf-8")
                     #expect(response.text.contains(#"<script src="/assets/console.js" defer></script>"#))
                     #expect(!response.text.contains("{{"), "\(path) left a template tag unrendered")
+                }
+            }
+        }
+    }
+
+    /// The second part's pages speak Chinese too (the catalog test checks every key exists in both languages).
+    @Test(arguments: Backends.all)
+    func ledgerAndAccountPagesSpeakChinese(_ backend: Store.Backend) async throws {
+        try await Harness.with(backend) { harness in
+            try await harness.test { client in
+                let session = try await client.adminSession()
+                for (path, text) in [
+                    ("/inventory/assets", "资产"), ("/inventory/duplicates", "疑似重复"), ("/inventory/sources", "调度组"),
+                    ("/inventory/runs", "采集任务"), ("/accounts", "账户"), ("/accounts/classifications", "分类与规则"),
+                    ("/admin/cache", "缓存"), ("/admin/audit", "审计日志"),
+                ] {
+                    let page = try await client.send(.get, path, auth: .session(session), headers: [.acceptLanguage: "zh-CN,zh;q=0.9"])
+                    #expect(page.text.contains(#"<html lang="zh-CN">"#) && page.text.contains(text), "\(path)")
                 }
             }
         }
@@ -69,8 +92,15 @@ import Testing
             let text = try String(contentsOf: templates.appendingPathComponent(file), encoding: .utf8)
             used.formUnion(Self.matches(#"\{\{t\.([a-z0-9_]+)\}\}"#, in: text))
         }
-        let script = try String(contentsOf: directory.appendingPathComponent("Static/console.js"), encoding: .utf8)
-        used.formUnion(Self.matches(#"T\('([a-z0-9_]+)'"#, in: script))
+        let scripts = directory.appendingPathComponent("Static")
+        for file in try FileManager.default.contentsOfDirectory(atPath: scripts.path) where file.hasSuffix(".js") {
+            let script = try String(contentsOf: scripts.appendingPathComponent(file), encoding: .utf8)
+            used.formUnion(Self.matches(#"T\('([a-z0-9_]+)'"#, in: script))
+        }
+        // `T('status_' + value)`: a prefix with a value appended at run time; the full keys are checked below.
+        let prefixes = used.filter { $0.hasSuffix("_") }
+        used.subtract(prefixes)
+        for prefix in prefixes { #expect(english.keys.contains { $0.hasPrefix(prefix) }, "no key starts with \(prefix)") }
         used.formUnion(Self.matches(#"\bt\[\"([a-z0-9_]+)\"\]"#, in: try Self.swiftSources(directory)))
         #expect(used.count > 50)
         #expect(used.subtracting(english.keys).isEmpty, "missing: \(used.subtracting(english.keys).sorted())")

@@ -102,9 +102,18 @@ struct WebDriver: Sendable {
         return Element(id: id)
     }
 
+    /// Clicks the element; when a page script re-rendered it between finding and clicking (live tables poll), finds
+    /// it again.
     func click(_ css: String) async throws {
-        let element = try await find(css)
-        _ = try await send("POST", "element/\(element.id)/click")
+        for attempt in 1...5 {
+            let element = try await find(css)
+            do {
+                _ = try await send("POST", "element/\(element.id)/click")
+                return
+            } catch let failure as Failure where failure.description.contains("stale element") && attempt < 5 {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
     }
 
     func type(_ css: String, _ text: String, clear: Bool = true) async throws {
@@ -126,6 +135,20 @@ struct WebDriver: Sendable {
     }
 
     func acceptAlert() async throws { _ = try await send("POST", "alert/accept") }
+
+    /// Answers "Cancel" to a `confirm()` (a person changing their mind).
+    func dismissAlert() async throws { _ = try await send("POST", "alert/dismiss") }
+
+    /// The text of the open `confirm()`/`alert()`.
+    func alertText() async throws -> String { try await send("GET", "alert/text") as? String ?? "" }
+
+    /// Clicks the element `script` returns (for rows found by their text, which CSS cannot select).
+    func clickFound(_ description: String, _ script: String, _ args: [Any] = []) async throws {
+        guard let value = try await execute(script, args) as? [String: Any], let id = value.values.first as? String else {
+            throw Failure(description: "no element: \(description)")
+        }
+        _ = try await send("POST", "element/\(id)/click")
+    }
 
     /// Browser console entries since the last call (chromedriver's log; network failures appear here too).
     func browserLog() async throws -> [(level: String, message: String)] {

@@ -14,6 +14,10 @@ import Testing
         "GET /login", "GET /assets/console.css", "GET /instances", "GET /projects/{project_id}/instances",
         "GET /projects/{project_id}/instances/{instance_id}", "GET /databases", "GET /databases/{database_id}",
         "GET /capacity", "GET /profile", "GET /tokens", "GET /admin/users", "GET /admin/task-runs", "GET /admin/schedules",
+        // Issue 18: the asset ledger, database accounts, cache and audit pages, and their scripts.
+        "GET /assets/inventory.js", "GET /assets/people.js", "GET /inventory/assets", "GET /inventory/assets/{asset_uuid}",
+        "GET /inventory/duplicates", "GET /inventory/sources", "GET /inventory/runs", "GET /inventory/runs/{run_id}",
+        "GET /accounts", "GET /accounts/classifications", "GET /accounts/{account_id}", "GET /admin/cache", "GET /admin/audit",
     ]
 
     enum Caller: String, CaseIterable {

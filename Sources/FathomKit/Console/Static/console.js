@@ -68,6 +68,7 @@ async function call(method, path, payload, options) {
   const failure = new ApiError(
     response.status, error.message || (data && data.message) || response.statusText,
     error.request_id || response.headers.get('X-Request-ID'), error.code, response.headers.get('Retry-After'));
+  failure.details = error.details || [];
   if (response.status === 401 && !options.noRedirect) { signInAgain(); }
   // A stale CSRF token (a new session in another tab): fetch a fresh one and try once more.
   if (failure.code === 'AUTH_CSRF_INVALID' && !options.retried) {
@@ -396,7 +397,21 @@ pages.instance = function () {
         }, e.target) }) : null,
     ])));
     if (!operations.length) list.appendChild(el('li', { class: 'muted', text: T('nothing_here') }));
+    await redrawTimeline(operations.map((op) => `${op.id}:${op.state}:${op.progress_percent}`).join(','));
     return operations.some((op) => active(op.state));
+  }
+
+  // The timeline is drawn by the server: when the operations change, fetch this page again and take its drawing.
+  let drawn = null;
+  async function redrawTimeline(signature) {
+    if (drawn === null) { drawn = signature; return; }
+    if (signature === drawn) return;
+    drawn = signature;
+    const response = await fetch(location.pathname, { credentials: 'same-origin', headers: { Accept: 'text/html' } });
+    if (!response.ok) return;
+    const page = new DOMParser().parseFromString(await response.text(), 'text/html');
+    const fresh = page.getElementById('ops-timeline');
+    if (fresh) $('#ops-timeline').replaceChildren(...fresh.childNodes);
   }
 
   async function loadBackups() {
@@ -719,4 +734,5 @@ pages['admin-schedules'] = function () {
   run(load);
 };
 
-if (pages[body.dataset.page]) pages[body.dataset.page]();
+// Pages of the other scripts (deferred, so they have run by now) register here too.
+document.addEventListener('DOMContentLoaded', () => { if (pages[body.dataset.page]) pages[body.dataset.page](); });

@@ -9,6 +9,7 @@ config (passed through unchanged by Fathom):
   pid_file: where `sleep` writes "<own pid> <child pid>" (the child is a grandchild of Fathom)
   normalized: {"vm-1": {"network": {...}}, ...}  merged into that asset's normalized record (sections replaced)
   dangling: {"vm-3": "h-404"}        VMs whose runs_on target is never reported
+  databases: {"inst-…": "vm-1"}      database instances (external id = Fathom's instance id) and the VM each runs on
 """
 import json
 import os
@@ -44,6 +45,9 @@ def inventory(config, mode):
         for vm, host in config.get("dangling", {}).items():
             assets.append(asset("vm", vm))
             relations.append(edge("runs_on", "vm", vm, "host", host))
+        for database, vm in config.get("databases", {}).items():
+            assets.append(asset("database_instance", database))
+            relations.append(edge("runs_on", "database_instance", database, "vm", vm))
     for item in assets:
         item["normalized"].update(overrides.get(item["external_id"], {}))
     return assets, relations
