@@ -4,9 +4,11 @@ import Hummingbird
 struct InstanceRoutes: RouteGroup {
     let plane: ControlPlane
 
+    /// A backup to restore, a moment to restore to (from the latest base backup before it), or both.
     struct RestoreBody: StrictBody {
-        var backup_id: String
-        enum CodingKeys: String, CodingKey, CaseIterable { case backup_id }
+        var backup_id: String?
+        var point_in_time: String?
+        enum CodingKeys: String, CodingKey, CaseIterable { case backup_id, point_in_time }
     }
 
     static let resources = Schemas.object(["cpu": Schemas.integer, "memory_gb": Schemas.integer, "storage_gb": Schemas.integer])
@@ -17,10 +19,14 @@ struct InstanceRoutes: RouteGroup {
             "resources": resources, "provider": Schemas.string, "high_availability": Schemas.boolean, "labels": labels,
             "connection": Schemas.object(["host": Schemas.string, "port": Schemas.integer, "database": Schemas.string]),
             "credential": Schemas.object(["username": Schemas.string, "password": Schemas.string]),
-            "database": Schemas.string, "user": Schemas.string,
+            "database": Schemas.string, "user": Schemas.string, "backup_policy": BackupPolicyBody.schema,
         ], required: ["name", "engine"])
     static let updateBody = Schemas.object(
-        ["name": Schemas.string, "labels": labels, "resources": resources, "high_availability": Schemas.boolean])
+        [
+            "name": Schemas.string, "labels": labels, "resources": resources, "high_availability": Schemas.boolean,
+            "backup_policy": BackupPolicyBody.schema,
+        ])
+    static let restoreBody = Schemas.object(["backup_id": Schemas.string, "point_in_time": ["type": "string", "format": "date-time"]])
 
     var endpoints: [Route] {
         [
@@ -34,7 +40,7 @@ struct InstanceRoutes: RouteGroup {
             Route(.get, "/v1/projects/{project_id}/instances/{instance_id}", access: .project(.view), tag: "dbaas", summary: "An instance", get),
             Route(
                 .patch, "/v1/projects/{project_id}/instances/{instance_id}", access: .project(.update), tag: "dbaas",
-                summary: "Rename, relabel (200), or change resources / high availability (202 with the operation)",
+                summary: "Rename, relabel, change the backup schedule/retention (200), or change resources / high availability / WAL archiving (202 with the operation)",
                 requestBody: Self.updateBody, update),
             Route(
                 .delete, "/v1/projects/{project_id}/instances/{instance_id}", access: .project(.update), tag: "dbaas",
@@ -47,7 +53,8 @@ struct InstanceRoutes: RouteGroup {
                 summary: "Promote the standby (409 without one)", successStatus: 202, failover),
             Route(
                 .post, "/v1/projects/{project_id}/instances/{instance_id}/restore", access: .project(.update), tag: "dbaas",
-                summary: "Restore from a backup", requestBody: Schemas.object(["backup_id": Schemas.string], required: ["backup_id"]),
+                summary: "Restore from a backup, or to a point_in_time inside the instance's recoverable_window (422 outside it)",
+                requestBody: Self.restoreBody,
                 successStatus: 202, restore),
         ]
     }
@@ -70,7 +77,9 @@ struct InstanceRoutes: RouteGroup {
     func get(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let (_, project) = try context.projectScope()
         let instance = try await plane.instance(try context.parameters.require("instance_id"), projectId: project.id)
-        return try DBaaSResponse.resource("instance", InstanceView(instance))
+        var view = InstanceView(instance)
+        view.recoverable_window = try await plane.recoverableWindow(instance)
+        return try DBaaSResponse.resource("instance", view)
     }
 
     func update(_ request: Request, _ context: AppRequestContext) async throws -> Response {
@@ -106,7 +115,8 @@ struct InstanceRoutes: RouteGroup {
         let (principal, project) = try context.projectScope()
         let body = try await request.decodeJSON(RestoreBody.self)
         let (instance, operation) = try await plane.restoreInstance(
-            principal, project: project, id: try context.parameters.require("instance_id"), backupId: body.backup_id)
+            principal, project: project, id: try context.parameters.require("instance_id"), backupId: body.backup_id,
+            pointInTime: body.point_in_time)
         return try DBaaSResponse.resource("instance", InstanceView(instance), operation: operation)
     }
 }
