@@ -1,0 +1,94 @@
+@testable import FathomKit
+import Foundation
+import Testing
+
+/// WAL archiving and point-in-time restore on real PostgreSQL servers (the local provider).
+@Suite(.enabled(if: TestPostgres.isAvailable, "PostgreSQL server binaries not found"), .timeLimit(.minutes(10)))
+struct PointInTimeRestoreTests {
+    typealias L = LocalProviderTests
+
+    static func rows(_ target: PostgresSession.Target) async throws -> [String] {
+        try await L.query(target, "SELECT coalesce(string_agg(n::text, ',' ORDER BY n), '') FROM t")
+    }
+
+    /// Rows written at t1, t2 and t3; a restore to a moment between t2 and t3 holds exactly t1's and t2's rows.
+    /// Then a damaged archived WAL file makes the next restore fail clearly, with the instance back on its data.
+    @Test func restoreToAMomentKeepsExactlyTheRowsWrittenBeforeIt() async throws {
+        try await L.withLocal(ports: 21260...21279) { fixture, project in
+            let (create, body) = try await L.start(fixture, .post, "/v1/projects/\(project)/instances",
+                json: #"{"name":"pitr","engine":"postgresql","backup_policy":{"enabled":false,"pitr_enabled":true}}"#)
+            let id = try #require(body["instance"]?["id"]?.stringValue)
+            #expect(try await L.finish(fixture, create) == "SUCCEEDED")
+            let target = try L.superuser(fixture, try await L.instance(fixture, id))
+            #expect(try await L.query(target, "SHOW archive_mode") == ["on"])
+            _ = try await L.query(target, "CREATE TABLE t (n int); INSERT INTO t VALUES (1); SELECT 'ok'")
+            let (backupOp, backupBody) = try await L.start(fixture, .post, "/v1/projects/\(project)/instances/\(id)/backups", json: "{}")
+            let backupId = try #require(backupBody["backup"]?["id"]?.stringValue)
+            #expect(try await L.finish(fixture, backupOp) == "SUCCEEDED")
+            let backup = try await fixture.services.controlPlane.backup(backupId, projectId: project)
+            #expect(backup.recoverableFrom != nil && backup.walStart != nil)
+
+            _ = try await L.query(target, "INSERT INTO t VALUES (2); SELECT 'ok'")
+            try await Task.sleep(for: .milliseconds(1200))
+            let moment = Date()
+            try await Task.sleep(for: .milliseconds(1200))
+            _ = try await L.query(target, "INSERT INTO t VALUES (3); SELECT 'ok'")
+            // The control plane's clock (a test clock) catches up with the servers' real one.
+            fixture.harness.clock.advance(by: Date().timeIntervalSince(fixture.harness.clock.wallClock.now()))
+
+            let path = "/v1/projects/\(project)/instances/\(id)"
+            let view = try await fixture.harness.test { client in
+                try await client.send(.get, path, auth: .session(try await client.adminSession()))
+            }
+            let window = try #require(view.json["instance"]?["recoverable_window"], "\(view.text)")
+            let earliest = try #require(window["earliest"]?.stringValue.flatMap { try? Date($0, strategy: .iso8601) })
+            #expect(earliest <= moment)
+            #expect(view.json["instance"]?["backup_policy"]?["pitr_enabled"] == true)
+
+            // Outside the window (before the first backup, or in the future) is 422 naming the window.
+            for outside in [Timestamp.iso8601(earliest.addingTimeInterval(-3600)), Timestamp.iso8601(Date().addingTimeInterval(3600))] {
+                let refused = try await fixture.harness.test { client in
+                    try await client.send(.post, "\(path)/restore", auth: .session(try await client.adminSession()), json: #"{"point_in_time":"\#(outside)"}"#)
+                }
+                #expect(refused.status == .unprocessableContent, "\(refused.text)")
+                #expect(refused.json["error"]?["message"]?.stringValue?.contains("recoverable window") == true)
+            }
+
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            let (restore, _) = try await L.start(fixture, .post, "\(path)/restore", json: #"{"point_in_time":"\#(formatter.string(from: moment))"}"#)
+            #expect(try await L.finish(fixture, restore) == "SUCCEEDED")
+            #expect(try await Self.rows(target) == ["1,2"])
+            #expect(try await L.query(target, "SELECT pg_is_in_recovery()::text") == ["false"])
+
+            // The restored server keeps archiving on its new timeline.
+            _ = try await L.query(target, "INSERT INTO t VALUES (4); SELECT 'ok'")
+            let switched = try await L.query(target, "SELECT pg_walfile_name(pg_switch_wal())")
+            let archive = "\(fixture.services.configuration.dataDir)/instances/\(id)/wal-archive"
+            let file = try #require(switched.first)
+            #expect(try await waitUntil(timeout: .seconds(20)) { FileManager.default.fileExists(atPath: "\(archive)/\(file).gz") })
+            #expect(!file.hasPrefix("00000001"))
+            #expect(try await L.query(target, "SELECT failed_count::text FROM pg_stat_archiver") == ["0"])
+
+            // A damaged archived WAL file: the replay cannot reach the moment, the restore fails saying why, and the
+            // instance runs on the data it had.
+            // Every WAL file after the backup, on either timeline (the new timeline's first file holds the old one's
+            // WAL up to the branch point, so recovery would read that instead).
+            let segments = try FileManager.default.contentsOfDirectory(atPath: archive)
+                .filter { $0.hasSuffix(".gz") && !$0.contains(".history") && !$0.contains(".partial") }
+            let walStart = try #require(backup.walStart)
+            for segment in segments where segment.dropFirst(8).prefix(16) > walStart.dropFirst(8).prefix(16) {
+                try Data("not a WAL file".utf8).write(to: URL(fileURLWithPath: "\(archive)/\(segment)"))
+            }
+            fixture.harness.clock.advance(by: Date().timeIntervalSince(fixture.harness.clock.wallClock.now()))
+            let (broken, _) = try await L.start(fixture, .post, "\(path)/restore", json: #"{"point_in_time":"\#(formatter.string(from: moment))"}"#)
+            #expect(try await L.finish(fixture, broken) == "FAILED")
+            let failed = try #require(try await fixture.services.store.read { db in try await OperationStore.find(projectId: nil, id: broken, on: db) })
+            let message = failed.job.errorMessage ?? ""
+            #expect(message.contains("Point-in-time recovery failed"), "\(message)")
+            #expect(message.contains("recovery ended before configured recovery target was reached") || message.contains("damaged"), "\(message)")
+            #expect(try await L.instance(fixture, id).state == .RUNNING)
+            #expect(try await Self.rows(target) == ["1,2,4"])
+        }
+    }
+}
