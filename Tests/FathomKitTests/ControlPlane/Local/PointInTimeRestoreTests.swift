@@ -92,3 +92,42 @@ struct PointInTimeRestoreTests {
         }
     }
 }
+
+extension PointInTimeRestoreTests {
+    /// The archive outlives a failover: the new primary archives into it on its new timeline, and a restore from a
+    /// backup taken before the failover replays across it to a moment after.
+    @Test func restoreAcrossAFailover() async throws {
+        try await L.withLocal(ports: 21280...21299) { fixture, project in
+            let (create, body) = try await L.start(fixture, .post, "/v1/projects/\(project)/instances",
+                json: #"{"name":"pitr-ha","engine":"postgresql","high_availability":true,"backup_policy":{"enabled":false,"pitr_enabled":true}}"#)
+            let id = try #require(body["instance"]?["id"]?.stringValue)
+            #expect(try await L.finish(fixture, create) == "SUCCEEDED")
+            let before = try L.superuser(fixture, try await L.instance(fixture, id))
+            _ = try await L.query(before, "CREATE TABLE t (n int); INSERT INTO t VALUES (1); SELECT 'ok'")
+            let (backupOp, _) = try await L.start(fixture, .post, "/v1/projects/\(project)/instances/\(id)/backups", json: "{}")
+            #expect(try await L.finish(fixture, backupOp) == "SUCCEEDED")
+            _ = try await L.query(before, "INSERT INTO t VALUES (2); SELECT 'ok'")
+
+            let (failover, _) = try await L.start(fixture, .post, "/v1/projects/\(project)/instances/\(id)/failover")
+            #expect(try await L.finish(fixture, failover) == "SUCCEEDED")
+            let after = try L.superuser(fixture, try await L.instance(fixture, id))
+            #expect(after.port != before.port)
+            _ = try await L.query(after, "INSERT INTO t VALUES (3); SELECT 'ok'")
+            try await Task.sleep(for: .milliseconds(1200))
+            let moment = Date()
+            try await Task.sleep(for: .milliseconds(1200))
+            _ = try await L.query(after, "INSERT INTO t VALUES (4); SELECT 'ok'")
+            fixture.harness.clock.advance(by: Date().timeIntervalSince(fixture.harness.clock.wallClock.now()))
+
+            let archive = "\(fixture.services.configuration.dataDir)/instances/\(id)/wal-archive"
+            #expect(FileManager.default.fileExists(atPath: "\(archive)/00000002.history.gz"))
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            let (restore, _) = try await L.start(fixture, .post, "/v1/projects/\(project)/instances/\(id)/restore",
+                json: #"{"point_in_time":"\#(formatter.string(from: moment))"}"#)
+            #expect(try await L.finish(fixture, restore) == "SUCCEEDED")
+            let restored = try L.superuser(fixture, try await L.instance(fixture, id))
+            #expect(try await Self.rows(restored) == ["1,2,3"])
+        }
+    }
+}
