@@ -8,6 +8,8 @@ enum BackupPolicyStore {
             "ALTER TABLE instances ADD COLUMN backup_policy TEXT",
             "ALTER TABLE instances ADD COLUMN backup_anchor_at BIGINT",
             "ALTER TABLE instances ADD COLUMN backup_last_slot_at BIGINT",
+            // Measured by reconciliation, like storage_used_bytes; counted against the project's storage quota.
+            "ALTER TABLE instances ADD COLUMN wal_archive_bytes BIGINT",
             "ALTER TABLE backups ADD COLUMN backup_trigger TEXT NOT NULL DEFAULT 'manual'",
             "ALTER TABLE backups ADD COLUMN scheduled_slot_at BIGINT",
             "ALTER TABLE backups ADD COLUMN expires_at BIGINT",
@@ -42,6 +44,10 @@ enum BackupPolicyStore {
             RETURNING id
             """
         ).all().isEmpty)
+    }
+
+    static func setArchiveBytes(_ instanceId: String, bytes: Int64, on db: any SQLDatabase) async throws {
+        try await db.raw("UPDATE instances SET wal_archive_bytes = \(bind: bytes) WHERE id = \(bind: instanceId)").run()
     }
 
     /// A new retention period applies to the instance's scheduled backups already taken.

@@ -355,10 +355,18 @@ extension ControlPlane {
                 .quotaExceeded, "Instance limit exceeded: \(instances)/\(project.quotaInstances) instances used",
                 details: [["resource": "instances", "limit": .int(Int64(project.quotaInstances)), "current": .int(Int64(instances))]])
         }
-        if addStorage > 0 && storage + addStorage > project.quotaStorageGB {
+        // Backups and WAL archives take storage too: they count, to the byte, beside what instances are allocated.
+        let gib: Int64 = 1_073_741_824
+        let kept = usage.backup_bytes + usage.wal_archive_bytes
+        if addStorage > 0 && Int64(storage + addStorage) * gib + kept > Int64(project.quotaStorageGB) * gib {
+            let keptText = kept > 0 ? " plus \(kept) bytes of backups and WAL archives" : ""
             throw AppError(
-                .quotaExceeded, "Storage limit exceeded: \(storage) of \(project.quotaStorageGB) GiB used, \(addStorage) more requested",
-                details: [["resource": "storage_gb", "limit": .int(Int64(project.quotaStorageGB)), "current": .int(Int64(storage))]])
+                .quotaExceeded,
+                "Storage limit exceeded: \(storage) of \(project.quotaStorageGB) GiB used\(keptText), \(addStorage) more requested",
+                details: [[
+                    "resource": "storage_gb", "limit": .int(Int64(project.quotaStorageGB)), "current": .int(Int64(storage)),
+                    "backup_bytes": .int(usage.backup_bytes), "wal_archive_bytes": .int(usage.wal_archive_bytes),
+                ]])
         }
     }
 

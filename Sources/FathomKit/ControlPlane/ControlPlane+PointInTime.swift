@@ -2,12 +2,14 @@ import Foundation
 
 extension ControlPlane {
     /// The recoverable window of an instance that archives WAL and has a base backup taken since; nil otherwise.
-    func recoverableWindow(_ instance: Instance) async throws -> RecoverableWindow? {
+    /// `presentReachable`: a restore of the instance itself archives its current WAL first, so while it runs the
+    /// window reaches the present; anything else reaches what the archive holds.
+    func recoverableWindow(_ instance: Instance, presentReachable: Bool = true) async throws -> RecoverableWindow? {
         guard instance.backupPolicy?.pitr_enabled == true, let provider = providers.provider(instance.provider) else { return nil }
         let backups = try await store.read { db in try await BackupPolicyStore.recoverableBackups(instanceId: instance.id, on: db) }
         guard let earliest = backups.first?.recoverableFrom else { return nil }
         // A running instance archives its current WAL when a restore starts, so the present is reachable.
-        let latest = instance.state == .RUNNING ? clock.millis() : (provider.archiveNewest(instance) ?? earliest)
+        let latest = presentReachable && instance.state == .RUNNING ? clock.millis() : (provider.archiveNewest(instance) ?? earliest)
         guard latest >= earliest else { return nil }
         return RecoverableWindow(earliestMillis: earliest, latestMillis: latest)
     }
@@ -24,14 +26,14 @@ extension ControlPlane {
 
     /// The base backup a point-in-time restore to `target` starts from: the given one if it can, else the latest
     /// taken before the target. A target outside the window is 422 naming the window.
-    func pointInTimeBase(_ instance: Instance, target: Date, backupId: String?) async throws -> Backup {
+    func pointInTimeBase(_ instance: Instance, target: Date, backupId: String?, presentReachable: Bool = true) async throws -> Backup {
         try requireAction(.pitr, instance)
         guard instance.backupPolicy?.pitr_enabled == true else {
             throw AppError(.unprocessable, "Instance \(instance.id) does not archive WAL; enable backup_policy.pitr_enabled first",
                 details: [["field": "point_in_time", "issue": "not_archiving"]])
         }
         let millis = Millis.from(target)
-        guard let window = try await recoverableWindow(instance) else {
+        guard let window = try await recoverableWindow(instance, presentReachable: presentReachable) else {
             throw AppError(.unprocessable, "Instance \(instance.id) has no recoverable window yet: take a backup while WAL is archived",
                 details: [["field": "point_in_time", "issue": "no_window"]])
         }

@@ -55,6 +55,8 @@ extension ControlPlane {
     /// Whether a run after a crash can pick this operation up (database and database-user changes are not resumed).
     private func resumable(_ operation: Operation, _ instance: Instance) -> Bool {
         guard providers.provider(instance.provider)?.resumesAfterCrash == true else { return false }
+        // A create that restores into the new instance starts over only by failing (the failed create is removed).
+        if operation.type == .CREATE_INSTANCE, operation.parameters["restore_backup_id"] != nil { return false }
         return ![.CREATE_USER, .UPDATE_USER, .DELETE_USER, .CREATE_DATABASE, .DELETE_DATABASE].contains(operation.type)
     }
 
@@ -91,7 +93,15 @@ extension ControlPlane {
                 providerContext.instance = created
                 providerContext.credential = credential
             }
-            try await createDefaults(operation, instance: providerContext.instance, provider: provider, context: providerContext)
+            if let backupId = operation.parameters["restore_backup_id"]?.stringValue {
+                // A new instance made from a backup: its data is the backup's, not a default database.
+                await context.progress(50, "restoring the backup into the new instance")
+                let backup = try await backup(backupId, projectId: operation.projectId)
+                let target = operation.parameters["point_in_time"]?.intValue.map(Millis.date)
+                try await provider.restore(providerContext, from: backup, until: target)
+            } else {
+                try await createDefaults(operation, instance: providerContext.instance, provider: provider, context: providerContext)
+            }
             try await store.write { db in
                 try await InstanceStore.end(id: instance.id, operationId: operation.id, state: .RUNNING, result: result,
                     sealedCredential: sealed, now: now(), on: db)

@@ -8,7 +8,9 @@ struct InstanceRoutes: RouteGroup {
     struct RestoreBody: StrictBody {
         var backup_id: String?
         var point_in_time: String?
-        enum CodingKeys: String, CodingKey, CaseIterable { case backup_id, point_in_time }
+        /// Restore into a new instance of this name instead, leaving this one untouched.
+        var target_instance_name: String?
+        enum CodingKeys: String, CodingKey, CaseIterable { case backup_id, point_in_time, target_instance_name }
     }
 
     static let resources = Schemas.object(["cpu": Schemas.integer, "memory_gb": Schemas.integer, "storage_gb": Schemas.integer])
@@ -26,7 +28,9 @@ struct InstanceRoutes: RouteGroup {
             "name": Schemas.string, "labels": labels, "resources": resources, "high_availability": Schemas.boolean,
             "backup_policy": BackupPolicyBody.schema,
         ])
-    static let restoreBody = Schemas.object(["backup_id": Schemas.string, "point_in_time": ["type": "string", "format": "date-time"]])
+    static let restoreBody = Schemas.object([
+        "backup_id": Schemas.string, "point_in_time": ["type": "string", "format": "date-time"], "target_instance_name": Schemas.string,
+    ])
 
     var endpoints: [Route] {
         [
@@ -53,7 +57,7 @@ struct InstanceRoutes: RouteGroup {
                 summary: "Promote the standby (409 without one)", successStatus: 202, failover),
             Route(
                 .post, "/v1/projects/{project_id}/instances/{instance_id}/restore", access: .project(.update), tag: "dbaas",
-                summary: "Restore from a backup, or to a point_in_time inside the instance's recoverable_window (422 outside it)",
+                summary: "Restore from a backup, or to a point_in_time inside the instance's recoverable_window (422 outside it); with target_instance_name into a new instance (the answer names it)",
                 requestBody: Self.restoreBody,
                 successStatus: 202, restore),
         ]
@@ -114,6 +118,12 @@ struct InstanceRoutes: RouteGroup {
     func restore(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let (principal, project) = try context.projectScope()
         let body = try await request.decodeJSON(RestoreBody.self)
+        if let name = body.target_instance_name {
+            let (created, operation) = try await plane.restoreIntoNewInstance(
+                principal, project: project, sourceId: try context.parameters.require("instance_id"), backupId: body.backup_id,
+                pointInTime: body.point_in_time, name: name)
+            return try DBaaSResponse.resource("instance", InstanceView(created), operation: operation)
+        }
         let (instance, operation) = try await plane.restoreInstance(
             principal, project: project, id: try context.parameters.require("instance_id"), backupId: body.backup_id,
             pointInTime: body.point_in_time)

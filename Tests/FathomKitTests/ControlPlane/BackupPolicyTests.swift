@@ -186,4 +186,34 @@ import Testing
             }
         }
     }
+
+    @Test(arguments: Backends.all)
+    func backupsCountAgainstTheStorageQuota(_ backend: Store.Backend) async throws {
+        try await Harness.with(backend) { harness in
+            let fixture = DBaaSFixture(harness)
+            try await harness.test { client in
+                let admin = Auth.session(try await client.adminSession())
+                let project = try await client.createProject(admin, quotas: #"{"storage_gb":25}"#)
+                let id = try await Self.runningInstance(fixture, client, admin, project: project, name: "q", policy: #"{"enabled":false}"#)
+                let made = try await client.send(.post, "/v1/projects/\(project)/instances/\(id)/backups", auth: admin, json: "{}")
+                let backupId = try #require(made.json["backup"]?["id"]?.stringValue)
+                #expect(try await fixture.runJobs(timeout: .seconds(20)) { try await fixture.instanceState(id) == "RUNNING" })
+                let shown = try await client.send(.get, "/v1/projects/\(project)", auth: admin)
+                #expect(shown.json["project"]?["usage"]?["backup_bytes"] == 4096, "\(shown.text)")
+                #expect(shown.json["project"]?["usage"]?["storage_gb"] == 10)
+
+                // 10 GiB allocated + 10 more fit in 25 GiB, but not beside 6 GiB of backups.
+                try await harness.services.store.write { db in
+                    try await db.raw("UPDATE backups SET size_bytes = \(bind: Int64(6) << 30) WHERE id = \(bind: backupId)").run()
+                }
+                let refused = try await client.createInstance(admin, project: project, name: "second")
+                #expect(refused.errorCode == "QUOTA_EXCEEDED", "\(refused.text)")
+                #expect(refused.json["error"]?["message"]?.stringValue?.contains("backups and WAL archives") == true)
+                try await harness.services.store.write { db in
+                    try await db.raw("UPDATE backups SET size_bytes = 4096 WHERE id = \(bind: backupId)").run()
+                }
+                #expect(try await client.createInstance(admin, project: project, name: "second").status == .accepted)
+            }
+        }
+    }
 }

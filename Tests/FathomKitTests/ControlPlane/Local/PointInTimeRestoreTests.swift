@@ -131,3 +131,56 @@ extension PointInTimeRestoreTests {
         }
     }
 }
+
+extension PointInTimeRestoreTests {
+    /// A restore into a new instance (a moment, or a backup as it is) leaves the source running and unchanged.
+    @Test func restoreIntoANewInstanceLeavesTheSourceAlone() async throws {
+        try await L.withLocal(ports: 21300...21319) { fixture, project in
+            let (create, body) = try await L.start(fixture, .post, "/v1/projects/\(project)/instances",
+                json: #"{"name":"source","engine":"postgresql","backup_policy":{"enabled":false,"pitr_enabled":true}}"#)
+            let id = try #require(body["instance"]?["id"]?.stringValue)
+            #expect(try await L.finish(fixture, create) == "SUCCEEDED")
+            let source = try L.superuser(fixture, try await L.instance(fixture, id))
+            _ = try await L.query(source, "CREATE TABLE t (n int); INSERT INTO t VALUES (1); SELECT 'ok'")
+            let (backupOp, backupBody) = try await L.start(fixture, .post, "/v1/projects/\(project)/instances/\(id)/backups", json: "{}")
+            let backupId = try #require(backupBody["backup"]?["id"]?.stringValue)
+            #expect(try await L.finish(fixture, backupOp) == "SUCCEEDED")
+            _ = try await L.query(source, "INSERT INTO t VALUES (2); SELECT 'ok'")
+            try await Task.sleep(for: .milliseconds(1200))
+            let moment = Date()
+            try await Task.sleep(for: .milliseconds(1200))
+            _ = try await L.query(source, "INSERT INTO t VALUES (3); SELECT 'ok'")
+            // A restore into a new instance reaches what the source's archive holds: make it hold the present.
+            let switched = try #require(try await L.query(source, "SELECT pg_walfile_name(pg_switch_wal())").first)
+            let archive = "\(fixture.services.configuration.dataDir)/instances/\(id)/wal-archive"
+            #expect(try await waitUntil(timeout: .seconds(20)) { FileManager.default.fileExists(atPath: "\(archive)/\(switched).gz") })
+            fixture.harness.clock.advance(by: Date().timeIntervalSince(fixture.harness.clock.wallClock.now()))
+
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            let restore = "/v1/projects/\(project)/instances/\(id)/restore"
+            let (toMoment, made) = try await L.start(fixture, .post, restore,
+                json: #"{"point_in_time":"\#(formatter.string(from: moment))","target_instance_name":"inspect"}"#)
+            let inspectId = try #require(made["instance"]?["id"]?.stringValue)
+            #expect(inspectId != id && made["instance"]?["name"] == "inspect")
+            #expect(try await L.finish(fixture, toMoment) == "SUCCEEDED")
+            let inspect = try L.superuser(fixture, try await L.instance(fixture, inspectId))
+            #expect(inspect.port != source.port)
+            #expect(try await Self.rows(inspect) == ["1,2"])
+
+            let (asTaken, copy) = try await L.start(fixture, .post, restore, json: #"{"backup_id":"\#(backupId)","target_instance_name":"copy"}"#)
+            #expect(try await L.finish(fixture, asTaken) == "SUCCEEDED")
+            let copyId = try #require(copy["instance"]?["id"]?.stringValue)
+            #expect(try await Self.rows(try L.superuser(fixture, try await L.instance(fixture, copyId))) == ["1"])
+
+            // The source never stopped and has all its rows.
+            #expect(try await L.instance(fixture, id).state == .RUNNING)
+            #expect(try await Self.rows(source) == ["1,2,3"])
+            let duplicate = try await fixture.harness.test { client in
+                try await client.send(.post, restore, auth: .session(try await client.adminSession()),
+                    json: #"{"backup_id":"\#(backupId)","target_instance_name":"copy"}"#)
+            }
+            #expect(duplicate.status == .conflict, "\(duplicate.text)")
+        }
+    }
+}

@@ -85,7 +85,11 @@ extension LocalProvider {
     /// Recovery settings that replay the archive up to `target` (or only to the backup's end when nil), then promote.
     /// A target follows the latest timeline (across failovers and earlier restores); a backup's own instant stays on
     /// its timeline (it may even come from another instance).
-    func recoverySettings(_ instance: Instance, target: Date?) -> String {
+    func recoverySettings(_ instance: Instance, backup: Backup, target: Date?) -> String {
+        // WAL comes from the archive of the instance the backup was taken of (another one when restoring into a
+        // new instance), while that archive exists.
+        let script = FileManager.default.fileExists(atPath: restoreScript(backup.instanceId))
+            ? restoreScript(backup.instanceId) : restoreScript(instance.id)
         let stop: String
         if let target {
             let formatter = DateFormatter()
@@ -98,7 +102,7 @@ extension LocalProvider {
         }
         return """
             # Written by Fathom for one restore; removed once the server is promoted.
-            restore_command = '\(restoreScript(instance.id)) %f %p'
+            restore_command = '\(script) %f %p'
             \(stop)
             recovery_target_action = 'promote'
             recovery_target_timeline = '\(target == nil ? "current" : "latest")'
@@ -128,6 +132,15 @@ extension LocalProvider {
             (try? FileManager.default.attributesOfItem(atPath: "\(directory)/\($0)"))?[.modificationDate] as? Date
         }
         return dates.max().map(Millis.from)
+    }
+
+    /// Bytes held by the instance's WAL archive (0 without one).
+    public func archiveBytes(_ instance: Instance) -> Int64 {
+        let directory = archiveDirectory(instance.id)
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return entries.reduce(Int64(0)) { total, entry in
+            total + ((try? FileManager.default.attributesOfItem(atPath: "\(directory)/\(entry)"))?[.size] as? NSNumber ?? 0).int64Value
+        }
     }
 
     /// pg_archivecleanup drops every segment older than `walStart` (history files stay).

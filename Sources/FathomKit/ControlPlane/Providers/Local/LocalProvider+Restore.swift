@@ -60,7 +60,8 @@ extension LocalProvider {
                     try await resumeOldData(instance, node: node)
                     throw AppError(.conflict, "Backup \(backup.id) has no files")
                 }
-                if target != nil, await isRunning(node, version: instance.version) {
+                // Only the instance's own archive is flushed: a restore into a new instance leaves the source alone.
+                if target != nil, backup.instanceId == instance.id, await isRunning(node, version: instance.version) {
                     await context.progress(5, "archiving the current WAL")
                     try await archiveCurrentWAL(context)
                 }
@@ -74,7 +75,7 @@ extension LocalProvider {
                     try await tools.makePrivateDirectory(paths.incoming)
                     try await tools.command("/bin/tar", ["-xzf", archive, "-C", paths.incoming])
                     if recovering {
-                        try await tools.write(recoverySettings(instance, target: target), to: "\(paths.incoming)/\(Self.recoveryConfigName)")
+                        try await tools.write(recoverySettings(instance, backup: backup, target: target), to: "\(paths.incoming)/\(Self.recoveryConfigName)")
                         try await tools.write("", to: "\(paths.incoming)/recovery.signal")
                     }
                 } catch {
