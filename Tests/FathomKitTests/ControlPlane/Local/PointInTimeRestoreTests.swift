@@ -1,5 +1,6 @@
 @testable import FathomKit
 import Foundation
+import Logging
 import Testing
 
 /// WAL archiving and point-in-time restore on real PostgreSQL servers (the local provider).
@@ -142,9 +143,20 @@ extension PointInTimeRestoreTests {
             #expect(try await L.finish(fixture, create) == "SUCCEEDED")
             let source = try L.superuser(fixture, try await L.instance(fixture, id))
             _ = try await L.query(source, "CREATE TABLE t (n int); INSERT INTO t VALUES (1); SELECT 'ok'")
+            // WAL from before the backup, archived.
+            let archive = "\(fixture.services.configuration.dataDir)/instances/\(id)/wal-archive"
+            let early = try #require(try await L.query(source, "SELECT pg_walfile_name(pg_switch_wal())").first)
+            #expect(try await waitUntil(timeout: .seconds(20)) { FileManager.default.fileExists(atPath: "\(archive)/\(early).gz") })
             let (backupOp, backupBody) = try await L.start(fixture, .post, "/v1/projects/\(project)/instances/\(id)/backups", json: "{}")
             let backupId = try #require(backupBody["backup"]?["id"]?.stringValue)
             #expect(try await L.finish(fixture, backupOp) == "SUCCEEDED")
+            // Retention prunes the archive to what the oldest kept backup needs: the WAL before it goes.
+            let walStart = try #require(try await fixture.services.controlPlane.backup(backupId, projectId: project).walStart)
+            let older = { try FileManager.default.contentsOfDirectory(atPath: archive).filter { $0.hasSuffix(".gz") && !$0.contains("history") && $0.prefix(24) < walStart } }
+            #expect(try older().isEmpty == false, "\(walStart) \((try? FileManager.default.contentsOfDirectory(atPath: archive)) ?? [])")
+            _ = try await fixture.services.controlPlane.applyRetention(logger: Logger(label: "test"))
+            #expect(try older().isEmpty)
+            #expect(FileManager.default.fileExists(atPath: "\(archive)/\(walStart).gz"))
             _ = try await L.query(source, "INSERT INTO t VALUES (2); SELECT 'ok'")
             try await Task.sleep(for: .milliseconds(1200))
             let moment = Date()
@@ -152,7 +164,6 @@ extension PointInTimeRestoreTests {
             _ = try await L.query(source, "INSERT INTO t VALUES (3); SELECT 'ok'")
             // A restore into a new instance reaches what the source's archive holds: make it hold the present.
             let switched = try #require(try await L.query(source, "SELECT pg_walfile_name(pg_switch_wal())").first)
-            let archive = "\(fixture.services.configuration.dataDir)/instances/\(id)/wal-archive"
             #expect(try await waitUntil(timeout: .seconds(20)) { FileManager.default.fileExists(atPath: "\(archive)/\(switched).gz") })
             fixture.harness.clock.advance(by: Date().timeIntervalSince(fixture.harness.clock.wallClock.now()))
 

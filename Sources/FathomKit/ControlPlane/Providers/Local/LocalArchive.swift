@@ -151,11 +151,13 @@ extension LocalProvider {
 
     // MARK: Used by backups and restores
 
-    /// Where a base backup about to be taken starts in the archive: the current WAL file (the backup's own start is
-    /// at or after it). Taken before the backup; nil when the instance does not archive.
-    func currentWALFile(_ context: ProviderContext) async throws -> String? {
-        guard context.instance.backupPolicy?.pitr_enabled == true else { return nil }
-        return try await scalar(context, "SELECT pg_walfile_name(pg_current_wal_lsn())")
+    /// The first WAL file a plain base backup needs, from its backup_label ("START WAL LOCATION: … (file X)").
+    func backupStartWALFile(plainBackup directory: String) throws -> String {
+        let label = try String(contentsOfFile: "\(directory)/backup_label", encoding: .utf8)
+        guard let line = label.split(separator: "\n").first(where: { $0.hasPrefix("START WAL LOCATION:") }),
+            let open = line.range(of: "(file "), let close = line.range(of: ")", range: open.upperBound..<line.endIndex)
+        else { throw AppError(.jobFailed, "The base backup's backup_label names no start WAL file") }
+        return String(line[open.upperBound..<close.lowerBound])
     }
 
     /// Records, beside a finished backup, the first moment the archive can replay it to (the server's clock after

@@ -50,14 +50,15 @@ extension LocalProvider {
         try? FileManager.default.removeItem(atPath: directory)
         try await tools.makePrivateDirectory(directory)
         do {
-            let walStart = try await currentWALFile(context)
             await context.progress(10, "pg_basebackup")
             try await tools.run(
                 "pg_basebackup", version: instance.version,
                 ["-h", "127.0.0.1", "-p", String(try primary(instance).port), "-U", "postgres", "-D", plain, "-X", "fetch",
                  "-c", "fast", "--manifest-checksums=CRC32C"],
                 environment: ["PGPASSWORD": password])
-            if let walStart { try await recordArchiveStart(context, backupDirectory: directory, walStart: walStart) }
+            if instance.backupPolicy?.pitr_enabled == true {
+                try await recordArchiveStart(context, backupDirectory: directory, walStart: try backupStartWALFile(plainBackup: plain))
+            }
             try await context.step("backup.after-basebackup")
             await context.progress(60, "pg_verifybackup")
             try await tools.run("pg_verifybackup", version: instance.version, [plain])
