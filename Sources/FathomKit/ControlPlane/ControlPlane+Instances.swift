@@ -262,6 +262,10 @@ extension ControlPlane {
         guard backup.state == .SUCCEEDED else {
             throw AppError(.conflict, "Backup \(backup.id) is \(backup.state.rawValue); only SUCCEEDED backups can be restored")
         }
+        guard backup.kind == "full" else {
+            throw AppError(.unprocessable, "Backup \(backup.id) is a logical backup: restore it into a new instance (target_instance_name)",
+                details: [["field": "backup_id", "issue": "logical_backup"]])
+        }
         guard let source = try await store.read({ db in try await InstanceStore.find(id: backup.instanceId, on: db) }),
             source.engine == current.engine, source.version == current.version
         else {

@@ -10,7 +10,9 @@ struct InstanceRoutes: RouteGroup {
         var point_in_time: String?
         /// Restore into a new instance of this name instead, leaving this one untouched.
         var target_instance_name: String?
-        enum CodingKeys: String, CodingKey, CaseIterable { case backup_id, point_in_time, target_instance_name }
+        /// With a logical backup and target_instance_name: the new instance's (newer) version.
+        var version: String?
+        enum CodingKeys: String, CodingKey, CaseIterable { case backup_id, point_in_time, target_instance_name, version }
     }
 
     static let resources = Schemas.object(["cpu": Schemas.integer, "memory_gb": Schemas.integer, "storage_gb": Schemas.integer])
@@ -30,6 +32,7 @@ struct InstanceRoutes: RouteGroup {
         ])
     static let restoreBody = Schemas.object([
         "backup_id": Schemas.string, "point_in_time": ["type": "string", "format": "date-time"], "target_instance_name": Schemas.string,
+        "version": Schemas.string,
     ])
 
     var endpoints: [Route] {
@@ -121,8 +124,11 @@ struct InstanceRoutes: RouteGroup {
         if let name = body.target_instance_name {
             let (created, operation) = try await plane.restoreIntoNewInstance(
                 principal, project: project, sourceId: try context.parameters.require("instance_id"), backupId: body.backup_id,
-                pointInTime: body.point_in_time, name: name)
+                pointInTime: body.point_in_time, name: name, version: body.version)
             return try DBaaSResponse.resource("instance", InstanceView(created), operation: operation)
+        }
+        if body.version != nil {
+            throw AppError.invalid(field: "version", issue: "not_allowed", "version is only for a restore into a new instance (target_instance_name)")
         }
         let (instance, operation) = try await plane.restoreInstance(
             principal, project: project, id: try context.parameters.require("instance_id"), backupId: body.backup_id,

@@ -42,7 +42,6 @@ extension LocalProvider {
     /// A base backup (plain, verified with pg_verifybackup against its manifest), then packed as a gzip tarball.
     public func backup(_ context: ProviderContext, backup: Backup) async throws -> (sizeBytes: Int64, location: String) {
         let instance = context.instance
-        guard backup.kind == "full" else { throw AppError(.unprocessable, "The local provider makes full (physical) backups") }
         let (_, password) = try Self.superuser(context)
         let directory = backupDirectory(backup.id)
         let plain = "\(directory)/plain"
@@ -50,6 +49,7 @@ extension LocalProvider {
         try? FileManager.default.removeItem(atPath: directory)
         try await tools.makePrivateDirectory(directory)
         do {
+            if backup.kind == "logical" { return try await logicalBackup(context, backup: backup, directory: directory) }
             await context.progress(10, "pg_basebackup")
             try await tools.run(
                 "pg_basebackup", version: instance.version,

@@ -42,6 +42,11 @@ extension LocalProvider {
     /// restored copy counts as started only once it has promoted. A replay that cannot reach the target (a
     /// damaged or missing WAL file) stops the copy, and the previous data is put back as for any restore.
     public func restore(_ context: ProviderContext, from backup: Backup, until target: Date?) async throws {
+        if backup.kind == "logical" {
+            // Only into a new, empty instance (the control plane sees to that): nothing to set aside.
+            guard target == nil else { throw AppError(.unprocessable, "A logical backup restores as it was taken, not to a moment") }
+            return try await restoreLogical(context, from: backup)
+        }
         let instance = context.instance
         // An archiving instance always replays through recovery, even to a backup's own instant, so that the restored
         // server continues on a new timeline and never writes WAL file names its archive already holds.
