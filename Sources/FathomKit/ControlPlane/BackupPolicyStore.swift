@@ -89,14 +89,19 @@ enum BackupPolicyStore {
         ).all().map(BackupStore.decode)
     }
 
-    /// Backups that restores not yet finished are using (retention keeps them until those end).
+    /// Backups that restores not yet finished are using, in place or into a new instance (retention keeps them
+    /// until those end).
     static func inUseByRestores(on db: any SQLDatabase) async throws -> Set<String> {
         let rows = try await db.raw(
             """
-            SELECT o.parameters FROM operations o JOIN jobs j ON j.id = o.job_id
-            WHERE o.type = 'RESTORE_INSTANCE' AND j.state IN ('queued', 'running')
+            SELECT o.type, o.parameters FROM operations o JOIN jobs j ON j.id = o.job_id
+            WHERE o.type IN ('RESTORE_INSTANCE', 'CREATE_INSTANCE') AND j.state IN ('queued', 'running')
             """
         ).all()
-        return Set(try rows.compactMap { JSONText.decode(try $0.string("parameters"))["backup_id"]?.stringValue })
+        return Set(try rows.compactMap { row in
+            let parameters = JSONText.decode(try row.string("parameters"))
+            return try row.string("type") == "RESTORE_INSTANCE"
+                ? parameters["backup_id"]?.stringValue : parameters["restore_backup_id"]?.stringValue
+        })
     }
 }

@@ -44,6 +44,18 @@ struct LogicalBackupTests {
             #expect(try await L.query(try L.superuser(fixture, copy, database: "app"), "SELECT body FROM notes") == ["hello"])
             #expect(try await L.query(try L.superuser(fixture, copy), "SELECT count(*)::text FROM pg_roles WHERE rolname = 'app_owner'") == ["1"])
             #expect(try await L.query(try L.superuser(fixture, instance, database: "app"), "SELECT body FROM notes") == ["hello"])
+
+            // WAL archiving turned on, then off, through PATCH (the server restarts with the settings).
+            let path = "/v1/projects/\(project)/instances/\(id)"
+            let (enable, enabled) = try await L.start(fixture, .patch, path, json: #"{"backup_policy":{"enabled":false,"pitr_enabled":true}}"#)
+            #expect(enabled["instance"]?["backup_policy"]?["pitr_enabled"] == false)  // until the operation has applied it
+            #expect(try await L.finish(fixture, enable) == "SUCCEEDED")
+            #expect(try await L.instance(fixture, id).backupPolicy?.pitr_enabled == true)
+            #expect(try await L.query(try L.superuser(fixture, instance), "SHOW archive_mode") == ["on"])
+            let (disable, _) = try await L.start(fixture, .patch, path, json: #"{"backup_policy":{"pitr_enabled":false}}"#)
+            #expect(try await L.finish(fixture, disable) == "SUCCEEDED")
+            #expect(try await L.instance(fixture, id).backupPolicy?.pitr_enabled == false)
+            #expect(try await L.query(try L.superuser(fixture, instance), "SHOW archive_mode") == ["off"])
         }
     }
 }
