@@ -11,7 +11,7 @@ import Synchronization
 extension LocalProvider {
     func archiveDirectory(_ id: String) -> String { "\(instanceDirectory(id))/wal-archive" }
     func archiveScript(_ id: String) -> String { "\(instanceDirectory(id))/archive-wal.sh" }
-    func restoreScript(_ id: String) -> String { "\(instanceDirectory(id))/restore-wal.sh" }
+    func restoreScript(_ id: String) -> String { "\(instanceDirectory(id))/fetch-wal.sh" }
     /// Recovery settings of a point-in-time restore, included by `postgresql.conf` while they exist.
     static let recoveryConfigName = "fathom-recovery.conf"
 
