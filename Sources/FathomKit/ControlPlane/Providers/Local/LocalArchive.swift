@@ -20,7 +20,8 @@ extension LocalProvider {
         guard instance.backupPolicy?.pitr_enabled == true else { return nil }
         return [
             ("archive_mode", "on"),
-            ("archive_command", "'\(archiveScript(instance.id)) %p %f'"),
+            // The script's path double-quoted for the shell PostgreSQL runs it with (a data directory may hold spaces).
+            ("archive_command", "'\"\(archiveScript(instance.id))\" %p %f'"),
             // A quiet server still closes a WAL file a minute after writing, so the archive lags by at most that.
             ("archive_timeout", "'60s'"),
         ]
@@ -102,7 +103,7 @@ extension LocalProvider {
         }
         return """
             # Written by Fathom for one restore; removed once the server is promoted.
-            restore_command = '\(script) %f %p'
+            restore_command = '"\(script)" %f %p'
             \(stop)
             recovery_target_action = 'promote'
             recovery_target_timeline = '\(target == nil ? "current" : "latest")'
