@@ -113,6 +113,8 @@ struct InstanceView: Encodable {
     var backup_policy: BackupPolicy?
     /// Only for instances with `pitr_enabled` and a base backup taken since; filled by the single-instance reads.
     var recoverable_window: RecoverableWindow?
+    /// WAL archiving as the primary reports it (a failing archive shows here); single-instance reads only.
+    var archiving: ArchiveHealth?
     var created_at: String
     var updated_at: String
 

@@ -86,6 +86,7 @@ struct InstanceRoutes: RouteGroup {
         let instance = try await plane.instance(try context.parameters.require("instance_id"), projectId: project.id)
         var view = InstanceView(instance)
         view.recoverable_window = try await plane.recoverableWindow(instance)
+        view.archiving = await plane.providers.provider(instance.provider)?.archiveHealth(instance)
         return try DBaaSResponse.resource("instance", view)
     }
 

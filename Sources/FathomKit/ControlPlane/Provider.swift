@@ -63,6 +63,16 @@ public enum ProviderAction: String, Sendable, CaseIterable {
     case pitr
 }
 
+/// How an instance's WAL archiving is going (PostgreSQL's pg_stat_archiver), so a failing archive is seen.
+public struct ArchiveHealth: Encodable, Sendable, Equatable {
+    public var archived_count: Int64
+    public var last_archived_wal: String?
+    public var last_archived_at: String?
+    public var failed_count: Int64
+    public var last_failed_wal: String?
+    public var last_failed_at: String?
+}
+
 /// Where a base backup starts in an instance's WAL archive: the first moment a point-in-time restore from it can
 /// reach (server time) and the first WAL segment it needs.
 public struct ArchiveStart: Sendable, Equatable {
@@ -98,6 +108,7 @@ public protocol Provider: Sendable {
     func archiveStart(of backup: Backup) -> ArchiveStart?
     func archiveNewest(_ instance: Instance) -> Int64?
     func pruneArchive(_ instance: Instance, keepingFrom walStart: String?) async throws
+    func archiveHealth(_ instance: Instance) async -> ArchiveHealth?
     func applyUser(_ context: ProviderContext, _ change: UserChange, creating: Bool) async throws
     func dropUser(_ context: ProviderContext, name: String) async throws
     func createDatabase(_ context: ProviderContext, _ spec: DatabaseSpec) async throws
@@ -112,6 +123,9 @@ extension Provider {
 
     /// When the newest archived WAL segment was written (milliseconds), if the instance has an archive.
     public func archiveNewest(_ instance: Instance) -> Int64? { nil }
+
+    /// How WAL archiving is going on the instance's primary; nil when unknown.
+    public func archiveHealth(_ instance: Instance) async -> ArchiveHealth? { nil }
 
     /// Drops archived WAL older than `walStart` (what the oldest kept backup needs); nil drops nothing.
     public func pruneArchive(_ instance: Instance, keepingFrom walStart: String?) async throws {}

@@ -45,6 +45,8 @@ struct PointInTimeRestoreTests {
             let earliest = try #require(window["earliest"]?.stringValue.flatMap { try? Date($0, strategy: .iso8601) })
             #expect(earliest <= moment)
             #expect(view.json["instance"]?["backup_policy"]?["pitr_enabled"] == true)
+            #expect((view.json["instance"]?["archiving"]?["archived_count"]?.intValue ?? 0) > 0, "\(view.text)")
+            #expect(view.json["instance"]?["archiving"]?["failed_count"] == 0)
 
             // Outside the window (before the first backup, or in the future) is 422 naming the window.
             for outside in [Timestamp.iso8601(earliest.addingTimeInterval(-3600)), Timestamp.iso8601(Date().addingTimeInterval(3600))] {
@@ -90,6 +92,18 @@ struct PointInTimeRestoreTests {
             #expect(message.contains("recovery ended before configured recovery target was reached") || message.contains("damaged"), "\(message)")
             #expect(try await L.instance(fixture, id).state == .RUNNING)
             #expect(try await Self.rows(target) == ["1,2,4"])
+
+            // An archive that cannot be written shows in the instance, with the WAL file it could not archive.
+            try FileManager.default.setAttributes([.posixPermissions: 0o500], ofItemAtPath: archive)
+            let stuck = try #require(try await L.query(target, "INSERT INTO t VALUES (5); SELECT pg_walfile_name(pg_switch_wal())").first)
+            #expect(try await waitUntil(timeout: .seconds(20)) {
+                let shown = try await fixture.harness.test { client in
+                    try await client.send(.get, path, auth: .session(try await client.adminSession()))
+                }
+                return (shown.json["instance"]?["archiving"]?["failed_count"]?.intValue ?? 0) > 0
+                    && shown.json["instance"]?["archiving"]?["last_failed_wal"]?.stringValue == stuck
+            })
+            try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: archive)
         }
     }
 }

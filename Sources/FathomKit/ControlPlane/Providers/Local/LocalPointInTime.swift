@@ -86,4 +86,22 @@ extension LocalProvider {
         }
         return found.withLock { $0 }
     }
+
+    public func archiveHealth(_ instance: Instance) async -> ArchiveHealth? {
+        guard instance.backupPolicy?.pitr_enabled == true, instance.state == .RUNNING else { return nil }
+        let sql = """
+            SELECT archived_count::text || '|' || coalesce(last_archived_wal, '') || '|' ||
+                   coalesce(to_char(last_archived_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), '') || '|' ||
+                   failed_count::text || '|' || coalesce(last_failed_wal, '') || '|' ||
+                   coalesce(to_char(last_failed_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), '')
+            FROM pg_stat_archiver
+            """
+        guard let row = try? await socketScalar(instance, sql) else { return nil }
+        let parts = row.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 6 else { return nil }
+        func text(_ value: String) -> String? { value.isEmpty ? nil : value }
+        return ArchiveHealth(
+            archived_count: Int64(parts[0]) ?? 0, last_archived_wal: text(parts[1]), last_archived_at: text(parts[2]),
+            failed_count: Int64(parts[3]) ?? 0, last_failed_wal: text(parts[4]), last_failed_at: text(parts[5]))
+    }
 }
