@@ -18,6 +18,23 @@ public struct Backup: Sendable, Equatable {
     public var createdAt: Int64
     public var startedAt: Int64?
     public var finishedAt: Int64?
+    /// `manual` (asked for through the API) or `scheduled` (the instance's backup policy).
+    public var trigger: String = "manual"
+    /// When the retention job deletes it (scheduled backups only; manual ones are kept until deleted).
+    public var expiresAt: Int64? = nil
+    /// The instant (server time) from which the instance's WAL archive can replay this backup forward; nil when
+    /// the instance was not archiving WAL when it was taken.
+    public var recoverableFrom: Int64? = nil
+    /// The first WAL segment the backup needs (archive pruning keeps it and everything after).
+    public var walStart: String? = nil
+}
+
+/// What a finished backup run produced.
+struct MadeBackup: Sendable {
+    var sizeBytes: Int64
+    var location: String
+    var recoverableFrom: Int64?
+    var walStart: String?
 }
 
 struct BackupView: Encodable {
@@ -25,7 +42,11 @@ struct BackupView: Encodable {
     var instance_id: String
     var kind: String
     var state: BackupState
+    var trigger: String
     var size_bytes: Int64?
+    var expires_at: String?
+    /// Set when a point-in-time restore can start from this backup.
+    var recoverable_from: String?
     var error: FailureView?
     var created_at: String
     var started_at: String?
@@ -36,7 +57,10 @@ struct BackupView: Encodable {
         instance_id = backup.instanceId
         kind = backup.kind
         state = backup.state
+        trigger = backup.trigger
         size_bytes = backup.sizeBytes
+        expires_at = backup.expiresAt.map(Timestamp.iso8601(millis:))
+        recoverable_from = backup.recoverableFrom.map(Timestamp.iso8601(millis:))
         error = backup.errorCode.map { FailureView(code: $0, message: backup.errorMessage ?? "") }
         created_at = Timestamp.iso8601(millis: backup.createdAt)
         started_at = backup.startedAt.map(Timestamp.iso8601(millis:))

@@ -5,17 +5,22 @@ import SQLKit
 enum BackupStore {
     static let columns = """
         id, project_id, instance_id, kind, state, size_bytes, location, error_code, error_message, created_at,
-        started_at, finished_at
+        started_at, finished_at, backup_trigger, expires_at, recoverable_from, wal_start
         """
 
     static func decode(_ row: any SQLRow) throws -> Backup {
-        Backup(
+        var backup = Backup(
             id: try row.string("id"), projectId: try row.string("project_id"), instanceId: try row.string("instance_id"),
             kind: try row.string("kind"), state: BackupState(rawValue: try row.string("state")) ?? .FAILED,
             sizeBytes: try row.optionalInt64("size_bytes"), location: try row.optionalString("location"),
             errorCode: try row.optionalString("error_code"), errorMessage: try row.optionalString("error_message"),
             createdAt: try row.int64("created_at"), startedAt: try row.optionalInt64("started_at"),
             finishedAt: try row.optionalInt64("finished_at"))
+        backup.trigger = try row.string("backup_trigger")
+        backup.expiresAt = try row.optionalInt64("expires_at")
+        backup.recoverableFrom = try row.optionalInt64("recoverable_from")
+        backup.walStart = try row.optionalString("wal_start")
+        return backup
     }
 
     /// The backup, within a project when one is given.
@@ -36,13 +41,17 @@ enum BackupStore {
         ).all().map(decode)
     }
 
+    /// A new PENDING backup; a scheduled one names its schedule slot (one backup per slot: a unique index) and
+    /// when it expires.
     static func insert(
-        id: String, projectId: String, instanceId: String, kind: String, now: Int64, on db: any SQLDatabase
+        id: String, projectId: String, instanceId: String, kind: String, now: Int64, trigger: String = "manual",
+        scheduledSlotAt: Int64? = nil, expiresAt: Int64? = nil, on db: any SQLDatabase
     ) async throws {
         try await db.raw(
             """
-            INSERT INTO backups (id, project_id, instance_id, kind, state, created_at)
-            VALUES (\(bind: id), \(bind: projectId), \(bind: instanceId), \(bind: kind), 'PENDING', \(bind: now))
+            INSERT INTO backups (id, project_id, instance_id, kind, state, created_at, backup_trigger, scheduled_slot_at, expires_at)
+            VALUES (\(bind: id), \(bind: projectId), \(bind: instanceId), \(bind: kind), 'PENDING', \(bind: now),
+                    \(bind: trigger), \(bind: scheduledSlotAt), \(bind: expiresAt))
             """
         ).run()
     }
@@ -58,11 +67,11 @@ enum BackupStore {
         try await db.raw("UPDATE backups SET state = 'RUNNING', started_at = \(bind: now) WHERE id = \(bind: id)").run()
     }
 
-    static func markSucceeded(_ id: String, sizeBytes: Int64, location: String, now: Int64, on db: any SQLDatabase) async throws {
+    static func markSucceeded(_ id: String, made: MadeBackup, now: Int64, on db: any SQLDatabase) async throws {
         try await db.raw(
             """
-            UPDATE backups SET state = 'SUCCEEDED', size_bytes = \(bind: sizeBytes), location = \(bind: location),
-                finished_at = \(bind: now)
+            UPDATE backups SET state = 'SUCCEEDED', size_bytes = \(bind: made.sizeBytes), location = \(bind: made.location),
+                recoverable_from = \(bind: made.recoverableFrom), wal_start = \(bind: made.walStart), finished_at = \(bind: now)
             WHERE id = \(bind: id)
             """
         ).run()

@@ -23,7 +23,9 @@ extension ControlPlane {
             return try await startOperation(
                 OperationRequest(
                     type: .CREATE_BACKUP, projectId: project.id, instanceId: instanceId, target: ("backup", backupId),
-                    parameters: ["backup_id": .string(backupId), "from_state": .string(current.state.rawValue)],
+                    parameters: [
+                        "backup_id": .string(backupId), "from_state": .string(current.state.rawValue), "trigger": "manual",
+                    ],
                     createdBy: principal.userId, allowed: [.RUNNING], newState: .BACKING_UP),
                 on: db)
         }
@@ -42,6 +44,9 @@ extension ControlPlane {
             throw AppError(.conflict, "Backup \(id) is \(existing.state.rawValue)")
         }
         let operationId = try await withOperation { db in
+            if try await BackupPolicyStore.inUseByRestores(on: db).contains(id) {
+                throw AppError(.conflict, "Backup \(id) is in use by a restore; delete it once the restore has ended")
+            }
             guard try await BackupStore.beginDelete(id, on: db) else { throw AppError(.conflict, "Backup \(id) is already being deleted") }
             return try await startOperation(
                 OperationRequest(

@@ -16,8 +16,10 @@ struct CreateInstanceBody: StrictBody {
     /// The default database (`app`) and the user that owns it (`app_owner`) unless named; providers that make servers only.
     var database: String?
     var user: String?
+    var backup_policy: BackupPolicyBody?
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, engine, version, region, resources, provider, high_availability, labels, connection, credential, database, user
+        case backup_policy
     }
 }
 
@@ -33,7 +35,8 @@ struct UpdateInstanceBody: StrictBody {
     var labels: [String: String]?
     var resources: Resources?
     var high_availability: Bool?
-    enum CodingKeys: String, CodingKey, CaseIterable { case name, labels, resources, high_availability }
+    var backup_policy: BackupPolicyBody?
+    enum CodingKeys: String, CodingKey, CaseIterable { case name, labels, resources, high_availability, backup_policy }
 }
 
 extension ControlPlane {
@@ -48,8 +51,10 @@ extension ControlPlane {
         let labels = try Self.validateLabels(body.labels ?? [:])
         let resources = body.resources ?? Self.defaultResources
         try resources.validate()
+        let policy = try body.backup_policy.map { try $0.merged(over: .defaults) }
         let providerName = body.provider ?? (body.connection != nil ? "external" : defaultProvider)
         let provider = try provider(named: providerName)
+        try Self.checkPolicy(policy, provider: provider)
         let version = try Self.checkEngine(provider, engine: body.engine, version: body.version)
         var sealedCredential: String?
         if providerName == "external" {
@@ -86,6 +91,8 @@ extension ControlPlane {
             updatedAt: now)
         draft.defaultDatabase = defaultDatabase
         draft.defaultUser = defaultUser
+        draft.backupPolicy = policy
+        draft.backupAnchorAt = policy.map { _ in now }
         let creation = draft
         let backend = store.backend
         let (instanceId, operationId) = try await withDuplicateName(name) {
@@ -121,7 +128,9 @@ extension ControlPlane {
         )
     }
 
-    /// Name/labels change at once; resources or high availability start an UPDATE_INSTANCE operation.
+    /// Name, labels and the backup schedule/retention change at once; resources, high availability or turning WAL
+    /// archiving on or off start an UPDATE_INSTANCE operation (the server's settings change), which stores
+    /// `pitr_enabled` when it has been applied.
     func updateInstance(_ principal: Principal, project: Project, id: String, _ body: UpdateInstanceBody) async throws
         -> (Instance, Operation?)
     {
@@ -129,10 +138,12 @@ extension ControlPlane {
         let name = try body.name.map { try Self.validateName($0) }
         let labels = try body.labels.map { try Self.validateLabels($0) }
         try body.resources?.validate()
+        let policy = try body.backup_policy.map { try $0.merged(over: current.backupPolicy ?? .defaults) }
+        let pitrChanges = policy.map { $0.pitr_enabled != (current.backupPolicy?.pitr_enabled ?? false) } ?? false
         let changesShape = (body.resources.map { $0 != current.resources } ?? false)
-            || (body.high_availability.map { $0 != current.highAvailability } ?? false)
-        if name == nil && labels == nil && !changesShape && body.resources == nil && body.high_availability == nil {
-            throw AppError.invalid(field: "body", issue: "empty", "give at least one of name, labels, resources, high_availability")
+            || (body.high_availability.map { $0 != current.highAvailability } ?? false) || pitrChanges
+        if name == nil && labels == nil && !changesShape && body.resources == nil && body.high_availability == nil && policy == nil {
+            throw AppError.invalid(field: "body", issue: "empty", "give at least one of name, labels, resources, high_availability, backup_policy")
         }
         guard current.state != .DELETING else {
             throw AppError(.conflict, "Instance \(id) is being deleted")
@@ -146,8 +157,13 @@ extension ControlPlane {
                 throw AppError(.unprocessable, "Provider '\(current.provider)' does not offer high availability")
             }
         }
+        if let policy { try Self.checkPolicy(policy, provider: try provider(named: current.provider)) }
         let now = clock.millis()
         let backend = store.backend
+        // Until the operation has applied it, the stored policy keeps the current archiving setting.
+        var storedNow = policy
+        storedNow?.pitr_enabled = current.backupPolicy?.pitr_enabled ?? false
+        let immediatePolicy = storedNow
         let operationId: String? = try await withDuplicateName(name ?? current.name) {
             try await withOperation { db in
                 if let name {
@@ -157,18 +173,28 @@ extension ControlPlane {
                     try await InstanceStore.setLabels(current.instanceId, labels, on: db)
                     try await InstanceStore.touch(id, now: now, on: db)
                 }
+                if let immediatePolicy {
+                    try await BackupPolicyStore.setPolicy(
+                        id, immediatePolicy, anchorAt: immediatePolicy.retimes(from: current.backupPolicy) ? now : nil, on: db)
+                    if immediatePolicy.retention_days != current.backupPolicy?.retention_days {
+                        try await BackupPolicyStore.setExpiry(
+                            instanceId: id, retentionMillis: Int64(immediatePolicy.retention_days) * Self.dayMillis, on: db)
+                    }
+                    try await InstanceStore.touch(id, now: now, on: db)
+                }
                 guard changesShape else { return nil }
                 let target = body.resources ?? current.resources
                 try await Self.lockProject(project.id, backend: backend, on: db)
                 try await Self.checkQuota(project, addInstances: 0, addStorage: target.storage_gb - current.resources.storage_gb, on: db)
+                var parameters: [String: JSONValue] = [
+                    "resources": JSONValue.encode(target),
+                    "high_availability": .bool(body.high_availability ?? current.highAvailability),
+                ]
+                if pitrChanges, let policy { parameters["backup_policy"] = JSONValue.encode(policy) }
                 let operationId = try await startOperation(
                     OperationRequest(
                         type: .UPDATE_INSTANCE, projectId: project.id, instanceId: id, target: ("instance", id),
-                        parameters: [
-                            "resources": JSONValue.encode(target),
-                            "high_availability": .bool(body.high_availability ?? current.highAvailability),
-                        ],
-                        createdBy: principal.userId, allowed: [.RUNNING, .STOPPED], newState: nil),
+                        parameters: .object(parameters), createdBy: principal.userId, allowed: [.RUNNING, .STOPPED], newState: nil),
                     on: db)
                 return operationId
             }
@@ -177,6 +203,19 @@ extension ControlPlane {
         let updated = try await instance(id, projectId: project.id)
         guard let operationId else { return (updated, nil) }
         return (updated, try await operation(operationId, projectId: project.id))
+    }
+
+    /// WAL archiving needs a provider that does it.
+    static func checkPolicy(_ policy: BackupPolicy?, provider: any Provider) throws {
+        guard let policy else { return }
+        if policy.pitr_enabled && !provider.supportedActions.contains(.pitr) {
+            throw AppError(.unprocessable, "Provider '\(provider.name)' does not archive WAL (backup_policy.pitr_enabled)",
+                details: [["field": "backup_policy.pitr_enabled", "issue": "not_supported"]])
+        }
+        if policy.enabled && !provider.supportedActions.contains(.backup) {
+            throw AppError(.unprocessable, "Provider '\(provider.name)' does not make backups (backup_policy.enabled)",
+                details: [["field": "backup_policy.enabled", "issue": "not_supported"]])
+        }
     }
 
     func deleteInstance(_ principal: Principal, project: Project, id: String) async throws -> (Instance, Operation) {
@@ -202,25 +241,51 @@ extension ControlPlane {
             allowed: [.RUNNING], newState: .FAILING_OVER)
     }
 
-    func restoreInstance(_ principal: Principal, project: Project, id: String, backupId: String) async throws -> (Instance, Operation) {
+    /// Restores a backup, or (with `point_in_time`) the latest base backup before that moment plus WAL replay to it.
+    func restoreInstance(
+        _ principal: Principal, project: Project, id: String, backupId: String?, pointInTime: String? = nil
+    ) async throws -> (Instance, Operation) {
         let current = try await instance(id, projectId: project.id)
         try requireAction(.restore, current)
-        let backup = try await backup(backupId, projectId: project.id)
+        var parameters: [String: JSONValue] = [:]
+        let backup: Backup
+        if let pointInTime {
+            let target = try Self.parsePointInTime(pointInTime)
+            backup = try await pointInTimeBase(current, target: target, backupId: backupId)
+            parameters["point_in_time"] = .int(Millis.from(target))
+        } else {
+            guard let backupId else {
+                throw AppError.invalid(field: "backup_id", issue: "required", "give backup_id, point_in_time or both")
+            }
+            backup = try await self.backup(backupId, projectId: project.id)
+        }
         guard backup.state == .SUCCEEDED else {
-            throw AppError(.conflict, "Backup \(backupId) is \(backup.state.rawValue); only SUCCEEDED backups can be restored")
+            throw AppError(.conflict, "Backup \(backup.id) is \(backup.state.rawValue); only SUCCEEDED backups can be restored")
+        }
+        guard backup.kind == "full" else {
+            throw AppError(.unprocessable, "Backup \(backup.id) is a logical backup: restore it into a new instance (target_instance_name)",
+                details: [["field": "backup_id", "issue": "logical_backup"]])
         }
         guard let source = try await store.read({ db in try await InstanceStore.find(id: backup.instanceId, on: db) }),
             source.engine == current.engine, source.version == current.version
         else {
-            throw AppError(.unprocessable, "Backup \(backupId) is not from a \(current.engine) \(current.version) instance")
+            throw AppError(.unprocessable, "Backup \(backup.id) is not from a \(current.engine) \(current.version) instance")
         }
+        parameters["backup_id"] = .string(backup.id)
         return try await instanceAction(principal, project: project, id: id, type: .RESTORE_INSTANCE,
-            parameters: ["backup_id": .string(backupId)], allowed: [.RUNNING, .STOPPED, .FAILED], newState: .RESTORING)
+            parameters: .object(parameters), allowed: [.RUNNING, .STOPPED, .FAILED], newState: .RESTORING,
+            check: { db in
+                // Retention may have started deleting it since it was read.
+                guard try await BackupStore.find(backup.id, projectId: nil, on: db)?.state == .SUCCEEDED else {
+                    throw AppError(.conflict, "Backup \(backup.id) is being deleted")
+                }
+            })
     }
 
     func instanceAction(
         _ principal: Principal, project: Project, id: String, type: OperationType, parameters: JSONValue,
-        allowed: [InstanceState], newState: InstanceState
+        allowed: [InstanceState], newState: InstanceState,
+        check: @escaping @Sendable (any SQLDatabase) async throws -> Void = { _ in }
     ) async throws -> (Instance, Operation) {
         let current = try await instance(id, projectId: project.id)
         var params = parameters
@@ -231,7 +296,10 @@ extension ControlPlane {
         let request = OperationRequest(
             type: type, projectId: project.id, instanceId: id, target: ("instance", id), parameters: params,
             createdBy: principal.userId, allowed: allowed, newState: newState)
-        let operationId = try await withOperation { db in try await startOperation(request, on: db) }
+        let operationId = try await withOperation { db in
+            try await check(db)
+            return try await startOperation(request, on: db)
+        }
         return (try await instance(id, projectId: project.id), try await operation(operationId, projectId: project.id))
     }
 
@@ -291,10 +359,18 @@ extension ControlPlane {
                 .quotaExceeded, "Instance limit exceeded: \(instances)/\(project.quotaInstances) instances used",
                 details: [["resource": "instances", "limit": .int(Int64(project.quotaInstances)), "current": .int(Int64(instances))]])
         }
-        if addStorage > 0 && storage + addStorage > project.quotaStorageGB {
+        // Backups and WAL archives take storage too: they count, to the byte, beside what instances are allocated.
+        let gib: Int64 = 1_073_741_824
+        let kept = usage.backup_bytes + usage.wal_archive_bytes
+        if addStorage > 0 && Int64(storage + addStorage) * gib + kept > Int64(project.quotaStorageGB) * gib {
+            let keptText = kept > 0 ? " plus \(kept) bytes of backups and WAL archives" : ""
             throw AppError(
-                .quotaExceeded, "Storage limit exceeded: \(storage) of \(project.quotaStorageGB) GiB used, \(addStorage) more requested",
-                details: [["resource": "storage_gb", "limit": .int(Int64(project.quotaStorageGB)), "current": .int(Int64(storage))]])
+                .quotaExceeded,
+                "Storage limit exceeded: \(storage) of \(project.quotaStorageGB) GiB used\(keptText), \(addStorage) more requested",
+                details: [[
+                    "resource": "storage_gb", "limit": .int(Int64(project.quotaStorageGB)), "current": .int(Int64(storage)),
+                    "backup_bytes": .int(usage.backup_bytes), "wal_archive_bytes": .int(usage.wal_archive_bytes),
+                ]])
         }
     }
 

@@ -9,6 +9,7 @@ struct ControlPlaneFeature: Feature {
             ["ALTER TABLE instances ADD COLUMN storage_used_bytes BIGINT"]
         }),
         Migration(version: 10, name: "managed_databases", statements: ManagedDatabaseStore.statements),
+        Migration(version: 17, name: "backup_policies", statements: BackupPolicyStore.statements),
     ]
     static let errorCodes: [ErrorCode] = [.quotaExceeded, .operationInProgress, .engineNotSupported]
 
@@ -41,7 +42,9 @@ struct ControlPlaneFeature: Feature {
         }
     }
 
-    var jobKinds: [JobKind] { ControlPlaneJobs.kinds(plane: plane) }
+    var jobKinds: [JobKind] { ControlPlaneJobs.kinds(plane: plane) + BackupScheduleJobs.kinds(plane: plane) }
+
+    var schedules: [ScheduleDefinition] { BackupScheduleJobs.schedules }
 
     var routeGroups: [any RouteGroup] {
         [

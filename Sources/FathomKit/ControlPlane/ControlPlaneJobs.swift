@@ -55,6 +55,8 @@ extension ControlPlane {
     /// Whether a run after a crash can pick this operation up (database and database-user changes are not resumed).
     private func resumable(_ operation: Operation, _ instance: Instance) -> Bool {
         guard providers.provider(instance.provider)?.resumesAfterCrash == true else { return false }
+        // A create that restores into the new instance starts over only by failing (the failed create is removed).
+        if operation.type == .CREATE_INSTANCE, operation.parameters["restore_backup_id"] != nil { return false }
         return ![.CREATE_USER, .UPDATE_USER, .DELETE_USER, .CREATE_DATABASE, .DELETE_DATABASE].contains(operation.type)
     }
 
@@ -91,7 +93,15 @@ extension ControlPlane {
                 providerContext.instance = created
                 providerContext.credential = credential
             }
-            try await createDefaults(operation, instance: providerContext.instance, provider: provider, context: providerContext)
+            if let backupId = operation.parameters["restore_backup_id"]?.stringValue {
+                // A new instance made from a backup: its data is the backup's, not a default database.
+                await context.progress(50, "restoring the backup into the new instance")
+                let backup = try await backup(backupId, projectId: operation.projectId)
+                let target = operation.parameters["point_in_time"]?.intValue.map(Millis.date)
+                try await provider.restore(providerContext, from: backup, until: target)
+            } else {
+                try await createDefaults(operation, instance: providerContext.instance, provider: provider, context: providerContext)
+            }
             try await store.write { db in
                 try await InstanceStore.end(id: instance.id, operationId: operation.id, state: .RUNNING, result: result,
                     sealedCredential: sealed, now: now(), on: db)
@@ -102,11 +112,20 @@ extension ControlPlane {
                 target.resources = try JSONDecoder().decode(Resources.self, from: JSONEncoder().encode(resources))
             }
             if case .bool(let ha)? = operation.parameters["high_availability"] { target.highAvailability = ha }
+            let archiving = try operation.parameters["backup_policy"].map {
+                try JSONDecoder().decode(BackupPolicy.self, from: JSONEncoder().encode($0)).pitr_enabled
+            }
+            if let archiving {
+                var policy = instance.backupPolicy ?? .defaults
+                policy.pitr_enabled = archiving
+                target.backupPolicy = policy
+            }
             providerContext.instance = target
             let result = try await provider.update(providerContext, from: instance)
             let applied = target
             try await store.write { db in
                 try await InstanceStore.applyShape(applied, on: db)
+                if let archiving { try await Self.applyArchiving(instance.id, archiving, on: db) }
                 try await InstanceStore.end(id: instance.id, operationId: operation.id, state: .RUNNING, result: result,
                     sealedCredential: nil, now: now(), on: db)
             }
@@ -131,7 +150,8 @@ extension ControlPlane {
         case .RESTORE_INSTANCE:
             guard let backupId = operation.parameters["backup_id"]?.stringValue else { throw AppError(.configInvalidRequest) }
             let backup = try await backup(backupId, projectId: operation.projectId)
-            try await provider.restore(providerContext, from: backup)
+            let target = operation.parameters["point_in_time"]?.intValue.map(Millis.date)
+            try await provider.restore(providerContext, from: backup, until: target)
             try await endRunning(instance, operation, result: nil)
         case .CREATE_BACKUP:
             guard let backupId = operation.parameters["backup_id"]?.stringValue else { throw AppError(.configInvalidRequest) }
@@ -139,9 +159,14 @@ extension ControlPlane {
                 try await BackupStore.markRunning(backupId, now: now(), on: db)
             }
             let backup = try await backup(backupId, projectId: operation.projectId)
-            let made = try await provider.backup(providerContext, backup: backup)
+            let files = try await provider.backup(providerContext, backup: backup)
+            var located = backup
+            located.location = files.location
+            let start = provider.archiveStart(of: located)
+            let made = MadeBackup(
+                sizeBytes: files.sizeBytes, location: files.location, recoverableFrom: start?.recoverableFrom, walStart: start?.walStart)
             try await store.write { db in
-                try await BackupStore.markSucceeded(backupId, sizeBytes: made.sizeBytes, location: made.location, now: now(), on: db)
+                try await BackupStore.markSucceeded(backupId, made: made, now: now(), on: db)
                 try await InstanceStore.end(id: instance.id, operationId: operation.id, state: .RUNNING, result: nil,
                     sealedCredential: nil, now: now(), on: db)
             }
@@ -201,6 +226,15 @@ extension ControlPlane {
         else { return }
         parameters.removeValue(forKey: "password_sealed")
         try await OperationStore.setParameters(operationId, .object(parameters), on: db)
+    }
+
+    /// Stores the archiving setting an update applied (the rest of the policy may have changed meanwhile); once
+    /// archiving stops, no earlier backup can start a point-in-time restore.
+    static func applyArchiving(_ instanceId: String, _ archiving: Bool, on db: any SQLDatabase) async throws {
+        var policy = try await InstanceStore.find(id: instanceId, on: db)?.backupPolicy ?? .defaults
+        policy.pitr_enabled = archiving
+        try await BackupPolicyStore.setPolicy(instanceId, policy, anchorAt: nil, on: db)
+        if !archiving { try await BackupPolicyStore.forgetArchiveStarts(instanceId: instanceId, on: db) }
     }
 
     static func releaseInstance(_ instanceId: String, _ operationId: String, on db: any SQLDatabase) async throws {

@@ -75,6 +75,12 @@ public struct Instance: Sendable, Equatable {
     /// The database and its owner made with the instance (local instances), for `connection_uri`.
     public var defaultDatabase: String? = nil
     public var defaultUser: String? = nil
+    /// Scheduled backups, retention and WAL archiving; nil when the instance has none.
+    public var backupPolicy: BackupPolicy? = nil
+    /// Slots of the backup schedule at or before this instant never fire (set whenever the schedule is retimed).
+    public var backupAnchorAt: Int64? = nil
+    /// The last schedule slot that started a backup.
+    public var backupLastSlotAt: Int64? = nil
     public var createdAt: Int64
     public var updatedAt: Int64
 }
@@ -104,6 +110,11 @@ struct InstanceView: Encodable {
     var storage: Storage
     var default_database: String?
     var default_user: String?
+    var backup_policy: BackupPolicy?
+    /// Only for instances with `pitr_enabled` and a base backup taken since; filled by the single-instance reads.
+    var recoverable_window: RecoverableWindow?
+    /// WAL archiving as the primary reports it (a failing archive shows here); single-instance reads only.
+    var archiving: ArchiveHealth?
     var created_at: String
     var updated_at: String
     /// The machine the instance runs on, when the asset ledger knows it (left out otherwise).
@@ -126,6 +137,7 @@ struct InstanceView: Encodable {
         connection = instance.connection
         default_database = instance.defaultDatabase
         default_user = instance.defaultUser
+        backup_policy = instance.backupPolicy
         let limit = Int64(instance.resources.storage_gb) * 1_073_741_824
         storage = Storage(
             limit_gb: instance.resources.storage_gb, used_bytes: instance.storageUsedBytes,

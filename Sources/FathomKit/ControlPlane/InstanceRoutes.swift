@@ -6,9 +6,15 @@ struct InstanceRoutes: RouteGroup {
     /// Where each instance runs (the asset ledger's `runs_on`), shown by the read routes.
     let placements: InstancePlacements
 
+    /// A backup to restore, a moment to restore to (from the latest base backup before it), or both.
     struct RestoreBody: StrictBody {
-        var backup_id: String
-        enum CodingKeys: String, CodingKey, CaseIterable { case backup_id }
+        var backup_id: String?
+        var point_in_time: String?
+        /// Restore into a new instance of this name instead, leaving this one untouched.
+        var target_instance_name: String?
+        /// With a logical backup and target_instance_name: the new instance's (newer) version.
+        var version: String?
+        enum CodingKeys: String, CodingKey, CaseIterable { case backup_id, point_in_time, target_instance_name, version }
     }
 
     static let resources = Schemas.object(["cpu": Schemas.integer, "memory_gb": Schemas.integer, "storage_gb": Schemas.integer])
@@ -19,10 +25,17 @@ struct InstanceRoutes: RouteGroup {
             "resources": resources, "provider": Schemas.string, "high_availability": Schemas.boolean, "labels": labels,
             "connection": Schemas.object(["host": Schemas.string, "port": Schemas.integer, "database": Schemas.string]),
             "credential": Schemas.object(["username": Schemas.string, "password": Schemas.string]),
-            "database": Schemas.string, "user": Schemas.string,
+            "database": Schemas.string, "user": Schemas.string, "backup_policy": BackupPolicyBody.schema,
         ], required: ["name", "engine"])
     static let updateBody = Schemas.object(
-        ["name": Schemas.string, "labels": labels, "resources": resources, "high_availability": Schemas.boolean])
+        [
+            "name": Schemas.string, "labels": labels, "resources": resources, "high_availability": Schemas.boolean,
+            "backup_policy": BackupPolicyBody.schema,
+        ])
+    static let restoreBody = Schemas.object([
+        "backup_id": Schemas.string, "point_in_time": ["type": "string", "format": "date-time"], "target_instance_name": Schemas.string,
+        "version": Schemas.string,
+    ])
 
     var endpoints: [Route] {
         [
@@ -36,7 +49,7 @@ struct InstanceRoutes: RouteGroup {
             Route(.get, "/v1/projects/{project_id}/instances/{instance_id}", access: .project(.view), tag: "dbaas", summary: "An instance", get),
             Route(
                 .patch, "/v1/projects/{project_id}/instances/{instance_id}", access: .project(.update), tag: "dbaas",
-                summary: "Rename, relabel (200), or change resources / high availability (202 with the operation)",
+                summary: "Rename, relabel, change the backup schedule/retention (200), or change resources / high availability / WAL archiving (202 with the operation)",
                 requestBody: Self.updateBody, update),
             Route(
                 .delete, "/v1/projects/{project_id}/instances/{instance_id}", access: .project(.update), tag: "dbaas",
@@ -49,7 +62,8 @@ struct InstanceRoutes: RouteGroup {
                 summary: "Promote the standby (409 without one)", successStatus: 202, failover),
             Route(
                 .post, "/v1/projects/{project_id}/instances/{instance_id}/restore", access: .project(.update), tag: "dbaas",
-                summary: "Restore from a backup", requestBody: Schemas.object(["backup_id": Schemas.string], required: ["backup_id"]),
+                summary: "Restore from a backup, or to a point_in_time inside the instance's recoverable_window (422 outside it); with target_instance_name into a new instance (the answer names it)",
+                requestBody: Self.restoreBody,
                 successStatus: 202, restore),
         ]
     }
@@ -74,7 +88,10 @@ struct InstanceRoutes: RouteGroup {
         let (_, project) = try context.projectScope()
         let instance = try await plane.instance(try context.parameters.require("instance_id"), projectId: project.id)
         let placed = await placements.of([instance.instanceId])
-        return try DBaaSResponse.resource("instance", InstanceView(instance, runsOn: placed[instance.instanceId]))
+        var view = InstanceView(instance, runsOn: placed[instance.instanceId])
+        view.recoverable_window = try await plane.recoverableWindow(instance)
+        view.archiving = await plane.providers.provider(instance.provider)?.archiveHealth(instance)
+        return try DBaaSResponse.resource("instance", view)
     }
 
     func update(_ request: Request, _ context: AppRequestContext) async throws -> Response {
@@ -109,8 +126,18 @@ struct InstanceRoutes: RouteGroup {
     func restore(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let (principal, project) = try context.projectScope()
         let body = try await request.decodeJSON(RestoreBody.self)
+        if let name = body.target_instance_name {
+            let (created, operation) = try await plane.restoreIntoNewInstance(
+                principal, project: project, sourceId: try context.parameters.require("instance_id"), backupId: body.backup_id,
+                pointInTime: body.point_in_time, name: name, version: body.version)
+            return try DBaaSResponse.resource("instance", InstanceView(created), operation: operation)
+        }
+        if body.version != nil {
+            throw AppError.invalid(field: "version", issue: "not_allowed", "version is only for a restore into a new instance (target_instance_name)")
+        }
         let (instance, operation) = try await plane.restoreInstance(
-            principal, project: project, id: try context.parameters.require("instance_id"), backupId: body.backup_id)
+            principal, project: project, id: try context.parameters.require("instance_id"), backupId: body.backup_id,
+            pointInTime: body.point_in_time)
         return try DBaaSResponse.resource("instance", InstanceView(instance), operation: operation)
     }
 }

@@ -6,13 +6,17 @@ enum InstanceStore {
     static let columns = """
         i.instance_id, i.id, i.project_id, i.name, i.engine, i.version, i.region, i.provider, i.state, i.cpu,
         i.memory_gb, i.storage_gb, i.high_availability, i.endpoints, i.connection, i.credential, i.active_operation_id,
-        i.storage_used_bytes, i.default_database, i.default_user, i.created_at, i.updated_at
+        i.storage_used_bytes, i.default_database, i.default_user, i.backup_policy, i.backup_anchor_at,
+        i.backup_last_slot_at, i.created_at, i.updated_at
         """
 
     static func decode(_ row: any SQLRow) throws -> Instance {
         let endpoints = (try? JSONDecoder().decode([Endpoint].self, from: Data(try row.string("endpoints").utf8))) ?? []
         let connection = try row.optionalString("connection").flatMap {
             try? JSONDecoder().decode(ExternalConnection.self, from: Data($0.utf8))
+        }
+        let policy = try row.optionalString("backup_policy").flatMap {
+            try? JSONDecoder().decode(BackupPolicy.self, from: Data($0.utf8))
         }
         return Instance(
             instanceId: try row.int64("instance_id"), id: try row.string("id"), projectId: try row.string("project_id"),
@@ -25,6 +29,8 @@ enum InstanceStore {
             activeOperationId: try row.optionalString("active_operation_id"),
             storageUsedBytes: try row.optionalInt64("storage_used_bytes"),
             defaultDatabase: try row.optionalString("default_database"), defaultUser: try row.optionalString("default_user"),
+            backupPolicy: policy, backupAnchorAt: try row.optionalInt64("backup_anchor_at"),
+            backupLastSlotAt: try row.optionalInt64("backup_last_slot_at"),
             createdAt: try row.int64("created_at"),
             updatedAt: try row.int64("updated_at"))
     }
@@ -39,14 +45,14 @@ enum InstanceStore {
             """
             INSERT INTO instances (id, project_id, name, engine, version, region, provider, state, cpu, memory_gb,
                 storage_gb, high_availability, endpoints, connection, credential, active_operation_id, default_database,
-                default_user, created_at, updated_at)
+                default_user, backup_policy, backup_anchor_at, created_at, updated_at)
             VALUES (\(bind: instance.id), \(bind: instance.projectId), \(bind: instance.name), \(bind: instance.engine),
                 \(bind: instance.version), \(bind: instance.region), \(bind: instance.provider),
                 \(bind: instance.state.rawValue), \(bind: instance.resources.cpu), \(bind: instance.resources.memory_gb),
                 \(bind: instance.resources.storage_gb), \(bind: instance.highAvailability), \(bind: json(instance.endpoints)),
                 \(bind: instance.connection.map(json)), \(bind: instance.sealedCredential),
                 \(bind: instance.activeOperationId), \(bind: instance.defaultDatabase), \(bind: instance.defaultUser),
-                \(bind: instance.createdAt), \(bind: instance.updatedAt))
+                \(bind: instance.backupPolicy.map(json)), \(bind: instance.backupAnchorAt), \(bind: instance.createdAt), \(bind: instance.updatedAt))
             RETURNING instance_id
             """
         ).first()

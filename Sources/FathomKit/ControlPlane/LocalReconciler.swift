@@ -76,8 +76,10 @@ public final class LocalReconciler: Service, Sendable {
     /// Measures the instance's data against its storage limit; over the limit is logged on every pass.
     func recordStorage(_ instance: Instance, local: LocalProvider) async throws {
         let used = local.storageUsed(instance)
+        let archived = local.archiveBytes(instance)
         try await store.write { db in
             try await InstanceStore.setStorageUsed(instance.id, bytes: used, on: db)
+            try await BackupPolicyStore.setArchiveBytes(instance.id, bytes: archived, on: db)
         }
         if used > Int64(instance.resources.storage_gb) * 1_073_741_824 {
             logger.warning(

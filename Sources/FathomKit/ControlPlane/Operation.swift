@@ -62,6 +62,8 @@ struct OperationView: Encodable {
     var progress_message: String?
     var target: Target
     var instance_id: String?
+    /// What started a backup or its deletion: `manual`, `scheduled` (a backup policy) or `retention`.
+    var trigger: String?
     var error: FailureView?
     var created_at: String
     var started_at: String?
@@ -76,6 +78,7 @@ struct OperationView: Encodable {
         progress_message = operation.job.progressMessage
         target = Target(type: operation.targetType, id: operation.targetId)
         instance_id = operation.instanceId
+        trigger = operation.parameters["trigger"]?.stringValue
         if operation.state == .FAILED || operation.state == .CANCELLED, let code = operation.job.errorCode {
             // The DBaaS API is for tenants too: never the administrators' detail (task runs show it to admins).
             error = FailureView(code: code, message: AdminDetail.publicPart(operation.job.errorMessage ?? ""))

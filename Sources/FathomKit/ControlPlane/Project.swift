@@ -19,7 +19,11 @@ struct ProjectView: Encodable {
     }
     struct Usage: Encodable {
         var instances: Int
+        /// Storage allocated to live instances.
         var storage_gb: Int
+        /// Bytes of backups kept (also of deleted instances) and of WAL archives: counted against `storage_gb` too.
+        var backup_bytes: Int64 = 0
+        var wal_archive_bytes: Int64 = 0
     }
 
     var id: String

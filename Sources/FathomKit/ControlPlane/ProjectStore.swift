@@ -142,11 +142,16 @@ struct ProjectStore: Sendable {
     static func usage(_ projectId: String, on db: any SQLDatabase) async throws -> ProjectView.Usage {
         let row = try await db.raw(
             """
-            SELECT COUNT(*) AS n, COALESCE(SUM(storage_gb), 0) AS storage FROM instances
+            SELECT COUNT(*) AS n, COALESCE(SUM(storage_gb), 0) AS storage, CAST(COALESCE(SUM(wal_archive_bytes), 0) AS BIGINT) AS wal,
+                (SELECT CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT) FROM backups
+                 WHERE project_id = \(bind: projectId) AND state <> 'DELETED') AS backup_bytes
+            FROM instances
             WHERE project_id = \(bind: projectId) AND state <> 'DELETED'
             """
         ).first()
-        return ProjectView.Usage(instances: try row?.int("n") ?? 0, storage_gb: try row?.int("storage") ?? 0)
+        return ProjectView.Usage(
+            instances: try row?.int("n") ?? 0, storage_gb: try row?.int("storage") ?? 0,
+            backup_bytes: try row?.int64("backup_bytes") ?? 0, wal_archive_bytes: try row?.int64("wal") ?? 0)
     }
 
     /// Locks the project's row until the transaction ends (PostgreSQL), serializing its quota checks.

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Synchronization
 
@@ -58,6 +59,30 @@ public struct UserChange: Sendable {
 /// The actions a provider supports; others are refused with 422 before any operation starts.
 public enum ProviderAction: String, Sendable, CaseIterable {
     case update, restart, failover, backup, restore, users, databases
+    /// WAL archiving and point-in-time restore (`backup_policy.pitr_enabled`, `point_in_time`).
+    case pitr
+}
+
+/// How an instance's WAL archiving is going (PostgreSQL's pg_stat_archiver), so a failing archive is seen.
+public struct ArchiveHealth: Encodable, Sendable, Equatable {
+    public var archived_count: Int64
+    public var last_archived_wal: String?
+    public var last_archived_at: String?
+    public var failed_count: Int64
+    public var last_failed_wal: String?
+    public var last_failed_at: String?
+}
+
+/// Where a base backup starts in an instance's WAL archive: the first moment a point-in-time restore from it can
+/// reach (server time) and the first WAL segment it needs.
+public struct ArchiveStart: Sendable, Equatable {
+    public var recoverableFrom: Int64
+    public var walStart: String
+
+    public init(recoverableFrom: Int64, walStart: String) {
+        self.recoverableFrom = recoverableFrom
+        self.walStart = walStart
+    }
 }
 
 /// Does the real work behind the DBaaS API for one kind of infrastructure.
@@ -79,6 +104,11 @@ public protocol Provider: Sendable {
     func backup(_ context: ProviderContext, backup: Backup) async throws -> (sizeBytes: Int64, location: String)
     func deleteBackup(_ backup: Backup) async throws
     func restore(_ context: ProviderContext, from backup: Backup) async throws
+    func restore(_ context: ProviderContext, from backup: Backup, until target: Date?) async throws
+    func archiveStart(of backup: Backup) -> ArchiveStart?
+    func archiveNewest(_ instance: Instance) -> Int64?
+    func pruneArchive(_ instance: Instance, keepingFrom walStart: String?) async throws
+    func archiveHealth(_ instance: Instance) async -> ArchiveHealth?
     func applyUser(_ context: ProviderContext, _ change: UserChange, creating: Bool) async throws
     func dropUser(_ context: ProviderContext, name: String) async throws
     func createDatabase(_ context: ProviderContext, _ spec: DatabaseSpec) async throws
@@ -87,6 +117,24 @@ public protocol Provider: Sendable {
 
 extension Provider {
     public var resumesAfterCrash: Bool { false }
+
+    /// Where a finished backup starts in the WAL archive; nil when the provider keeps no archive.
+    public func archiveStart(of backup: Backup) -> ArchiveStart? { nil }
+
+    /// When the newest archived WAL segment was written (milliseconds), if the instance has an archive.
+    public func archiveNewest(_ instance: Instance) -> Int64? { nil }
+
+    /// How WAL archiving is going on the instance's primary; nil when unknown.
+    public func archiveHealth(_ instance: Instance) async -> ArchiveHealth? { nil }
+
+    /// Drops archived WAL older than `walStart` (what the oldest kept backup needs); nil drops nothing.
+    public func pruneArchive(_ instance: Instance, keepingFrom walStart: String?) async throws {}
+
+    /// Restores a backup and, given a target, replays the archived WAL up to exactly that moment.
+    public func restore(_ context: ProviderContext, from backup: Backup, until target: Date?) async throws {
+        guard target == nil else { throw AppError(.unprocessable, "Provider '\(name)' does not restore to a point in time") }
+        try await restore(context, from: backup)
+    }
 }
 
 /// The providers this server has, by name.

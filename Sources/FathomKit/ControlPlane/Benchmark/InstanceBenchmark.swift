@@ -65,6 +65,9 @@ public enum InstanceBenchmark {
         let (_, restoreOp) = try await plane.restoreInstance(principal, project: project, id: single.id, backupId: backup.id)
         let restoreTime = try await wait(restoreOp).1
         say(String(format: "restore of %.0f MB: %@ s, %.1f MB/s", megabytes, seconds(restoreTime), megabytes / max(0.001, restoreTime.seconds)))
+        try await pointInTime(
+            services: services, principal: principal, project: project, instanceId: single.id, target: target,
+            walMB: max(16, sizeMB / 2), wait: wait, say: say)
 
         for id in [single.id, ha.id] {
             let (_, deletion) = try await plane.deleteInstance(principal, project: project, id: id)

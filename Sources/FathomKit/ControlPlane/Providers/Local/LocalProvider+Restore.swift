@@ -34,7 +34,23 @@ extension LocalProvider {
     /// copy → rebuild standbys. Until the restored copy has started, the old one is kept; if the restored copy will
     /// not start, the old one is put back and started. Nothing here deletes the only copy of anything.
     public func restore(_ context: ProviderContext, from backup: Backup) async throws {
+        try await restore(context, from: backup, until: nil)
+    }
+
+    /// The same steps for a point-in-time restore: the current WAL is archived first (while the server still
+    /// runs), the unpacked copy gets recovery settings that replay the archive to `target` and promote, and the
+    /// restored copy counts as started only once it has promoted. A replay that cannot reach the target (a
+    /// damaged or missing WAL file) stops the copy, and the previous data is put back as for any restore.
+    public func restore(_ context: ProviderContext, from backup: Backup, until target: Date?) async throws {
+        if backup.kind == "logical" {
+            // Only into a new, empty instance (the control plane sees to that): nothing to set aside.
+            guard target == nil else { throw AppError(.unprocessable, "A logical backup restores as it was taken, not to a moment") }
+            return try await restoreLogical(context, from: backup)
+        }
         let instance = context.instance
+        // An archiving instance always replays through recovery, even to a backup's own instant, so that the restored
+        // server continues on a new timeline and never writes WAL file names its archive already holds.
+        let recovering = target != nil || instance.backupPolicy?.pitr_enabled == true
         let (_, password) = try Self.superuser(context)
         let primaryEndpoint = try primary(instance)
         let fm = FileManager.default
@@ -49,6 +65,11 @@ extension LocalProvider {
                     try await resumeOldData(instance, node: node)
                     throw AppError(.conflict, "Backup \(backup.id) has no files")
                 }
+                // Only the instance's own archive is flushed: a restore into a new instance leaves the source alone.
+                if target != nil, backup.instanceId == instance.id, await isRunning(node, version: instance.version) {
+                    await context.progress(5, "archiving the current WAL")
+                    try await archiveCurrentWAL(context)
+                }
                 await context.progress(10, "stopping")
                 try await stopAll(instance, primary: node)
                 try await context.step("restore.after-stop")
@@ -58,6 +79,10 @@ extension LocalProvider {
                     try? fm.removeItem(atPath: paths.incoming)
                     try await tools.makePrivateDirectory(paths.incoming)
                     try await tools.command("/bin/tar", ["-xzf", archive, "-C", paths.incoming])
+                    if recovering {
+                        try await tools.write(recoverySettings(instance, backup: backup, target: target), to: "\(paths.incoming)/\(Self.recoveryConfigName)")
+                        try await tools.write("", to: "\(paths.incoming)/recovery.signal")
+                    }
                 } catch {
                     try? fm.removeItem(atPath: paths.incoming)
                     try await resumeOldData(instance, node: node)
@@ -79,7 +104,7 @@ extension LocalProvider {
             }
             await context.progress(60, "starting")
             do {
-                try await startRestored(context, node: node, port: primaryEndpoint.port, password: password)
+                try await startRestored(context, node: node, port: primaryEndpoint.port, password: password, recovering: recovering)
             } catch {
                 context.logger.warning("the restored data does not start; putting the previous data back")
                 try await putBack(instance, paths, reason: InstanceDown.reason(error))
@@ -105,14 +130,24 @@ extension LocalProvider {
 
     /// Starts the restored copy (a backup may come from another instance: its superuser password becomes this
     /// instance's again). Idempotent, so a resumed run can call it again.
-    private func startRestored(_ context: ProviderContext, node: String, port: Int, password: String) async throws {
+    private func startRestored(_ context: ProviderContext, node: String, port: Int, password: String, recovering: Bool) async throws {
         let instance = context.instance
         if await !isRunning(node, version: instance.version) {
-            for leftover in ["standby.signal", "recovery.signal", "postmaster.pid"] {
+            // A point-in-time restore keeps recovery.signal: it is what makes the server replay the archive.
+            for leftover in ["standby.signal", "postmaster.pid"] + (recovering ? [] : ["recovery.signal"]) {
                 try? FileManager.default.removeItem(atPath: "\(node)/\(leftover)")
             }
             try await configure(node, instance: instance, port: port)
-            try await start(node, version: instance.version)
+            do {
+                try await start(node, version: instance.version)
+            } catch where recovering {
+                throw AppError(.jobFailed, "Point-in-time recovery failed: \(recoveryLog(node))")
+            }
+        }
+        if recovering {
+            try await waitForPromotion(instance, node: node)
+            // Promoted: the settings must not send a later restart into recovery again.
+            try? FileManager.default.removeItem(atPath: "\(node)/\(Self.recoveryConfigName)")
         }
         try await withSuperuserSocket(instance) { connection in
             try await connection.query(PostgresQuery(unsafeSQL: "ALTER ROLE postgres PASSWORD \(Self.literal(password))"), logger: context.logger)

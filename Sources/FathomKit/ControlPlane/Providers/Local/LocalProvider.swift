@@ -94,16 +94,23 @@ public final class LocalProvider: Provider, Sendable {
             endpoints: endpoints, version: instance.version, credential: ["username": "postgres", "password": .string(password)])
     }
 
-    /// Writes `fathom.conf` for a node and makes sure postgresql.conf includes it.
+    /// Writes `fathom.conf` for a node (with WAL archiving when the instance archives) and makes sure
+    /// postgresql.conf includes it and, while a point-in-time restore runs, its recovery settings.
     func configure(_ node: String, instance: Instance, port: Int) async throws {
+        try await prepareArchive(instance)
         try await tools.write(
-            LocalSettings.render(resources: instance.resources, port: port, socketDirectory: socketDirectory(instance.id)),
+            LocalSettings.render(
+                resources: instance.resources, port: port, socketDirectory: socketDirectory(instance.id),
+                extra: archiveSettings(instance) ?? []),
             to: "\(node)/fathom.conf")
         let main = "\(node)/postgresql.conf"
-        let text = (try? String(contentsOfFile: main, encoding: .utf8)) ?? ""
-        if !text.contains("include_if_exists = 'fathom.conf'") {
-            try await tools.write(text + "\ninclude_if_exists = 'fathom.conf'\n", to: main)
+        var text = (try? String(contentsOfFile: main, encoding: .utf8)) ?? ""
+        var changed = false
+        for file in ["fathom.conf", Self.recoveryConfigName] where !text.contains("include_if_exists = '\(file)'") {
+            text += "\ninclude_if_exists = '\(file)'\n"
+            changed = true
         }
+        if changed { try await tools.write(text, to: main) }
     }
 
     func start(_ node: String, version: String) async throws {

@@ -1,6 +1,6 @@
 /// Server settings derived from an instance's resources, written to `fathom.conf` in each data directory.
 enum LocalSettings {
-    static func render(resources: Resources, port: Int, socketDirectory: String) -> String {
+    static func render(resources: Resources, port: Int, socketDirectory: String, extra: [(String, String)] = []) -> String {
         let memoryMB = resources.memory_gb * 1024
         let maxConnections = max(100, 50 * resources.cpu)
         let settings: [(String, String)] = [
@@ -18,7 +18,7 @@ enum LocalSettings {
             // Streaming standbys, base backups and pg_rewind.
             ("wal_level", "replica"), ("max_wal_senders", "10"), ("max_replication_slots", "10"), ("hot_standby", "on"),
             ("wal_log_hints", "on"), ("wal_keep_size", "'256MB'"),
-        ]
+        ] + extra
         return "# Written by Fathom from the instance's resources; changes here are overwritten.\n"
             + settings.map { "\($0.0) = \($0.1)" }.joined(separator: "\n") + "\n"
     }
