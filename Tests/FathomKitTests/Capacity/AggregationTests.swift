@@ -45,6 +45,8 @@ import Testing
             VALUES (\(bind: instance), \(bind: day), \(bind: bytes * 2), 2, 0)
             """
         ).run()
+        // What a collection does after writing samples: the list counts and summary edges follow.
+        try await CapacityCountStore.recountSamples(instanceId: instance, on: db)
     }
 
     struct Row: Equatable, CustomStringConvertible {

@@ -74,11 +74,13 @@ enum TestPostgres {
         guard try await run(initdb[0], Array(initdb.dropFirst())) == 0 else { throw HarnessError("initdb failed") }
         let port = try FreePort.find()
         let quotedRunAs = runAs.joined(separator: " ")
-        // The watchdog stops the server and removes the directory once this test process is gone.
+        // The watchdog stops the server and removes the directory once this test process is gone. Dozens of suites
+        // migrate their own databases at once, each migration run one transaction holding a lock per object it
+        // creates: the shared lock table is sized for that (max_locks_per_transaction).
         let script = """
             \(quotedRunAs) \(bin)/postgres -D \(root)/data -p \(port) -c listen_addresses=127.0.0.1 \
               -c unix_socket_directories=\(root) -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-              -c max_connections=300 >\(root)/server.log 2>&1 &
+              -c max_connections=300 -c max_locks_per_transaction=512 >\(root)/server.log 2>&1 &
             while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done
             \(quotedRunAs) \(bin)/pg_ctl -D \(root)/data stop -m immediate >/dev/null 2>&1
             rm -rf \(root)
