@@ -9,7 +9,7 @@ struct PVECollectorTests {
     static func config(_ fixture: PVEFixture, _ extra: [String: JSONValue] = [:]) throws -> JSONValue {
         var config: [String: JSONValue] = [
             "endpoint": .string(fixture.endpoint), "ca_bundle": .string(try TestCertificates.shared.get().issuer.caPath),
-            "timeout_ms": 10_000,
+            "timeout_ms": 60_000,
         ]
         config.merge(extra) { $1 }
         return .object(config)

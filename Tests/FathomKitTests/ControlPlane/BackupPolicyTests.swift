@@ -21,7 +21,7 @@ import Testing
         let created = try await client.createInstance(admin, project: project, name: name, extra: #","backup_policy":\#(policy)"#)
         #expect(created.status == .accepted, "\(created.text)")
         let id = try #require(created.json["instance"]?["id"]?.stringValue)
-        #expect(try await fixture.runJobs(timeout: .seconds(20)) { try await fixture.instanceState(id) == "RUNNING" })
+        #expect(try await fixture.runJobs(timeout: .seconds(90)) { try await fixture.instanceState(id) == "RUNNING" })
         return id
     }
 
@@ -102,10 +102,10 @@ import Testing
                 // Day two's slot comes while day one's backup still runs: it waits, and is not skipped.
                 harness.clock.advance(by: 86_400)
                 #expect(try await plane.startDueBackups(logger: Self.logger).isEmpty)
-                #expect(try await fixture.runJobs(timeout: .seconds(20)) { try await fixture.instanceState(id) == "RUNNING" })
+                #expect(try await fixture.runJobs(timeout: .seconds(90)) { try await fixture.instanceState(id) == "RUNNING" })
                 let second = try await plane.startDueBackups(logger: Self.logger)
                 #expect(second.count == 1)
-                #expect(try await fixture.runJobs(timeout: .seconds(20)) { try await fixture.instanceState(id) == "RUNNING" })
+                #expect(try await fixture.runJobs(timeout: .seconds(90)) { try await fixture.instanceState(id) == "RUNNING" })
 
                 // Down for three days: one catch-up backup, not three, even with both servers sweeping at once.
                 harness.clock.advance(by: 3 * 86_400)
@@ -114,7 +114,7 @@ import Testing
                 #expect(try await here.count + there.count == 1)
                 #expect(try await plane.startDueBackups(logger: Self.logger).isEmpty)
                 await restarted.store.close()
-                #expect(try await fixture.runJobs(timeout: .seconds(20)) { try await fixture.instanceState(id) == "RUNNING" })
+                #expect(try await fixture.runJobs(timeout: .seconds(90)) { try await fixture.instanceState(id) == "RUNNING" })
 
                 let listed = try await client.send(.get, "/v1/projects/\(project)/instances/\(id)/backups", auth: admin)
                 let items = listed.json["backups"]?.arrayValue ?? []
@@ -134,11 +134,11 @@ import Testing
                 #expect(manual.json["operation"]?["trigger"] == "manual")
 
                 // The built-in schedule runs the sweep through the job queue.
-                #expect(try await fixture.runJobs(timeout: .seconds(20)) { try await fixture.instanceState(id) == "RUNNING" })
+                #expect(try await fixture.runJobs(timeout: .seconds(90)) { try await fixture.instanceState(id) == "RUNNING" })
                 harness.clock.advance(by: 86_400)
                 let fired = try await harness.services.makeScheduler().tick()
                 #expect(fired.contains { $0.name == "dbaas-backup-schedules" })
-                #expect(try await fixture.runJobs(timeout: .seconds(20)) { try await Self.backups(fixture, id).count == 5 })
+                #expect(try await fixture.runJobs(timeout: .seconds(90)) { try await Self.backups(fixture, id).count == 5 })
                 #expect(try await Self.backups(fixture, id).last?.trigger == "scheduled")
             }
         }
@@ -158,12 +158,12 @@ import Testing
                 for _ in 0..<2 {
                     harness.clock.advance(by: 86_400)
                     scheduled += try await plane.startDueBackups(logger: Self.logger)
-                    #expect(try await fixture.runJobs(timeout: .seconds(20)) { try await fixture.instanceState(id) == "RUNNING" })
+                    #expect(try await fixture.runJobs(timeout: .seconds(90)) { try await fixture.instanceState(id) == "RUNNING" })
                 }
                 #expect(scheduled.count == 2)
                 let manual = try await client.send(.post, "/v1/projects/\(project)/instances/\(id)/backups", auth: admin, json: "{}")
                 let manualId = try #require(manual.json["backup"]?["id"]?.stringValue)
-                #expect(try await fixture.runJobs(timeout: .seconds(20)) { try await fixture.instanceState(id) == "RUNNING" })
+                #expect(try await fixture.runJobs(timeout: .seconds(90)) { try await fixture.instanceState(id) == "RUNNING" })
 
                 // Nothing has expired yet.
                 #expect(try await plane.applyRetention(logger: Self.logger).deleting.isEmpty)
@@ -178,14 +178,14 @@ import Testing
                 let refused = try await client.send(.delete, "/v1/projects/\(project)/backups/\(scheduled[1])", auth: admin)
                 #expect(refused.status == .conflict, "\(refused.text)")
 
-                #expect(try await fixture.runJobs(timeout: .seconds(20)) {
+                #expect(try await fixture.runJobs(timeout: .seconds(90)) {
                     let states = try await Self.backups(fixture, id).map(\.state)
                     return try await fixture.instanceState(id) == "RUNNING" && states.first == .DELETED
                 })
                 // The restore has ended: the kept backup goes now; the manual one has no expiry and stays.
                 let second = try await plane.applyRetention(logger: Self.logger)
                 #expect(second.deleting == [scheduled[1]])
-                #expect(try await fixture.runJobs(timeout: .seconds(20)) {
+                #expect(try await fixture.runJobs(timeout: .seconds(90)) {
                     try await Self.backups(fixture, id).filter { $0.state == .DELETED }.count == 2
                 })
                 let left = try await Self.backups(fixture, id).filter { $0.state != .DELETED }
@@ -204,7 +204,7 @@ import Testing
                 let id = try await Self.runningInstance(fixture, client, admin, project: project, name: "q", policy: #"{"enabled":false}"#)
                 let made = try await client.send(.post, "/v1/projects/\(project)/instances/\(id)/backups", auth: admin, json: "{}")
                 let backupId = try #require(made.json["backup"]?["id"]?.stringValue)
-                #expect(try await fixture.runJobs(timeout: .seconds(20)) { try await fixture.instanceState(id) == "RUNNING" })
+                #expect(try await fixture.runJobs(timeout: .seconds(90)) { try await fixture.instanceState(id) == "RUNNING" })
                 let shown = try await client.send(.get, "/v1/projects/\(project)", auth: admin)
                 #expect(shown.json["project"]?["usage"]?["backup_bytes"] == 4096, "\(shown.text)")
                 #expect(shown.json["project"]?["usage"]?["storage_gb"] == 10)
