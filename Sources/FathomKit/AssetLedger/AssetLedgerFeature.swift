@@ -47,8 +47,7 @@ struct AssetLedgerFeature: Feature {
         runs = RunService(
             runs: runStore, sources: sourceStore, store: store, jobs: services.jobs, runner: services.runner, clock: services.clock)
         firing = ScheduleGroupFiring(groups: groupStore, sources: sourceStore, runs: runs, clock: services.clock)
-        let placements = PlacementStore(store: store)
-        services.instancePlacements.provide { ids in try await placements.placements(ids) }
+        services.instancePlacements.provide(PlacementStore(store: store))
         executor = RunExecutor(
             runs: runStore, sources: sourceStore, sourceService: sources, ingest: IngestStore(store: store),
             clock: services.clock, logger: services.logger)

@@ -2,7 +2,7 @@ import SQLKit
 
 /// SQL of instance placements: a DBaaS instance's `database_instance` asset (Fathom's own source), its active
 /// `runs_on` to a VM or host, that VM's host and the host's cluster. Three small reads bounded by the page asking.
-struct PlacementStore: Sendable {
+struct PlacementStore: InstancePlacementLookup {
     let store: Store
 
     func placements(_ instanceIds: [Int64]) async throws -> [Int64: InstancePlacements.Placement] {

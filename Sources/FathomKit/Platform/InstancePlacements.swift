@@ -12,17 +12,21 @@ public final class InstancePlacements: Sendable {
         public var cluster: String?
     }
 
-    public typealias Lookup = @Sendable (_ instanceIds: [Int64]) async throws -> [Int64: Placement]
-    private let lookup = Mutex<Lookup?>(nil)
+    private let lookup = Mutex<(any InstancePlacementLookup)?>(nil)
 
     public init() {}
 
-    func provide(_ body: @escaping Lookup) { lookup.withLock { $0 = body } }
+    func provide(_ lookup: any InstancePlacementLookup) { self.lookup.withLock { $0 = lookup } }
 
     /// The placements of these instances (by integer instance id). Unknown ones are absent; so is everything when no
     /// ledger provides a lookup or it fails — the field is additive and must never break the view that carries it.
     func of(_ instanceIds: [Int64]) async -> [Int64: Placement] {
-        guard !instanceIds.isEmpty, let body = lookup.withLock({ $0 }) else { return [:] }
-        return (try? await body(Array(Set(instanceIds)))) ?? [:]
+        guard !instanceIds.isEmpty, let provider = lookup.withLock({ $0 }) else { return [:] }
+        return (try? await provider.placements(Array(Set(instanceIds)))) ?? [:]
     }
+}
+
+/// What answers `InstancePlacements` (the asset ledger's store).
+protocol InstancePlacementLookup: Sendable {
+    func placements(_ instanceIds: [Int64]) async throws -> [Int64: InstancePlacements.Placement]
 }
