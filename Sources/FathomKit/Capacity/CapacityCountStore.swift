@@ -108,25 +108,15 @@ enum CapacityCountStore {
         try await db.raw("DELETE FROM capacity_summary_edges WHERE instance_id IN (\(binds: instanceIds))").run()
     }
 
-    /// The number of rows of the instances matching `instanceFilter` (a condition on `i`, the instances table).
-    static func total(
-        _ subject: CapacityQuery.Subject, _ type: PeriodType, instanceFilter: SQLQueryString, on db: any SQLDatabase
-    ) async throws -> Int {
-        Int(try await sum("row_count", subject, type, instanceFilter: instanceFilter, on: db))
-    }
-
-    private static func sum(
-        _ column: String, _ subject: CapacityQuery.Subject, _ type: PeriodType, instanceFilter: SQLQueryString,
-        on db: any SQLDatabase
-    ) async throws -> Int64 {
-        try await db.raw(
-            """
-            SELECT CAST(COALESCE(SUM(c.\(unsafeRaw: column)), 0) AS BIGINT) AS n FROM capacity_row_counts c
-            JOIN instances i ON i.instance_id = c.instance_id
-            WHERE c.subject = \(bind: subject == .database ? "database" : "instance") AND c.period_type = \(bind: type.rawValue)
-              AND \(instanceFilter)
-            """
-        ).first()?.int64("n") ?? 0
+    /// The number of rows of the instances matching `instanceFilter` (a condition on `i`, the instances table), as
+    /// a scalar subquery: a page reads its total in the same statement as its rows.
+    static func total(_ subject: CapacityQuery.Subject, _ type: PeriodType, instanceFilter: SQLQueryString) -> SQLQueryString {
+        """
+        (SELECT CAST(COALESCE(SUM(c.row_count), 0) AS BIGINT) FROM capacity_row_counts c
+         JOIN instances i ON i.instance_id = c.instance_id
+         WHERE c.subject = \(bind: subject == .database ? "database" : "instance") AND c.period_type = \(bind: type.rawValue)
+           AND \(instanceFilter))
+        """
     }
 }
 

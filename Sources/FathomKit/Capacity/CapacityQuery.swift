@@ -146,21 +146,25 @@ struct CapacityQuery {
     /// `…_page` index gives the order without a sort). The page is chosen first; neighbours are looked up for its
     /// rows only. The total is exact: summed from the maintained counts when only whole instances are filtered.
     func page(offset: Int, limit: Int, on db: any SQLDatabase) async throws -> (rows: [CapacityRow], total: Int) {
-        let total = rowConditions.isEmpty
-            ? try await CapacityCountStore.total(
-                subject, periodType, instanceFilter: instanceConditions.joined(separator: " AND "), on: db)
-            : try await db.raw("SELECT COUNT(*) AS n FROM \(source) WHERE \(filter)").first()?.int("n") ?? 0
-        let rows = try await db.raw(
+        // The total rides along as a scalar subquery (computed once per statement): one round trip per page, which
+        // is what a page costs on PostgreSQL. Past the last page there is no row to carry it, so it is asked alone.
+        let total: SQLQueryString = rowConditions.isEmpty
+            ? CapacityCountStore.total(subject, periodType, instanceFilter: instanceConditions.joined(separator: " AND "))
+            : "(SELECT COUNT(*) FROM \(source) WHERE \(filter))"
+        let found = try await db.raw(
             """
-            SELECT page.*, \(neighbours) FROM (
+            SELECT page.*, \(neighbours), \(total) AS total_rows FROM (
                 SELECT \(names), i.instance_id, i.id AS instance_key, i.name AS instance_name, i.engine, r.owner, r.period_start,
                        r.period_end, r.avg_size, r.max_size, r.min_size, r.n, r.avg_count, r.max_count, r.calculated_at
                 FROM \(source) WHERE \(filter)
                 ORDER BY r.period_start DESC, r.owner DESC LIMIT \(bind: limit) OFFSET \(bind: offset)) page
             ORDER BY page.period_start DESC, page.owner DESC
             """
-        ).all().map(CapacityRow.init)
-        return (rows, total)
+        ).all()
+        guard let first = found.first else {
+            return ([], try await db.raw("SELECT \(total) AS total_rows").first()?.int("total_rows") ?? 0)
+        }
+        return (try found.map(CapacityRow.init), try first.int("total_rows"))
     }
 
     /// For each subject, its newest and oldest row in the filtered range: summaries count every subject once.

@@ -102,6 +102,9 @@ import Testing
             if items.count < size { break }
             page += 1
         }
+        // Past the last page: no rows, the same total.
+        let beyond = try await client.send(.get, path + "&page=\(page + 1)&limit=\(size)", auth: auth)
+        if beyond.json["data"]?["total"]?.intValue.map(Int.init) != total { total = -3 }
         return Listing(keys: keys, total: total)
     }
 
