@@ -1,13 +1,13 @@
 import SQLKit
 
 /// Row counts of the capacity lists per (subject, period type, instance), and each subject's first and last row
-/// (`SummaryEdges`), kept exact in the transactions that
-/// change the rows: a page's `total` is then a sum over a few instances instead of a count of every sample.
+/// (`SummaryEdges`), kept exact in the transactions that change the rows: a page's `total` is then a sum over a few
+/// instances instead of a count of every sample.
 ///
 /// Only filters that pick whole instances (state, tenant scope, `instance_id`, `db_type`) can be answered from
 /// these counts; a date range or a database filter counts its rows (`CapacityQuery.page`).
 enum CapacityCountStore {
-    /// Migration 15: the counts table, filled from what is there.
+    /// Migration 15: the counts and edges tables, filled from what is there, and the page indexes.
     static func statements(_ types: ColumnTypes) -> [String] {
         [
             """
@@ -40,65 +40,36 @@ enum CapacityCountStore {
                 PRIMARY KEY (subject, period_type, owner))
             """,
             "CREATE INDEX capacity_summary_edges_instance ON capacity_summary_edges (instance_id)",
-            dailyDatabaseCounts(where: ""), dailyInstanceCounts(where: ""),
-            aggregateDatabaseCounts(where: ""), aggregateInstanceCounts(where: ""),
-        ] + SummaryEdges.statements.map { $0.sql(where: "") }
-    }
-
-    private static func dailyDatabaseCounts(where condition: String) -> String {
-        """
-        INSERT INTO capacity_row_counts (subject, period_type, instance_id, row_count)
-        SELECT 'database', 'daily', d.instance_id, COUNT(*) FROM instance_databases d
-        JOIN database_size_samples s ON s.database_id = d.database_id \(condition) GROUP BY d.instance_id
-        """
-    }
-
-    private static func dailyInstanceCounts(where condition: String) -> String {
-        """
-        INSERT INTO capacity_row_counts (subject, period_type, instance_id, row_count)
-        SELECT 'instance', 'daily', s.instance_id, COUNT(*) FROM instance_size_samples s \(condition) GROUP BY s.instance_id
-        """
-    }
-
-    private static func aggregateDatabaseCounts(where condition: String) -> String {
-        """
-        INSERT INTO capacity_row_counts (subject, period_type, instance_id, row_count)
-        SELECT 'database', a.period_type, d.instance_id, COUNT(*) FROM instance_databases d
-        JOIN database_aggregations a ON a.database_id = d.database_id \(condition) GROUP BY a.period_type, d.instance_id
-        """
-    }
-
-    private static func aggregateInstanceCounts(where condition: String) -> String {
-        """
-        INSERT INTO capacity_row_counts (subject, period_type, instance_id, row_count)
-        SELECT 'instance', a.period_type, a.instance_id, COUNT(*) FROM instance_aggregations a \(condition)
-        GROUP BY a.period_type, a.instance_id
-        """
+        ] + (RowCounts.all + SummaryEdges.all).map(\.text)
     }
 
     /// Recounts one instance's daily rows (its samples changed: a collection, the demo seed).
     static func recountSamples(instanceId: Int64, on db: any SQLDatabase) async throws {
-        try await db.raw("DELETE FROM capacity_row_counts WHERE period_type = 'daily' AND instance_id = \(bind: instanceId)").run()
-        try await db.raw("DELETE FROM capacity_summary_edges WHERE period_type = 'daily' AND instance_id = \(bind: instanceId)").run()
-        // The statements are fixed text; the id is the only value and is an integer.
-        try await db.raw(SQLQueryString(dailyDatabaseCounts(where: "WHERE d.instance_id = \(instanceId)"))).run()
-        try await db.raw(SQLQueryString(dailyInstanceCounts(where: "WHERE s.instance_id = \(instanceId)"))).run()
-        try await db.raw(SQLQueryString(SummaryEdges.dailyDatabases.sql(where: "WHERE d.instance_id = \(instanceId)"))).run()
-        try await db.raw(SQLQueryString(SummaryEdges.dailyInstances.sql(where: "WHERE s.instance_id = \(instanceId)"))).run()
+        for table in ["capacity_row_counts", "capacity_summary_edges"] {
+            try await db.raw(
+                "DELETE FROM \(unsafeRaw: table) WHERE period_type = 'daily' AND instance_id = \(bind: instanceId)").run()
+        }
+        for rebuild in [RowCounts.dailyDatabases, SummaryEdges.dailyDatabases] {
+            try await db.raw(rebuild.sql(where: "d.instance_id = \(bind: instanceId)")).run()
+        }
+        for rebuild in [RowCounts.dailyInstances, SummaryEdges.dailyInstances] {
+            try await db.raw(rebuild.sql(where: "s.instance_id = \(bind: instanceId)")).run()
+        }
     }
 
     /// Recounts one period type's aggregate rows of a subject for every instance (a rebuild replaced them).
     static func recountAggregates(_ subject: CapacityQuery.Subject, _ type: PeriodType, on db: any SQLDatabase) async throws {
         let name = subject == .database ? "database" : "instance"
-        try await db.raw(
-            "DELETE FROM capacity_row_counts WHERE subject = \(bind: name) AND period_type = \(bind: type.rawValue)").run()
-        let condition = "WHERE a.period_type = '\(type.rawValue)'"  // an enum's fixed spelling, not input
-        let statement = subject == .database ? aggregateDatabaseCounts(where: condition) : aggregateInstanceCounts(where: condition)
-        try await db.raw(SQLQueryString(statement)).run()
-        try await db.raw(
-            "DELETE FROM capacity_summary_edges WHERE subject = \(bind: name) AND period_type = \(bind: type.rawValue)").run()
-        let edges = subject == .database ? SummaryEdges.aggregateDatabases : SummaryEdges.aggregateInstances
-        try await db.raw(SQLQueryString(edges.sql(where: condition))).run()
+        for table in ["capacity_row_counts", "capacity_summary_edges"] {
+            try await db.raw(
+                "DELETE FROM \(unsafeRaw: table) WHERE subject = \(bind: name) AND period_type = \(bind: type.rawValue)").run()
+        }
+        let rebuilds = subject == .database
+            ? [RowCounts.aggregateDatabases, SummaryEdges.aggregateDatabases]
+            : [RowCounts.aggregateInstances, SummaryEdges.aggregateInstances]
+        for rebuild in rebuilds {
+            try await db.raw(rebuild.sql(where: "a.period_type = \(bind: type.rawValue)")).run()
+        }
     }
 
     /// Forgets removed instances' counts.
@@ -120,66 +91,102 @@ enum CapacityCountStore {
     }
 }
 
-/// The statements that (re)write `capacity_summary_edges`: per subject, its first and last period with their sizes,
-/// grouped from its rows, the sizes then read by key.
-struct SummaryEdges {
-    let subject: String
-    /// The grouped rows as `g (owner, instance_id, oldest, newest, points)`, with `%WHERE%` for a condition.
-    let grouped: String
-    /// The size of `g`'s row at a period (`%EDGE%` is `oldest` or `newest`).
-    let size: String
+/// An `INSERT … SELECT` that rebuilds rows of a maintained table, cut where its filter goes: run whole by the
+/// migration, or for some rows with a bound condition.
+struct Rebuild: Sendable {
+    let head: String
+    let tail: String
 
-    func sql(where condition: String) -> String {
-        let fixedType = grouped.contains("a.period_type") ? "g.period_type" : "'daily'"
-        return """
-            INSERT INTO capacity_summary_edges (subject, period_type, owner, instance_id, oldest, newest, oldest_size, newest_size, points)
-            SELECT '\(subject)', \(fixedType), g.owner, g.instance_id, g.oldest, g.newest,
-                   \(size.replacingOccurrences(of: "%EDGE%", with: "oldest")), \(size.replacingOccurrences(of: "%EDGE%", with: "newest")),
-                   g.points
-            FROM (\(grouped.replacingOccurrences(of: "%WHERE%", with: condition))) g
-            """
+    var text: String { head + " " + tail }
+
+    func sql(where condition: SQLQueryString) -> SQLQueryString { "\(unsafeRaw: head) WHERE \(condition) \(unsafeRaw: tail)" }
+}
+
+/// The rebuilds of `capacity_row_counts`: rows per (subject, period type, instance).
+enum RowCounts {
+    private static let insert = "INSERT INTO capacity_row_counts (subject, period_type, instance_id, row_count)"
+
+    static let dailyDatabases = Rebuild(
+        head: """
+            \(insert) SELECT 'database', 'daily', d.instance_id, COUNT(*) FROM instance_databases d
+            JOIN database_size_samples s ON s.database_id = d.database_id
+            """,
+        tail: "GROUP BY d.instance_id")
+    static let dailyInstances = Rebuild(
+        head: "\(insert) SELECT 'instance', 'daily', s.instance_id, COUNT(*) FROM instance_size_samples s",
+        tail: "GROUP BY s.instance_id")
+    static let aggregateDatabases = Rebuild(
+        head: """
+            \(insert) SELECT 'database', a.period_type, d.instance_id, COUNT(*) FROM instance_databases d
+            JOIN database_aggregations a ON a.database_id = d.database_id
+            """,
+        tail: "GROUP BY a.period_type, d.instance_id")
+    static let aggregateInstances = Rebuild(
+        head: "\(insert) SELECT 'instance', a.period_type, a.instance_id, COUNT(*) FROM instance_aggregations a",
+        tail: "GROUP BY a.period_type, a.instance_id")
+
+    static let all = [dailyDatabases, dailyInstances, aggregateDatabases, aggregateInstances]
+}
+
+/// The rebuilds of `capacity_summary_edges`: per subject, its first and last period with their sizes, grouped from
+/// its rows (`grouped` yields `owner, instance_id, [period_type,] oldest, newest, points`), the sizes then read by key
+/// (`size` with `%EDGE%` for `oldest` or `newest`).
+enum SummaryEdges {
+    private static func rebuild(subject: String, periodType: String, grouped: String, groupBy: String, size: String) -> Rebuild {
+        Rebuild(
+            head: """
+                INSERT INTO capacity_summary_edges (subject, period_type, owner, instance_id, oldest, newest, oldest_size,
+                    newest_size, points)
+                SELECT '\(subject)', \(periodType), g.owner, g.instance_id, g.oldest, g.newest,
+                       \(size.replacingOccurrences(of: "%EDGE%", with: "oldest")), \(size.replacingOccurrences(of: "%EDGE%", with: "newest")),
+                       g.points
+                FROM (\(grouped)
+                """,
+            tail: "\(groupBy)) g")
     }
 
-    static let dailyDatabases = SummaryEdges(
-        subject: "database",
+    static let dailyDatabases = rebuild(
+        subject: "database", periodType: "'daily'",
         grouped: """
             SELECT d.database_id AS owner, d.instance_id, MIN(s.sample_date) AS oldest, MAX(s.sample_date) AS newest,
                    COUNT(*) AS points
-            FROM instance_databases d JOIN database_size_samples s ON s.database_id = d.database_id %WHERE%
-            GROUP BY d.database_id, d.instance_id
+            FROM instance_databases d JOIN database_size_samples s ON s.database_id = d.database_id
             """,
+        groupBy: "GROUP BY d.database_id, d.instance_id",
         size: "(SELECT x.size_bytes FROM database_size_samples x WHERE x.database_id = g.owner AND x.sample_date = g.%EDGE%)")
-    static let dailyInstances = SummaryEdges(
-        subject: "instance",
+    static let dailyInstances = rebuild(
+        subject: "instance", periodType: "'daily'",
         grouped: """
             SELECT s.instance_id AS owner, s.instance_id, MIN(s.sample_date) AS oldest, MAX(s.sample_date) AS newest,
                    COUNT(*) AS points
-            FROM instance_size_samples s %WHERE% GROUP BY s.instance_id
+            FROM instance_size_samples s
             """,
+        groupBy: "GROUP BY s.instance_id",
         size: "(SELECT x.total_bytes FROM instance_size_samples x WHERE x.instance_id = g.owner AND x.sample_date = g.%EDGE%)")
-    static let aggregateDatabases = SummaryEdges(
-        subject: "database",
+    static let aggregateDatabases = rebuild(
+        subject: "database", periodType: "g.period_type",
         grouped: """
             SELECT a.database_id AS owner, d.instance_id, a.period_type, MIN(a.period_start) AS oldest,
                    MAX(a.period_start) AS newest, SUM(a.data_count) AS points
-            FROM database_aggregations a JOIN instance_databases d ON d.database_id = a.database_id %WHERE%
-            GROUP BY a.period_type, a.database_id, d.instance_id
+            FROM database_aggregations a JOIN instance_databases d ON d.database_id = a.database_id
             """,
+        groupBy: "GROUP BY a.period_type, a.database_id, d.instance_id",
         size: """
             (SELECT x.avg_size_bytes FROM database_aggregations x WHERE x.period_type = g.period_type
              AND x.database_id = g.owner AND x.period_start = g.%EDGE%)
             """)
-    static let aggregateInstances = SummaryEdges(
-        subject: "instance",
+    static let aggregateInstances = rebuild(
+        subject: "instance", periodType: "g.period_type",
         grouped: """
             SELECT a.instance_id AS owner, a.instance_id, a.period_type, MIN(a.period_start) AS oldest,
                    MAX(a.period_start) AS newest, SUM(a.data_count) AS points
-            FROM instance_aggregations a %WHERE% GROUP BY a.period_type, a.instance_id
+            FROM instance_aggregations a
             """,
+        groupBy: "GROUP BY a.period_type, a.instance_id",
         size: """
             (SELECT x.avg_size_bytes FROM instance_aggregations x WHERE x.period_type = g.period_type
              AND x.instance_id = g.owner AND x.period_start = g.%EDGE%)
             """)
 
-    static let statements = [dailyDatabases, dailyInstances, aggregateDatabases, aggregateInstances]
+    static let all = [dailyDatabases, dailyInstances, aggregateDatabases, aggregateInstances]
 }
