@@ -5,7 +5,29 @@ import Logging
 import Synchronization
 
 struct Bench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Measure Fathom's throughput.", subcommands: [Jobs.self, Instances.self, Aggregate.self, Ingest.self, VCenter.self, Accounts.self])
+    static let configuration = CommandConfiguration(
+        abstract: "Measure Fathom's throughput.", subcommands: [Jobs.self, Instances.self, Backups.self, Aggregate.self, Ingest.self, VCenter.self, Accounts.self])
+
+    /// Services on a throw-away data directory (and `databaseURL`'s store if given), with the admin user; local
+    /// instances still running when `body` fails are stopped, so a failed benchmark leaves no server behind.
+    static func withThrowawayServices(databaseURL: String? = nil, _ body: (AppServices) async throws -> Void) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fathom-bench-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var configuration = FathomConfiguration()
+        configuration.dataDir = directory.path
+        configuration.databaseURL = databaseURL
+        JSONLogHandler.bootstrapOnce(level: "error")
+        let services = try await AppServices.open(configuration: configuration, logger: Logger(label: "bench"))
+        do {
+            _ = try await services.identity.bootstrapAdmin()
+            try await body(services)
+        } catch {
+            _ = try? await services.makeReconciler().stopAll()
+            await services.store.close()
+            throw error
+        }
+        await services.store.close()
+    }
 
     struct Jobs: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -69,21 +91,9 @@ extension Bench {
         @Option(help: "Size of the database to back up and restore, in MB.") var sizeMB = 1024
 
         func run() async throws {
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fathom-bench-\(UUID().uuidString)")
-            defer { try? FileManager.default.removeItem(at: directory) }
-            var configuration = FathomConfiguration()
-            configuration.dataDir = directory.path
-            JSONLogHandler.bootstrapOnce(level: "error")
-            let services = try await AppServices.open(configuration: configuration, logger: Logger(label: "bench"))
-            do {
-                _ = try await services.identity.bootstrapAdmin()
+            try await Bench.withThrowawayServices { services in
                 try await InstanceBenchmark.run(services: services, sizeMB: sizeMB) { say($0) }
-            } catch {
-                _ = try? await services.makeReconciler().stopAll()
-                await services.store.close()
-                throw error
             }
-            await services.store.close()
         }
     }
 }

@@ -226,39 +226,72 @@ public struct ClassificationService: Sendable {
 
     /// Evaluates every active account (of one instance, or all) against its db type's rules, keeping auto assignments
     /// equal to what the rules say; manual assignments are never touched. An account whose facts cannot be read
-    /// matches nothing (fails closed).
+    /// matches nothing (fails closed). Pipelined: the next batch is read and the previous one written while the
+    /// current one is evaluated, itself split over the cores.
     public func autoClassify(instanceId: Int64? = nil) async throws -> ClassifyResult {
         var result = ClassifyResult()
         var rulesByType: [String: [CompiledRule]] = [:]
         try await store.write { db in try await AssignmentStore.dropInactive(instanceId: instanceId, on: db) }
-        var after: Int64 = 0
-        let decoder = JSONDecoder()
-        while true {
-            let start = after
-            let batch = try await store.read { db in
-                try await AssignmentStore.facts(instanceId: instanceId, after: start, limit: Self.batchSize, on: db)
-            }
+        let store = self.store
+        @Sendable func read(after: Int64) async throws -> [AccountFactsRow] {
+            try await store.read { db in try await AssignmentStore.facts(instanceId: instanceId, after: after, limit: Self.batchSize, on: db) }
+        }
+        var next: Task<[AccountFactsRow], any Error>? = Task { try await read(after: 0) }
+        var writing: Task<(added: Int, removed: Int), any Error>?
+        while let reading = next {
+            let batch = try await reading.value
             guard let last = batch.last else { break }
-            after = last.id
-            var wanted: [Int64: [Int64: Int64]] = [:]  // account → class → rule
-            let facts = Self.decodeFacts(batch.map(\.facts), decoder: decoder)
-            for (position, account) in batch.enumerated() {
-                result.accounts += 1
-                if rulesByType[account.dbType] == nil { rulesByType[account.dbType] = try await compiledRules(account.dbType) }
-                let rules = rulesByType[account.dbType] ?? []
-                guard !rules.isEmpty, let facts = facts[position] else { continue }
-                let index = FactIndex(dbType: account.dbType, facts: facts)
-                for rule in rules where wanted[account.id]?[rule.classificationId] == nil && rule.expression.matches(index) {
-                    wanted[account.id, default: [:]][rule.classificationId] = rule.ruleId
-                }
+            next = batch.count < Self.batchSize ? nil : Task { try await read(after: last.id) }
+            for dbType in Set(batch.map(\.dbType)) where rulesByType[dbType] == nil { rulesByType[dbType] = try await compiledRules(dbType) }
+            let wanted = await Self.evaluate(batch, rules: rulesByType)
+            result.accounts += batch.count
+            result.assigned += wanted.values.reduce(0) { $0 + $1.count }
+            if let previous = writing {
+                let changed = try await previous.value
+                result.added += changed.added
+                result.removed += changed.removed
             }
-            let changed = try await Self.apply(wanted, accounts: batch.map(\.id), now: clock.millis(), store: store)
+            let now = clock.millis()
+            writing = Task { try await Self.apply(wanted, accounts: batch.map(\.id), now: now, store: store) }
+        }
+        if let last = writing {
+            let changed = try await last.value
             result.added += changed.added
             result.removed += changed.removed
-            result.assigned += wanted.values.reduce(0) { $0 + $1.count }
-            if batch.count < Self.batchSize { break }
         }
         return result
+    }
+
+    typealias AccountFactsRow = (id: Int64, dbType: String, facts: String)
+
+    /// account → class → rule, for one batch: decoding and rule evaluation in as many slices as there are cores.
+    static func evaluate(_ batch: [AccountFactsRow], rules: [String: [CompiledRule]]) async -> [Int64: [Int64: Int64]] {
+        let slices = max(1, min(ProcessInfo.processInfo.activeProcessorCount, batch.count / 250))
+        let size = (batch.count + slices - 1) / slices
+        return await withTaskGroup(of: [Int64: [Int64: Int64]].self) { group in
+            for start in stride(from: 0, to: batch.count, by: size) {
+                let slice = Array(batch[start..<min(start + size, batch.count)])
+                group.addTask { evaluateSlice(slice, rules: rules) }
+            }
+            var wanted: [Int64: [Int64: Int64]] = [:]
+            for await part in group { wanted.merge(part) { first, _ in first } }
+            return wanted
+        }
+    }
+
+    static func evaluateSlice(_ slice: [AccountFactsRow], rules: [String: [CompiledRule]]) -> [Int64: [Int64: Int64]] {
+        var wanted: [Int64: [Int64: Int64]] = [:]
+        let facts = decodeFacts(slice.map(\.facts), decoder: JSONDecoder())
+        for (position, account) in slice.enumerated() {
+            guard let rules = rules[account.dbType], !rules.isEmpty, let facts = facts[position] else { continue }
+            let index = FactIndex(dbType: account.dbType, facts: facts)
+            var classes: [Int64: Int64] = [:]
+            for rule in rules where classes[rule.classificationId] == nil && rule.expression.matches(index) {
+                classes[rule.classificationId] = rule.ruleId
+            }
+            if !classes.isEmpty { wanted[account.id] = classes }
+        }
+        return wanted
     }
 
     /// Decodes a batch of stored facts in one decoder call (one call per row costs more than the decoding);

@@ -6,30 +6,12 @@ import PostgresNIO
 /// throughput for a database of a given size. Used by `fathom bench instances`.
 public enum InstanceBenchmark {
     public static func run(services: AppServices, sizeMB: Int, say: @Sendable (String) -> Void) async throws {
-        let plane = services.controlPlane
-        let principal = Principal(
-            userId: "u_admin", username: "admin", userRole: .admin, role: .admin, projectId: nil, credential: .token(id: "bench"))
-        let project = try await plane.createProject(
-            principal, name: "bench-\(Int.random(in: 1000...9999))", description: "benchmark", quotas: (100, 100_000))
+        let bench = try await Bench(services: services, projectName: "bench")
+        let plane = bench.plane, principal = bench.principal, project = bench.project
         let loops = services.runner.start()
         defer { Task { await services.runner.stop(loops) } }
-
-        func wait(_ operation: Operation) async throws -> (Operation, Duration) {
-            let started = ContinuousClock.now
-            while true {
-                let current = try await plane.operation(operation.id, projectId: project.id)
-                if current.state.isFinal {
-                    guard current.state == .SUCCEEDED else {
-                        throw AppError(.jobFailed, "\(current.type.rawValue) ended \(current.state.rawValue): \(current.job.errorMessage ?? "")")
-                    }
-                    return (current, ContinuousClock.now - started)
-                }
-                try await Task.sleep(for: .milliseconds(20))
-            }
-        }
-        func body(_ name: String, ha: Bool) throws -> CreateInstanceBody {
-            try JSONDecoder().decode(CreateInstanceBody.self, from: Data(#"{"name":"\#(name)","engine":"postgresql","provider":"local","high_availability":\#(ha),"resources":{"cpu":2,"memory_gb":2,"storage_gb":20}}"#.utf8))
-        }
+        let wait = bench.wait
+        func body(_ name: String, ha: Bool) throws -> CreateInstanceBody { try Bench.createBody(name, ha: ha) }
 
         let (single, createOp, _) = try await plane.createInstance(principal, project: project, try body("bench-single", ha: false))
         say("create → RUNNING:        \(seconds(try await wait(createOp).1)) s")
@@ -39,11 +21,7 @@ public enum InstanceBenchmark {
         let (failedOver, failoverTime) = try await wait(failoverOp)
         say("failover: no primary for \(failedOver.job.result?["unavailable_ms"]?.intValue ?? -1) ms (operation \(seconds(failoverTime)) s, incl. rebuilding the old primary)")
 
-        let running = try await plane.instance(single.id, projectId: project.id)
-        let credential = JSONText.decode(try services.secrets.open(running.sealedCredential ?? ""))
-        let target = PostgresSession.Target(
-            host: "127.0.0.1", port: running.endpoints[0].port, username: "postgres",
-            password: credential["password"]?.stringValue ?? "", database: "postgres")
+        let target = try await bench.superuser(single.id)
         let logger = Logger(label: "bench")
         say("loading ~\(sizeMB) MB …")
         let bytes = try await PostgresSession.with(target, timeout: .seconds(30), logger: logger) { connection in
@@ -77,6 +55,51 @@ public enum InstanceBenchmark {
     }
 
     static func seconds(_ duration: Duration) -> String { String(format: "%.2f", duration.seconds) }
+
+    /// What every instance benchmark needs: an admin principal, a throw-away project, waiting for operations and
+    /// a superuser connection to an instance.
+    struct Bench: Sendable {
+        let plane: ControlPlane
+        let services: AppServices
+        let principal = Principal(
+            userId: "u_admin", username: "admin", userRole: .admin, role: .admin, projectId: nil, credential: .token(id: "bench"))
+        let project: Project
+
+        init(services: AppServices, projectName: String) async throws {
+            self.services = services
+            plane = services.controlPlane
+            project = try await plane.createProject(
+                principal, name: "\(projectName)-\(Int.random(in: 1000...9999))", description: "benchmark", quotas: (100, 100_000))
+        }
+
+        /// Waits for the operation to end; anything but SUCCEEDED throws. Returns it and how long it took from here.
+        @Sendable func wait(_ operation: Operation) async throws -> (Operation, Duration) {
+            let started = ContinuousClock.now
+            while true {
+                let current = try await plane.operation(operation.id, projectId: project.id)
+                if current.state.isFinal {
+                    guard current.state == .SUCCEEDED else {
+                        throw AppError(.jobFailed, "\(current.type.rawValue) ended \(current.state.rawValue): \(current.job.errorMessage ?? "")")
+                    }
+                    return (current, ContinuousClock.now - started)
+                }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+
+        static func createBody(_ name: String, ha: Bool, extra: String = "") throws -> CreateInstanceBody {
+            try JSONDecoder().decode(CreateInstanceBody.self, from: Data(#"{"name":"\#(name)","engine":"postgresql","provider":"local","high_availability":\#(ha),"resources":{"cpu":2,"memory_gb":2,"storage_gb":20}\#(extra)}"#.utf8))
+        }
+
+        /// The instance's generated superuser, over TCP to its primary's `postgres` database.
+        func superuser(_ instanceId: String) async throws -> PostgresSession.Target {
+            let running = try await plane.instance(instanceId, projectId: project.id)
+            let credential = JSONText.decode(try services.secrets.open(running.sealedCredential ?? ""))
+            return PostgresSession.Target(
+                host: "127.0.0.1", port: running.endpoints[0].port, username: "postgres",
+                password: credential["password"]?.stringValue ?? "", database: "postgres")
+        }
+    }
 }
 
 extension Duration {

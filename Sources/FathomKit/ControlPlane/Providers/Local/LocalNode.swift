@@ -12,13 +12,18 @@ struct LocalTools: Sendable {
         LocalTools(binaries: binaries, osUser: getuid() == 0 ? (environment["FATHOM_PG_USER"] ?? "postgres") : nil)
     }
 
-    /// Runs a PostgreSQL tool of `version`; a non-zero exit throws with the tool's last output lines.
+    /// Runs a PostgreSQL tool of `version`; a non-zero exit throws with the tool's last output lines. A
+    /// `lowPriority` run (backups) is niced, so that it yields the CPU to the instance's own work on a busy host.
     @discardableResult
-    func run(_ tool: String, version: String, _ arguments: [String], environment: [String: String] = [:], check: Bool = true)
-        async throws -> Subprocess.Result
-    {
+    func run(
+        _ tool: String, version: String, _ arguments: [String], environment: [String: String] = [:], check: Bool = true,
+        lowPriority: Bool = false
+    ) async throws -> Subprocess.Result {
         guard let path = binaries.tool(tool, version: version) else {
             throw AppError(.engineNotSupported, "PostgreSQL \(version) tool \(tool) is not installed")
+        }
+        if lowPriority {
+            return try await command("/usr/bin/nice", ["-n", "10", path] + arguments, environment: environment, check: check, label: tool)
         }
         return try await command(path, arguments, environment: environment, check: check, label: tool)
     }

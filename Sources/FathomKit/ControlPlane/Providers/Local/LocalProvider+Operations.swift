@@ -55,13 +55,13 @@ extension LocalProvider {
                 "pg_basebackup", version: instance.version,
                 ["-h", "127.0.0.1", "-p", String(try primary(instance).port), "-U", "postgres", "-D", plain, "-X", "fetch",
                  "-c", "fast", "--manifest-checksums=CRC32C"],
-                environment: ["PGPASSWORD": password])
+                environment: ["PGPASSWORD": password], lowPriority: true)
             if instance.backupPolicy?.pitr_enabled == true {
                 try await recordArchiveStart(context, backupDirectory: directory, walStart: try backupStartWALFile(plainBackup: plain))
             }
             try await context.step("backup.after-basebackup")
             await context.progress(60, "pg_verifybackup")
-            try await tools.run("pg_verifybackup", version: instance.version, [plain])
+            try await tools.run("pg_verifybackup", version: instance.version, [plain], lowPriority: true)
             try await context.step("backup.after-verify")
             await context.progress(80, "compressing")
             // gzip's fastest level: several times the throughput of the default for a few percent more bytes. At a
