@@ -17,24 +17,19 @@ if [ "$backend" = postgres ] && [ -z "${FATHOM_BENCH_PG_URL:-}" ]; then
     FATHOM_PG_SETTINGS="-c shared_preload_libraries=pg_stat_statements -c max_connections=300" \
         exec scripts/with-temp-postgres.sh "$0" "$@"
 fi
-scratch=${FATHOM_BENCH_SCRATCH:-.build}
-swift build -c release --product fathom --scratch-path "$scratch" >/dev/null 2>&1
-bin=$(cd "$scratch" && pwd)/release/fathom
+source scripts/bench-lib.sh
+bench_build
 dir=$(mktemp -d /tmp/fathom-bench-api-XXXXXX)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 server=""
 trap '[ -n "$server" ] && kill $server 2>/dev/null; rm -rf "$dir"' EXIT
 store=(--data-dir "$dir")
 [ "$backend" = postgres ] && store+=(--database-url "$FATHOM_BENCH_PG_URL")
 export FATHOM_ADMIN_PASSWORD=bench-admin-password FATHOM_LOG_LEVEL=error
-export FATHOM_RATE_LIMIT_READ_PER_MINUTE=1000000000 FATHOM_RATE_LIMIT_WRITE_PER_MINUTE=1000000000
 
 instances=$((20 * scale))
 echo "== $backend: seeding $instances instances × 50 databases × 365 days"
 /usr/bin/time -f "seed: %e s" "$bin" demo seed "${store[@]}" --instances "$instances" --databases-per-instance 50 --days 365 | tail -n 1
-"$bin" serve "${store[@]}" --port "$port" >/dev/null 2>&1 &
-server=$!
-for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+bench_serve
 session=$(curl -s -D - -o /dev/null -H 'Content-Type: application/json' \
     -d "{\"username\":\"admin\",\"password\":\"$FATHOM_ADMIN_PASSWORD\"}" "http://127.0.0.1:$port/api/v1/auth/login" \
     | sed -n 's/^[Ss]et-[Cc]ookie: session=\([^;]*\).*/\1/p')
@@ -70,15 +65,6 @@ statements() {
 }
 [ "$backend" = postgres ] && psql "$FATHOM_BENCH_PG_URL" -qc "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
 
-run() {  # name path connections
-    local out
-    out=$(SESSION=$session wrk -t2 -c"$3" -d"${seconds}s" --latency -s "$dir/get.lua" "http://127.0.0.1:$port$2")
-    echo "$out" | awk -v name="$1" -v c="$3" '
-        $1=="50%"{p50=$2} $1=="99%"{p99=$2} /Requests\/sec/{rps=$2} /requests in/{n=$1} /Non-2xx/{bad=$NF}
-        END{printf "%-44s %3d conns  %9s req/s  p50 %8s  p99 %8s  non-2xx %s\n", name, c, rps, p50, p99, (bad==""?0:bad)}'
-    echo "$out" | awk '/requests in/{print $1}' > "$dir/count"
-}
-
 base="/api/v1"
 endpoints=(
     "ledgers|$base/databases/ledgers?page=1&limit=20"
@@ -95,11 +81,11 @@ echo "== $backend, scale $scale, wrk -t2 -d${seconds}s (after a 2 s warm-up per 
 for entry in "${endpoints[@]}"; do
     name=${entry%%|*}; path=${entry#*|}
     SESSION=$session wrk -t1 -c16 -d2s -s "$dir/get.lua" "http://127.0.0.1:$port$path" >/dev/null
-    for c in 16 64; do run "$name" "$path" "$c"; done
+    for c in 16 64; do bench_wrk "$name" "$path" "$c"; done
 done
 # The fixed cost of an authenticated request: CPU and store statements per request.
 read -r own0 other0 < <(cpu); statements0=$(statements)
-run "auth/me" "$base/auth/me" 64
+bench_wrk "auth/me" "$base/auth/me" 64
 read -r own1 other1 < <(cpu); statements1=$(statements)
 requests=$(cat "$dir/count")
 python3 - "$requests" "$own0" "$own1" "$other0" "$other1" "$statements0" "$statements1" "$backend" <<'PY'

@@ -45,3 +45,21 @@ extension Bench {
         }
     }
 }
+
+extension Bench {
+    struct Assets: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Fill a store with assets from overlapping sources and time duplicate detection (scripts/bench-assets.sh serves it).")
+
+        @Option(help: "Assets in all, spread over the sources.") var assets = 100_000
+        @Option(help: "Exec sources, each seeing its share (a tenth shared with the previous source).") var sources = 3
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            try await store.withServices { services in
+                say("backend=\(services.store.backend.rawValue)")
+                try await AssetBenchmark.seed(services: services, assets: assets, sources: sources) { say($0) }
+            }
+        }
+    }
+}

@@ -60,11 +60,14 @@ public enum IngestBenchmark {
     }
 
     /// Clusters of 50 hosts, hosts of 25 VMs: every host `member_of` its cluster, every VM `runs_on` its host and
-    /// `hosts_vm` back; further `runs_on` edges (a VM's previous host) until `relations` is reached.
-    static func generate(assets: Int, relations target: Int) throws -> (data: Data, assets: Int, relations: Int) {
+    /// `hosts_vm` back; further `runs_on` edges (a VM's previous host) until `relations` is reached. Names, ids,
+    /// UUIDs and addresses are numbered from `first` (VMs; hosts and clusters in proportion), so two documents
+    /// whose ranges overlap describe the same machines, as two sources watching one estate would.
+    static func generate(assets: Int, relations target: Int, first: Int = 0) throws -> (data: Data, assets: Int, relations: Int) {
         let hostCount = max(1, assets / 26)
         let clusterCount = max(1, hostCount / 50)
         let vmCount = max(0, assets - hostCount - clusterCount)
+        let (firstVM, firstHost, firstCluster) = (first, first / 25, first / 1250)
         var items: [JSONValue] = []
         items.reserveCapacity(assets)
         var edges: [JSONValue] = []
@@ -74,14 +77,14 @@ public enum IngestBenchmark {
         func asset(_ kind: String, _ id: String, _ normalized: JSONValue, _ raw: JSONValue) -> JSONValue {
             ["external_kind": .string(kind), "external_id": .string(id), "normalized": normalized, "raw_payload": raw]
         }
-        for index in 0..<clusterCount {
+        for index in firstCluster..<(firstCluster + clusterCount) {
             let id = "domain-c\(index)"
             let identity: JSONValue = ["caption": .string("cluster-\(index)")]
             let normalized: JSONValue = ["version": "normalized-v1", "kind": "cluster", "identity": identity]
             let raw: JSONValue = ["moid": .string(id)]
             items.append(asset("cluster", id, normalized, raw))
         }
-        for index in 0..<hostCount {
+        for index in firstHost..<(firstHost + hostCount) {
             let id = "host-\(index)"
             let identity: JSONValue = [
                 "hostname": .string("esxi-\(index).example.com"), "serial_number": .string("SN\(index)"),
@@ -94,11 +97,11 @@ public enum IngestBenchmark {
             ]
             let raw: JSONValue = ["moid": .string(id), "build": "22380479"]
             items.append(asset("host", id, normalized, raw))
-            edges.append(edge("member_of", end("host", id), end("cluster", "domain-c\(index % clusterCount)")))
+            edges.append(edge("member_of", end("host", id), end("cluster", "domain-c\(firstCluster + index % clusterCount)")))
         }
-        for index in 0..<vmCount {
+        for index in firstVM..<(firstVM + vmCount) {
             let id = "vm-\(index)"
-            let host = "host-\(index % hostCount)"
+            let host = "host-\(firstHost + index % hostCount)"
             let identity: JSONValue = [
                 "hostname": .string("app-\(index).example.com"), "caption": .string("app-\(index)"),
                 "machine_uuid": .string("4210" + hex(index, width: 28)),
@@ -122,7 +125,7 @@ public enum IngestBenchmark {
         }
         var extra = 0
         while edges.count < target && vmCount > 0 && hostCount > 1 {
-            edges.append(edge("runs_on", end("vm", "vm-\(extra % vmCount)"), end("host", "host-\((extra + 1) % hostCount)")))
+            edges.append(edge("runs_on", end("vm", "vm-\(firstVM + extra % vmCount)"), end("host", "host-\(firstHost + (extra + 1) % hostCount)")))
             extra += 1
         }
         let stats: JSONValue = [

@@ -1,0 +1,33 @@
+# Shared by the HTTP benchmarks (sourced): a release `fathom`, a free port, a served store, wrk figures.
+# The caller sets $dir (scratch directory) and `store=(--data-dir … [--database-url …])`.
+
+# Builds the release binary into ${FATHOM_BENCH_SCRATCH:-.build}; sets $bin.
+bench_build() {
+    local scratch=${FATHOM_BENCH_SCRATCH:-.build}
+    swift build -c release --product fathom --scratch-path "$scratch" >/dev/null 2>&1
+    bin=$(cd "$scratch" && pwd)/release/fathom
+}
+
+bench_free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Serves the store on a free port with rate limits out of the way; sets $port and $server.
+bench_serve() {
+    port=$(bench_free_port)
+    FATHOM_RATE_LIMIT_READ_PER_MINUTE=1000000000 FATHOM_RATE_LIMIT_WRITE_PER_MINUTE=1000000000 FATHOM_LOG_LEVEL=error \
+        "$bin" serve "${store[@]}" --port "$port" "$@" >/dev/null 2>&1 &
+    server=$!
+    for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && return; sleep 0.1; done
+    echo "fathom serve did not come up" >&2; return 1
+}
+
+# wrk for $seconds against a path: NAME PATH CONNECTIONS [LUA]; prints one line, leaves the request count in $dir/count.
+bench_wrk() {
+    local out script=${4:-$dir/get.lua}
+    out=$(wrk -t2 -c"$3" -d"${seconds}s" --latency -s "$script" "http://127.0.0.1:$port$2")
+    echo "$out" | awk -v name="$1" -v c="$3" '
+        $1=="50%"{p50=$2} $1=="99%"{p99=$2} /Requests\/sec/{rps=$2} /requests in/{n=$1} /Non-2xx/{bad=$NF}
+        END{printf "%-44s %3d conns  %9s req/s  p50 %8s  p99 %8s  non-2xx %s\n", name, c, rps, p50, p99, (bad==""?0:bad)}'
+    echo "$out" | awk '/requests in/{print $1}' > "$dir/count"
+}
