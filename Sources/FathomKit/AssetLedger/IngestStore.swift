@@ -36,80 +36,98 @@ struct IngestStore: Sendable {
             var summary = Summary()
             let coverage = Self.coverage(mode)
 
-            // Links this source already has: identity of every asset it reported before.
-            var links: [String: (linkId: String, assetUuid: String, kind: String, present: Bool)] = [:]
+            // Links this source already has: identity of every asset it reported before, with its asset's name and
+            // status, so that what did not change is not written again.
+            var links: [String: KnownLink] = [:]
             for row in try await db.raw(
                 """
-                SELECT link_id, asset_uuid, external_kind, external_id, presence_status FROM asset_source_links
-                WHERE source_id = \(bind: sourceId)
+                SELECT l.link_id, l.asset_uuid, l.external_kind, l.external_id, l.presence_status, a.display_name, a.status
+                FROM asset_source_links l LEFT JOIN assets a ON a.asset_uuid = l.asset_uuid
+                WHERE l.source_id = \(bind: sourceId)
                 """
             ).all() {
                 let kind = try row.string("external_kind")
-                links[kind + "\u{1F}" + (try row.string("external_id"))] = (
-                    try row.string("link_id"), try row.string("asset_uuid"), kind, try row.string("presence_status") == "present")
+                links[kind + "\u{1F}" + (try row.string("external_id"))] = KnownLink(
+                    linkId: try row.string("link_id"), assetUuid: try row.string("asset_uuid"), kind: kind,
+                    present: try row.string("presence_status") == "present", displayName: try row.optionalString("display_name"),
+                    status: try row.optionalString("status"))
             }
 
-            var assetRows: [SQLQueryString] = []
-            var linkRows: [SQLQueryString] = []
-            var recordRows: [SQLQueryString] = []
             var uuids: [String: String] = links.mapValues { $0.assetUuid }
             var seen = Set<String>()
-            var hashes: [String: String] = [:]
-            for asset in inventory.assets {
-                let linkId: String
-                let assetUuid: String
-                if let link = links[asset.key] {
-                    (linkId, assetUuid) = (link.linkId, link.assetUuid)
-                } else {
-                    (linkId, assetUuid) = (LedgerID.make("link"), LedgerID.asset())
-                    summary.assetsCreated += 1
-                }
-                uuids[asset.key] = assetUuid
-                seen.insert(asset.key)
-                hashes[asset.rawHash] = asset.rawText
-                assetRows.append(
-                    "(\(bind: assetUuid), \(bind: asset.kind), \(bind: asset.displayName), 'in_service', \(bind: now), \(bind: now))")
-                linkRows.append(
-                    """
-                    (\(bind: linkId), \(bind: assetUuid), \(bind: sourceId), \(bind: asset.kind), \(bind: asset.externalId),
-                     'present', \(bind: now), \(bind: now), \(bind: runId))
-                    """)
-                recordRows.append(
-                    """
-                    (\(bind: LedgerID.make("rec")), \(bind: runId), \(bind: sourceId), \(bind: linkId), \(bind: assetUuid),
-                     \(bind: asset.kind), \(bind: asset.externalId), \(bind: now), \(bind: asset.normalizedText), \(bind: asset.rawHash))
-                    """)
-            }
-            // Assets seen again after going offline: their history shows them back in service.
             var returning: [String] = []
-            for chunk in Self.chunks(Array(Set(uuids.filter { seen.contains($0.key) }.map(\.value))), 1000) {
-                for row in try await db.raw(
-                    "SELECT asset_uuid FROM assets WHERE asset_uuid IN (\(binds: Array(chunk))) AND status = 'offline'"
-                ).all() {
-                    returning.append(try row.string("asset_uuid"))
+            // In slices, so that the statements' rows and binds of a large collect are never all held at once.
+            for slice in Self.chunks(inventory.assets, Self.rowsPerStatement) {
+                var assetRows: [SQLQueryString] = []
+                var newLinkRows: [SQLQueryString] = []
+                var seenLinkIds: [String] = []
+                var recordRows: [SQLQueryString] = []
+                var hashes: [String: String] = [:]
+                for asset in slice {
+                    let linkId: String
+                    let assetUuid: String
+                    if let link = links[asset.key] {
+                        (linkId, assetUuid) = (link.linkId, link.assetUuid)
+                        seenLinkIds.append(linkId)
+                        // Assets seen again after going offline: their history shows them back in service.
+                        if link.status == "offline", !seen.contains(asset.key) { returning.append(assetUuid) }
+                        if link.displayName != asset.displayName || link.status != "in_service" {
+                            assetRows.append(
+                                "(\(bind: assetUuid), \(bind: asset.kind), \(bind: asset.displayName), 'in_service', \(bind: now), \(bind: now))")
+                        }
+                    } else {
+                        (linkId, assetUuid) = (LedgerID.make("link"), LedgerID.asset())
+                        summary.assetsCreated += 1
+                        assetRows.append(
+                            "(\(bind: assetUuid), \(bind: asset.kind), \(bind: asset.displayName), 'in_service', \(bind: now), \(bind: now))")
+                        newLinkRows.append(
+                            """
+                            (\(bind: linkId), \(bind: assetUuid), \(bind: sourceId), \(bind: asset.kind), \(bind: asset.externalId),
+                             'present', \(bind: now), \(bind: now), \(bind: runId))
+                            """)
+                        links[asset.key] = KnownLink(
+                            linkId: linkId, assetUuid: assetUuid, kind: asset.kind, present: true, displayName: asset.displayName,
+                            status: "in_service")
+                    }
+                    uuids[asset.key] = assetUuid
+                    seen.insert(asset.key)
+                    hashes[asset.rawHash] = asset.rawText
+                    recordRows.append(
+                        """
+                        (\(bind: LedgerID.make("rec")), \(bind: runId), \(bind: sourceId), \(bind: linkId), \(bind: assetUuid),
+                         \(bind: asset.kind), \(bind: asset.externalId), \(bind: now), \(bind: asset.normalizedText), \(bind: asset.rawHash))
+                        """)
                 }
+                try await Self.insert(db, "INSERT INTO assets (asset_uuid, asset_type, display_name, status, created_at, updated_at) VALUES", assetRows, """
+                    ON CONFLICT (asset_uuid) DO UPDATE SET display_name = excluded.display_name, status = 'in_service',
+                        updated_at = excluded.updated_at
+                    WHERE assets.display_name <> excluded.display_name OR assets.status <> 'in_service'
+                    """)
+                try await Self.insert(db, """
+                    INSERT INTO asset_source_links (link_id, asset_uuid, source_id, external_kind, external_id, presence_status,
+                                                    first_seen_at, last_seen_at, last_seen_run_id) VALUES
+                    """, newLinkRows, """
+                    ON CONFLICT (source_id, external_kind, external_id) DO UPDATE SET presence_status = 'present',
+                        last_seen_at = excluded.last_seen_at, last_seen_run_id = excluded.last_seen_run_id
+                    """)
+                // Links seen again: one bind per row instead of a whole row each.
+                if !seenLinkIds.isEmpty {
+                    try await db.raw(
+                        """
+                        UPDATE asset_source_links SET presence_status = 'present', last_seen_at = \(bind: now), last_seen_run_id = \(bind: runId)
+                        WHERE link_id IN (\(binds: seenLinkIds))
+                        """
+                    ).run()
+                }
+                try await Self.storeRawPayloads(db, hashes)
+                try await Self.insert(db, """
+                    INSERT INTO asset_source_records (record_id, run_id, source_id, link_id, asset_uuid, external_kind, external_id,
+                                                      collected_at, normalized, raw_hash) VALUES
+                    """, recordRows, "")
             }
             try await AssetEvents.append(
-                db, assets: returning, type: "status_changed", at: now, actor: nil,
+                db, assets: Array(Set(returning)), type: "status_changed", at: now, actor: nil,
                 details: ["from": "offline", "to": "in_service", "runId": .string(runId)])
-            // Unchanged assets are not rewritten: the WHERE keeps a repeated collect cheap.
-            try await Self.insert(db, "INSERT INTO assets (asset_uuid, asset_type, display_name, status, created_at, updated_at) VALUES", assetRows, """
-                ON CONFLICT (asset_uuid) DO UPDATE SET display_name = excluded.display_name, status = 'in_service',
-                    updated_at = excluded.updated_at
-                WHERE assets.display_name <> excluded.display_name OR assets.status <> 'in_service'
-                """)
-            try await Self.insert(db, """
-                INSERT INTO asset_source_links (link_id, asset_uuid, source_id, external_kind, external_id, presence_status,
-                                                first_seen_at, last_seen_at, last_seen_run_id) VALUES
-                """, linkRows, """
-                ON CONFLICT (source_id, external_kind, external_id) DO UPDATE SET presence_status = 'present',
-                    last_seen_at = excluded.last_seen_at, last_seen_run_id = excluded.last_seen_run_id
-                """)
-            try await Self.storeRawPayloads(db, hashes)
-            try await Self.insert(db, """
-                INSERT INTO asset_source_records (record_id, run_id, source_id, link_id, asset_uuid, external_kind, external_id,
-                                                  collected_at, normalized, raw_hash) VALUES
-                """, recordRows, "")
 
             // Presence: what this complete collect covers but did not see is missing; its asset goes offline when no
             // link of any source still sees it.
@@ -154,6 +172,16 @@ struct IngestStore: Sendable {
 
     struct RunAlreadyEnded: Error {}
 
+    /// A link of the source as it stood before this collect, with its asset's name and status.
+    struct KnownLink {
+        var linkId: String
+        var assetUuid: String
+        var kind: String
+        var present: Bool
+        var displayName: String?
+        var status: String?
+    }
+
     private static func ingestRelations(
         _ db: any SQLDatabase, _ inventory: Inventory, sourceId: String, runId: String, now: Int64, uuids: [String: String],
         coverage: Set<String>, summary: inout Summary
@@ -168,6 +196,7 @@ struct IngestStore: Sendable {
         }
         let foreign = try await foreignTargets(db, inventory.relations, sourceId: sourceId)
         var rows: [SQLQueryString] = []
+        var seenIds: [String] = []
         var gapRows: [SQLQueryString] = []
         var seen = Set<String>()
         for relation in inventory.relations {
@@ -187,14 +216,26 @@ struct IngestStore: Sendable {
             }
             let key = relation.type + "\u{1F}" + from + "\u{1F}" + to
             guard seen.insert(key).inserted else { continue }
-            let id = existing[key]?.id ?? LedgerID.make("rel")
+            if let known = existing[key] {
+                seenIds.append(known.id)
+                continue
+            }
             rows.append(
                 """
-                (\(bind: id), \(bind: relation.type), \(bind: from), \(bind: to), \(bind: sourceId), 'active', \(bind: now),
+                (\(bind: LedgerID.make("rel")), \(bind: relation.type), \(bind: from), \(bind: to), \(bind: sourceId), 'active', \(bind: now),
                  \(bind: now), \(bind: runId))
                 """)
         }
-        summary.relationsActive = rows.count
+        summary.relationsActive = rows.count + seenIds.count
+        // Relations seen again: one bind per row.
+        for chunk in chunks(seenIds, 1000) {
+            try await db.raw(
+                """
+                UPDATE asset_relations SET status = 'active', last_seen_at = \(bind: now), last_seen_run_id = \(bind: runId)
+                WHERE relation_id IN (\(binds: Array(chunk)))
+                """
+            ).run()
+        }
         try await insert(db, """
             INSERT INTO asset_relations (relation_id, relation_type, from_asset_uuid, to_asset_uuid, source_id, status,
                                          first_seen_at, last_seen_at, last_seen_run_id) VALUES
