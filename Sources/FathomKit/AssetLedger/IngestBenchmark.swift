@@ -45,8 +45,10 @@ public enum IngestBenchmark {
                 sourceId: source.sourceId, mode: "collect", triggerType: "manual")
             else { throw AppError(.configResourceConflict, "the bench source has an active run") }
             let started = ContinuousClock.now
+            let cpuBefore = processCPUSeconds()
             _ = try await feature.executor.execute(runId: run.runId)
             let elapsed = ContinuousClock.now - started
+            log(String(format: "run %d: %.2f s of this process's CPU", attempt, processCPUSeconds() - cpuBefore))
             let ended = try await feature.runs.get(run.runId)
             guard ended.status == .succeeded else {
                 throw AppError(.jobFailed, "bench run \(attempt) ended \(ended.status.rawValue): \(ended.errors.first ?? .null)")
@@ -141,6 +143,14 @@ public enum IngestBenchmark {
     static func hex(_ value: Int, width: Int) -> String {
         let digits = String(value, radix: 16)
         return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+
+    /// User and system CPU time of this process so far: on a shared machine, closer to what a quiet one would take
+    /// than the wall clock (the store's own threads included, a PostgreSQL server's processes not).
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
     static func peakRSS() -> Int64 {

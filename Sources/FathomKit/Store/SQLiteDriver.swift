@@ -42,6 +42,8 @@ final class SQLiteDriver: StoreDriver {
             _ = try await writer.query(pragma)
         }
         try await configure(writer)
+        // The writer keeps more pages: a large collect inserts into several indexes keyed by random ids at once.
+        _ = try await writer.query("PRAGMA cache_size=-65536")
         // The WAL and SHM files exist from here on; an older install may have left them readable by everyone.
         try StoreFiles.secureDatabaseFiles(path)
         var readers: [SQLiteConnection] = []
@@ -59,7 +61,7 @@ final class SQLiteDriver: StoreDriver {
         // Pages are read through a memory map (no copy per page read) and each connection keeps 16 MiB of them, so
         // walks over millions of samples do not go to the kernel for every page.
         let pragmas = [
-            "PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=5000", "PRAGMA cache_size=-16384",
+            "PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=5000", "PRAGMA cache_size=-16384", "PRAGMA mmap_size=268435456",
         ]
         for pragma in pragmas {
             _ = try await connection.query(pragma)
