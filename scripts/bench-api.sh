@@ -7,17 +7,15 @@
 # Needs wrk (Debian: apt-get install -y wrk), curl, python3; PostgreSQL server binaries for `postgres`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/bench-lib.sh
 backend=${1:-sqlite}; scale=${2:-1}; seconds=${BENCH_SECONDS:-20}
 case $backend in sqlite|postgres) ;; *) echo "backend: sqlite or postgres" >&2; exit 2;; esac
-for tool in wrk curl python3; do
-    command -v "$tool" >/dev/null || { echo "bench-api needs $tool (Debian: apt-get install -y $tool)" >&2; exit 1; }
-done
+bench_need bench-api wrk curl python3
 if [ "$backend" = postgres ] && [ -z "${FATHOM_BENCH_PG_URL:-}" ]; then
     # Run again inside a throw-away server that counts statements.
     FATHOM_PG_SETTINGS="-c shared_preload_libraries=pg_stat_statements -c max_connections=300" \
         exec scripts/with-temp-postgres.sh "$0" "$@"
 fi
-source scripts/bench-lib.sh
 bench_build
 dir=$(mktemp -d /tmp/fathom-bench-api-XXXXXX)
 server=""

@@ -1,6 +1,14 @@
 # Shared by the HTTP benchmarks (sourced): a release `fathom`, a free port, a served store, wrk figures.
 # The caller sets $dir (scratch directory) and `store=(--data-dir … [--database-url …])`.
 
+# Stops unless each named tool is installed: bench_need NAME TOOL…
+bench_need() {
+    local name=$1; shift
+    for tool in "$@"; do
+        command -v "$tool" >/dev/null || { echo "$name needs $tool (Debian: apt-get install -y $tool)" >&2; exit 1; }
+    done
+}
+
 # Builds the release binary into ${FATHOM_BENCH_SCRATCH:-.build}; sets $bin.
 bench_build() {
     local scratch=${FATHOM_BENCH_SCRATCH:-.build}

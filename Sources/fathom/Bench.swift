@@ -130,24 +130,13 @@ extension Bench {
         @Option(help: "postgres://… to measure PostgreSQL; default a throw-away SQLite store.") var databaseURL: String?
 
         func run() async throws {
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fathom-bench-\(UUID().uuidString)")
-            defer { try? FileManager.default.removeItem(at: directory) }
-            var configuration = FathomConfiguration()
-            configuration.dataDir = directory.path
-            configuration.databaseURL = databaseURL
-            JSONLogHandler.bootstrapOnce(level: "error")
-            let services = try await AppServices.open(configuration: configuration, logger: Logger(label: "bench"))
-            do {
+            try await Bench.withThrowawayServices(databaseURL: databaseURL) { services in
                 let figures = try await IngestBenchmark.run(services: services, assets: assets, relations: relations) { say($0) }
                 say("backend=\(services.store.backend.rawValue) assets=\(figures.assets) relations=\(figures.relations) document=\(figures.documentBytes / 1_048_576) MiB")
                 say("first collect (new assets):     \(figures.firstRun)")
                 say("repeat collect (nothing changed): \(figures.repeatRun)")
                 say("peak RSS: \(figures.peakRSSBytes / 1_048_576) MiB")
-            } catch {
-                await services.store.close()
-                throw error
             }
-            await services.store.close()
         }
     }
 }
