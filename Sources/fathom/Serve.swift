@@ -32,6 +32,11 @@ struct Serve: AsyncParsableCommand {
             configuration.workers = workers
         }
         try applyConnectionOptions(to: &configuration)
+        // Held shared while serving: `fathom store restore` takes it exclusive, so it never replaces a store in use.
+        guard let dataDirLock = try DataDirectoryLock.acquire(dataDir: configuration.dataDir, mode: .shared) else {
+            throw ValidationError("a `fathom store restore` is running on \(configuration.dataDir)")
+        }
+        defer { withExtendedLifetime(dataDirLock) {} }
         JSONLogHandler.bootstrapOnce(level: configuration.logLevel)
         let logger = Logger(label: "fathom")
         let services = try await AppServices.open(configuration: configuration, logger: logger)
