@@ -30,21 +30,16 @@ extension Store {
 
     /// PostgreSQL: sessions connected to this database other than this one.
     func otherConnections() async throws -> Int {
-        try await read { db in
-            let row = try await db.raw(
-                "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            ).first()
-            return try row?.decode(column: "n", as: Int.self) ?? 0
-        }
+        try await count("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
     }
 
-    /// PostgreSQL: tables in the schemas this connection creates tables in.
+    /// PostgreSQL: tables in the schema this connection creates tables in.
     func tableCount() async throws -> Int {
-        try await read { db in
-            let row = try await db.raw(
-                "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = current_schema()"
-            ).first()
-            return try row?.decode(column: "n", as: Int.self) ?? 0
-        }
+        try await count("SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = current_schema()")
+    }
+
+    /// The `n` column of a one-row query.
+    private func count(_ query: SQLQueryString) async throws -> Int {
+        try await read { db in try await db.raw(query).first()?.decode(column: "n", as: Int.self) ?? 0 }
     }
 }
