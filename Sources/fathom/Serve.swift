@@ -39,6 +39,13 @@ struct Serve: AsyncParsableCommand {
         defer { withExtendedLifetime(dataDirLock) {} }
         JSONLogHandler.bootstrapOnce(level: configuration.logLevel)
         let logger = Logger(label: "fathom")
+        // Room for every connection plus the store, subprocesses and local instances' sockets.
+        let descriptors = DescriptorLimit.raise(toAtLeast: configuration.maxConnections + 512)
+        if descriptors < configuration.maxConnections + 512 {
+            logger.warning(
+                "open-file limit below --max-connections plus headroom: raise `ulimit -n` or lower --max-connections",
+                metadata: ["limit": "\(descriptors)", "max_connections": "\(configuration.maxConnections)"])
+        }
         let services = try await AppServices.open(configuration: configuration, logger: logger)
         let admin = try await services.identity.bootstrapAdmin()
         if admin.created {

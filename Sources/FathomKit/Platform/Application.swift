@@ -41,7 +41,7 @@ public func buildApplication(
 ) -> some ApplicationProtocol {
     let (router, _) = buildRouter(services: services)
     let configuration = services.configuration
-    let limit = ConnectionLimit(maximum: configuration.maxConnections)
+    let limit = ConnectionLimit(maximum: configuration.maxConnections, metrics: services.metrics)
     // Idle keep-alive connections are closed after the idle timeout (Hummingbird's own handler); a request head must
     // be complete within the header timeout of its first byte; past the connection limit the quietest idle
     // connection makes room (see ConnectionLimit).

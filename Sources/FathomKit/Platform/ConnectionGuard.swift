@@ -99,7 +99,9 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
         // is being answered, do not.
         guard requestsInProgress == 0, headDeadline == nil else { return }
         limit.touched(context.channel)
+        let limit = self.limit
         headDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: headerTimeout) {
+            limit.recordClosed("header_timeout")
             context.close(promise: nil)
         }
     }
@@ -121,6 +123,7 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
         requestsInProgress = max(0, requestsInProgress - 1)
         if limit.requestFinished(context.channel) {
+            limit.recordClosed("idle_at_limit")
             // New connections are waiting for room and this one has just become idle: answer, then make room.
             context.writeAndFlush(data, promise: promise)
             context.close(promise: nil)

@@ -26,9 +26,18 @@ public final class ConnectionLimit: Sendable {
 
     public let maximum: Int
     private let state = Mutex(State())
+    private let metrics: MetricsRegistry?
 
-    public init(maximum: Int) {
+    public init(maximum: Int, metrics: MetricsRegistry? = nil) {
         self.maximum = maximum
+        self.metrics = metrics
+    }
+
+    /// Counts a connection the server closed before its client was done, by why (`idle_at_limit`, `header_timeout`).
+    func recordClosed(_ reason: String) {
+        metrics?.increment(
+            "fathom_http_connections_closed_total", help: "Connections the server closed: to make room at the limit, or slow request heads.",
+            labels: ["reason": reason])
     }
 
     /// Connections accepted and not yet closed.
@@ -50,6 +59,7 @@ public final class ConnectionLimit: Sendable {
             return quietest
         }
         if let victim {
+            recordClosed("idle_at_limit")
             victim.close(promise: nil)
             return false
         }
@@ -63,7 +73,10 @@ public final class ConnectionLimit: Sendable {
             state.acceptorWaiting = false
             return Self.takeQuietestIdle(&state)
         }
-        victim?.close(promise: nil)
+        if let victim {
+            recordClosed("idle_at_limit")
+            victim.close(promise: nil)
+        }
     }
 
     /// Removes and returns the idle connection that has been quiet longest.

@@ -13,7 +13,8 @@ import Testing
     /// 2,000 idle connections against a limit of 50 do not stop the server answering another client at once; the
     /// server keeps at most the limit open and closes the rest after the idle timeout.
     @Test func idleFloodDoesNotStopOtherClients() async throws {
-        try raiseFileLimit(to: 4_500)
+        // Both ends of the 2,000 connections live in this process.
+        #expect(DescriptorLimit.raise(toAtLeast: 4_500) >= 4_500, "ulimit -n too low for this test")
         try await Harness.with(.sqlite, configure: { $0.maxConnections = 50; $0.idleTimeout = .seconds(4); $0.port = 0 }) { harness in
             // Run as `fathom serve` does: HummingbirdTesting's live mode rebuilds the server configuration without the
             // connection limit.
@@ -32,6 +33,8 @@ import Testing
                 // The rest go when the idle timeout passes.
                 let allClosed = await waitUntil(timeout: .seconds(10)) { flood.allSatisfy { !$0.isActive } }
                 #expect(allClosed)
+                let metrics = await harness.services.metrics.render()
+                #expect(metrics.contains(#"fathom_http_connections_closed_total{reason="idle_at_limit"}"#))
                 for channel in flood { try? await channel.close() }
             }
         }
@@ -58,6 +61,8 @@ import Testing
                 #expect(await waitUntil(timeout: .seconds(8)) { !silent.isActive && !keptAlive.isActive })
                 let idleClosedAfter = ContinuousClock.now - started
                 #expect(idleClosedAfter >= .milliseconds(3_900), "idle connections closed after \(idleClosedAfter)")
+                let metrics = await harness.services.metrics.render()
+                #expect(metrics.contains(#"fathom_http_connections_closed_total{reason="header_timeout"} 1"#))
                 for channel in [silent, keptAlive, slow] { try? await channel.close() }
             }
         }
@@ -152,20 +157,7 @@ private func plainRequest(port: Int, path: String) async throws -> String {
     }.value
 }
 
-/// Both ends of thousands of loopback connections live in this process: make sure it may open enough descriptors.
-private func raiseFileLimit(to wanted: rlim_t) throws {
-    let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
-    var limits = rlimit()
-    guard getrlimit(resource, &limits) == 0 else { return }
-    guard limits.rlim_cur < wanted else { return }
-    limits.rlim_cur = min(wanted, limits.rlim_max)
-    guard setrlimit(resource, &limits) == 0, limits.rlim_cur >= wanted else {
-        throw ConnectionTestError.fileLimit(Int(limits.rlim_max))
-    }
-}
-
 enum ConnectionTestError: Error {
-    case fileLimit(Int)
     case socket(Int32)
     case serverDidNotStart
 }
