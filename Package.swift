@@ -28,6 +28,8 @@ let package = Package(
             name: "FathomKit",
             dependencies: [
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // The server's child channel and acceptor hooks (connection limit, header timeout).
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

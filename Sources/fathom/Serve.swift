@@ -11,6 +11,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on.") var port: Int = 8080
     @Option(help: "api (HTTP only), worker (jobs and schedules only) or all.") var role: String = "all"
     @Option(help: "Concurrent jobs in this process (env FATHOM_WORKERS; default: cores).") var workers: Int?
+    @Option(help: "Open HTTP connections at most; at the limit the quietest idle one is closed (env FATHOM_MAX_CONNECTIONS; default 1024).")
+    var maxConnections: Int?
+    @Option(help: "Seconds a client has to finish a request head once it started it (env FATHOM_HEADER_TIMEOUT_SECONDS; default 10).")
+    var headerTimeout: Int?
+    @Option(help: "Seconds an idle keep-alive connection is kept open (env FATHOM_IDLE_TIMEOUT_SECONDS; default 60).")
+    var idleTimeout: Int?
     @OptionGroup var store: StoreOptions
 
     func run() async throws {
@@ -25,8 +31,21 @@ struct Serve: AsyncParsableCommand {
             guard workers > 0 else { throw ValidationError("--workers must be positive") }
             configuration.workers = workers
         }
+        try applyConnectionOptions(to: &configuration)
+        // Held shared while serving: `fathom store restore` takes it exclusive, so it never replaces a store in use.
+        guard let dataDirLock = try DataDirectoryLock.acquire(dataDir: configuration.dataDir, mode: .shared) else {
+            throw ValidationError("a `fathom store restore` is running on \(configuration.dataDir)")
+        }
+        defer { withExtendedLifetime(dataDirLock) {} }
         JSONLogHandler.bootstrapOnce(level: configuration.logLevel)
         let logger = Logger(label: "fathom")
+        // Room for every connection plus the store, subprocesses and local instances' sockets.
+        let descriptors = DescriptorLimit.raise(toAtLeast: configuration.maxConnections + 512)
+        if descriptors < configuration.maxConnections + 512 {
+            logger.warning(
+                "open-file limit below --max-connections plus headroom: raise `ulimit -n` or lower --max-connections",
+                metadata: ["limit": "\(descriptors)", "max_connections": "\(configuration.maxConnections)"])
+        }
         let services = try await AppServices.open(configuration: configuration, logger: logger)
         let admin = try await services.identity.bootstrapAdmin()
         if admin.created {
@@ -61,6 +80,18 @@ struct Serve: AsyncParsableCommand {
             say("reconciles them. Stop them with `fathom instances stop-all`.")
         }
         await services.store.close()
+    }
+}
+
+extension Serve {
+    /// Flags win over `FATHOM_*` variables for the connection limit and timeouts.
+    func applyConnectionOptions(to configuration: inout FathomConfiguration) throws {
+        for (name, value) in [("--max-connections", maxConnections), ("--header-timeout", headerTimeout), ("--idle-timeout", idleTimeout)] {
+            if let value, value <= 0 { throw ValidationError("\(name) must be positive") }
+        }
+        if let maxConnections { configuration.maxConnections = maxConnections }
+        if let headerTimeout { configuration.headerTimeout = .seconds(headerTimeout) }
+        if let idleTimeout { configuration.idleTimeout = .seconds(idleTimeout) }
     }
 }
 

@@ -1,4 +1,6 @@
 import Hummingbird
+import HummingbirdCore
+import NIOCore
 import Logging
 
 /// Builds the router: middleware in order (pipeline → authentication → rate limit), then every feature's routes.
@@ -38,15 +40,22 @@ public func buildApplication(
     services: AppServices, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let (router, _) = buildRouter(services: services)
-    let idle = services.configuration.idleTimeout.components
+    let configuration = services.configuration
+    let limit = ConnectionLimit(maximum: configuration.maxConnections, metrics: services.metrics)
+    // Idle keep-alive connections are closed after the idle timeout (Hummingbird's own handler); a request head must
+    // be complete within the header timeout of its first byte; past the connection limit the quietest idle
+    // connection makes room (see ConnectionLimit).
+    let server = HTTPServerBuilder { responder in
+        GuardedHTTP1Channel(
+            inner: HTTP1Channel(responder: responder, configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout))),
+            limit: limit, headerTimeout: TimeAmount(configuration.headerTimeout))
+    }
     return Application(
         router: router,
-        // Idle connections, and clients that never finish their request head (slowloris), are closed after the
-        // idle timeout instead of holding a connection forever.
-        server: .http1(
-            configuration: .init(idleTimeout: .nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000))),
+        server: server,
         configuration: .init(
-            address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "fathom"),
+            address: .hostname(configuration.host, port: configuration.port), serverName: "fathom",
+            backlog: configuration.listenBacklog, availableConnectionsDelegate: limit.acceptorDelegate),
         services: services.replicaServices() + (services.configuration.role == .api ? [] : services.workerServices()),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
         logger: services.logger)

@@ -55,6 +55,13 @@ public struct FathomConfiguration: Sendable {
     public var externalAllow: [CIDR] = []
     /// How long a connection may stay idle (or send its request head) before the server closes it.
     public var idleTimeout: Duration = .seconds(60)
+    /// How long a client has, from the first byte of a request head, to finish sending it (slow-header clients).
+    public var headerTimeout: Duration = .seconds(10)
+    /// Open HTTP connections at most; at the limit the quietest idle connection is closed to make room, and when all
+    /// are busy new ones wait in the listen backlog (`FATHOM_MAX_CONNECTIONS`). Each costs a file descriptor.
+    public var maxConnections = 1024
+    /// Connections the kernel queues while the server is not accepting (`FATHOM_LISTEN_BACKLOG`).
+    public var listenBacklog = 256
     /// How long a `/v1` request waits for a duplicate of it (same `Idempotency-Key`) that is still running before
     /// it is answered `409 IDEMPOTENCY_IN_FLIGHT`: long enough for a create to answer, short enough that a client's
     /// retry storm does not hold connections (`FATHOM_IDEMPOTENCY_WAIT_SECONDS`, 0 answers at once).
@@ -129,6 +136,9 @@ public struct FathomConfiguration: Sendable {
             idempotencyWait = .seconds(value)
         }
         if let value = try int("FATHOM_IDLE_TIMEOUT_SECONDS") { idleTimeout = .seconds(value) }
+        if let value = try int("FATHOM_HEADER_TIMEOUT_SECONDS") { headerTimeout = .seconds(value) }
+        if let value = try int("FATHOM_MAX_CONNECTIONS") { maxConnections = value }
+        if let value = try int("FATHOM_LISTEN_BACKLOG") { listenBacklog = value }
         if let value = environment["FATHOM_TRUST_PROXY"] { trustProxy = ["1", "true", "yes"].contains(value) }
     }
 }
