@@ -111,7 +111,7 @@ struct AssetStore: Sendable {
             try await db.raw(
                 """
                 SELECT r.record_id, r.run_id, r.source_id, r.collected_at, r.normalized
-                FROM asset_source_links l JOIN asset_source_records r ON r.link_id = l.link_id AND r.run_id = l.last_seen_run_id
+                FROM asset_source_links l JOIN asset_source_records r ON r.asset_uuid = l.asset_uuid AND r.link_id = l.link_id AND r.run_id = l.last_seen_run_id
                 WHERE l.asset_uuid = \(bind: uuid)
                 ORDER BY r.collected_at DESC, r.record_id DESC
                 """
@@ -307,7 +307,7 @@ struct AssetStore: Sendable {
             for row in try await db.raw(
                 """
                 SELECT l.asset_uuid, r.record_id, r.run_id, r.source_id, r.collected_at, r.normalized
-                FROM asset_source_links l JOIN asset_source_records r ON r.link_id = l.link_id AND r.run_id = l.last_seen_run_id
+                FROM asset_source_links l JOIN asset_source_records r ON r.asset_uuid = l.asset_uuid AND r.link_id = l.link_id AND r.run_id = l.last_seen_run_id
                 WHERE l.asset_uuid IN (\(binds: uuids)) ORDER BY r.collected_at DESC, r.record_id DESC
                 """
             ).all() {

@@ -9,11 +9,13 @@ struct DuplicateStore: Sendable {
         try await store.read { db in
             var result: [(uuid: String, kind: String, records: [JSONValue])] = []
             var positions: [String: Int] = [:]
+            // Records are reached through their asset (a record's asset is always its link's; a merge moves both):
+            // joined on the run alone, each link scanned every record of its run, quadratic in the ledger's size.
             for row in try await db.raw(
                 """
                 SELECT a.asset_uuid, a.asset_type, r.normalized
                 FROM assets a JOIN asset_source_links l ON l.asset_uuid = a.asset_uuid
-                JOIN asset_source_records r ON r.link_id = l.link_id AND r.run_id = l.last_seen_run_id
+                JOIN asset_source_records r ON r.asset_uuid = l.asset_uuid AND r.link_id = l.link_id AND r.run_id = l.last_seen_run_id
                 WHERE a.status <> 'merged' AND a.asset_type IN ('vm', 'host')
                 """
             ).all() {

@@ -40,7 +40,7 @@ struct FathomInstancesStore: Sendable {
                 FROM asset_source_links l
                 JOIN assets a ON a.asset_uuid = l.asset_uuid
                 JOIN asset_sources s ON s.source_id = l.source_id
-                JOIN asset_source_records r ON r.link_id = l.link_id AND r.run_id = l.last_seen_run_id
+                JOIN asset_source_records r ON r.asset_uuid = l.asset_uuid AND r.link_id = l.link_id AND r.run_id = l.last_seen_run_id
                 WHERE l.presence_status = 'present' AND l.external_kind IN ('vm', 'host') AND a.status <> 'merged'
                   AND s.deleted_at IS NULL AND l.source_id <> \(bind: sourceId)
                 """
