@@ -8,7 +8,7 @@ struct Fathom: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fathom",
         abstract: "Control plane for database fleets and the infrastructure under them.",
-        subcommands: [Serve.self, Migrate.self, Users.self, Tokens.self, OpenAPI.self, RoutesCommand.self, Instances.self, Demo.self, Bench.self, CollectorCommand.self, Version.self])
+        subcommands: [Serve.self, Migrate.self, Users.self, Tokens.self, OpenAPI.self, RoutesCommand.self, Instances.self, Demo.self, Bench.self, CollectorCommand.self, StoreGroup.self, Version.self])
 }
 
 /// `--data-dir` and `--database-url`, shared by every command that opens the store.
