@@ -4,16 +4,24 @@ import NIOSSL
 import PostgresKit
 import PostgresNIO
 import SQLKit
+import Synchronization
 
 /// PostgreSQL through PostgresNIO's connection pool; several Fathom replicas may share one server.
 final class PostgresDriver: StoreDriver {
     private let client: PostgresClient
     private let runTask: Task<Void, Never>
+    /// How long a request waits for a connection before the store counts as unavailable.
+    let acquireTimeout: Duration
+    /// Set when a request found no connection in time, cleared by the next one that gets a connection.
+    private let unreachable = Flag()
 
-    init(url: String, logger: Logger, maximumConnections: Int = 20) throws {
+    init(url: String, logger: Logger, maximumConnections: Int = 20, acquireTimeout: Duration = .seconds(3)) throws {
+        self.acquireTimeout = acquireTimeout
         var configuration = try Self.configuration(from: url)
         configuration.options.maximumConnections = maximumConnections
         configuration.options.minimumConnections = 0
+        // A server that is down refuses at once; one that does not answer must not hold a request for long.
+        configuration.options.connectTimeout = acquireTimeout
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         self.runTask = Task { await client.run() }
@@ -41,14 +49,51 @@ final class PostgresDriver: StoreDriver {
     }
 
     func withReader<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await client.withConnection { connection in
+        try await withBoundedConnection { connection in
             try await body(connection.sql())
         }
     }
 
     func withTransaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await client.withConnection { connection in
+        try await withBoundedConnection { connection in
             try await connection.sql().transaction(body)
+        }
+    }
+
+    /// Runs `body` on a pooled connection, failing with `StoreError.unavailable` when none can be had within
+    /// `acquireTimeout`. While the server is down the pool keeps retrying for a minute before it fails waiting
+    /// requests; a request must be answered (503) long before that. Exactly one of the timer and `body` wins, so a
+    /// request answered "unavailable" never runs its statements afterwards.
+    private func withBoundedConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let race = AcquireRace()
+        let client = self.client
+        // Once the store is known to be down, requests fail fast instead of each waiting the full timeout.
+        let unreachable = self.unreachable
+        let timeout = unreachable.isSet ? min(acquireTimeout, .milliseconds(500)) : acquireTimeout
+        return try await withThrowingTaskGroup(of: AcquireRace.Outcome<T>.self) { group in
+            group.addTask {
+                .finished(
+                    try await client.withConnection { connection in
+                        guard race.claim(.acquired) else { throw StoreError.unavailable }
+                        unreachable.set(false)
+                        return try await body(connection)
+                    })
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return race.claim(.timedOut) ? .timedOut : .acquiredInTime
+            }
+            defer { group.cancelAll() }
+            while let outcome = try await group.next() {
+                switch outcome {
+                case .finished(let value): return value
+                case .timedOut:
+                    unreachable.set(true)
+                    throw StoreError.unavailable
+                case .acquiredInTime: continue
+                }
+            }
+            throw StoreError.unavailable
         }
     }
 
@@ -56,4 +101,29 @@ final class PostgresDriver: StoreDriver {
         runTask.cancel()
         _ = await runTask.value
     }
+}
+
+/// Decides, once, whether a connection arrived before the acquisition deadline.
+final class AcquireRace: Sendable {
+    enum Winner: Sendable { case acquired, timedOut }
+    enum Outcome<T: Sendable>: Sendable { case finished(T), timedOut, acquiredInTime }
+
+    private let winner = Mutex<Winner?>(nil)
+
+    /// True if `side` is first; the other side then loses.
+    func claim(_ side: Winner) -> Bool {
+        winner.withLock { winner in
+            guard winner == nil else { return false }
+            winner = side
+            return true
+        }
+    }
+}
+
+/// A boolean shared between tasks.
+final class Flag: Sendable {
+    private let value = Mutex(false)
+
+    var isSet: Bool { value.withLock { $0 } }
+    func set(_ newValue: Bool) { value.withLock { $0 = newValue } }
 }
