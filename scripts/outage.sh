@@ -24,7 +24,7 @@ export FATHOM_RATE_LIMIT_READ_PER_MINUTE=1000000 FATHOM_RATE_LIMIT_WRITE_PER_MIN
 server=""; load=""
 cleanup() {
   [ -n "$load" ] && kill "$load" 2>/dev/null || true
-  [ -n "$server" ] && kill -9 "$server" 2>/dev/null || true
+  [ -n "$server" ] && { kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; } || true
   [ -n "${OUTAGE_KEEP:-}" ] && echo "outage: kept $dir" >&2 || rm -rf "$dir"
 }
 trap cleanup EXIT
