@@ -29,10 +29,7 @@ struct StoreCheck: AsyncParsableCommand {
             }
         }
         let failed = results.filter { !$0.passed }
-        if !failed.isEmpty {
-            say("\(failed.count) of \(results.count) checks failed")
-            throw ExitCode(1)
-        }
-        say("All \(results.count) checks passed")
+        if !json { say(failed.isEmpty ? "All \(results.count) checks passed" : "\(failed.count) of \(results.count) checks failed") }
+        if !failed.isEmpty { throw ExitCode(1) }
     }
 }
