@@ -63,37 +63,40 @@ final class PostgresDriver: StoreDriver {
     /// Runs `body` on a pooled connection, failing with `StoreError.unavailable` when none can be had within
     /// `acquireTimeout`. While the server is down the pool keeps retrying for a minute before it fails waiting
     /// requests; a request must be answered (503) long before that. Exactly one of the timer and `body` wins, so a
-    /// request answered "unavailable" never runs its statements afterwards.
+    /// request answered "unavailable" never runs its statements afterwards. The losing lease is cancelled but not
+    /// awaited: however the pool treats a cancelled request, the caller is never held by it.
     private func withBoundedConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let race = AcquireRace()
         let client = self.client
-        // Once the store is known to be down, requests fail fast instead of each waiting the full timeout.
         let unreachable = self.unreachable
+        // Once the store is known to be down, requests fail fast instead of each waiting the full timeout.
         let timeout = unreachable.isSet ? min(acquireTimeout, .milliseconds(500)) : acquireTimeout
-        return try await withThrowingTaskGroup(of: AcquireRace.Outcome<T>.self) { group in
-            group.addTask {
-                .finished(
-                    try await client.withConnection { connection in
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let answer = ResumeOnce(continuation)
+            let timer = Task {
+                try? await Task.sleep(for: timeout)
+                guard !Task.isCancelled, race.claim(.timedOut) else { return }
+                unreachable.set(true)
+                answer.resume(.failure(StoreError.unavailable))
+            }
+            let lease = Task {
+                do {
+                    let value = try await client.withConnection { connection in
                         guard race.claim(.acquired) else { throw StoreError.unavailable }
                         unreachable.set(false)
                         return try await body(connection)
-                    })
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return race.claim(.timedOut) ? .timedOut : .acquiredInTime
-            }
-            defer { group.cancelAll() }
-            while let outcome = try await group.next() {
-                switch outcome {
-                case .finished(let value): return value
-                case .timedOut:
-                    unreachable.set(true)
-                    throw StoreError.unavailable
-                case .acquiredInTime: continue
+                    }
+                    answer.resume(.success(value))
+                } catch {
+                    answer.resume(.failure(error))
                 }
+                timer.cancel()
             }
-            throw StoreError.unavailable
+            // Cancelling a lease whose connection already arrived does nothing; one still waiting leaves the queue.
+            Task {
+                await timer.value
+                if race.timedOut { lease.cancel() }
+            }
         }
     }
 
@@ -106,7 +109,6 @@ final class PostgresDriver: StoreDriver {
 /// Decides, once, whether a connection arrived before the acquisition deadline.
 final class AcquireRace: Sendable {
     enum Winner: Sendable { case acquired, timedOut }
-    enum Outcome<T: Sendable>: Sendable { case finished(T), timedOut, acquiredInTime }
 
     private let winner = Mutex<Winner?>(nil)
 
@@ -117,6 +119,23 @@ final class AcquireRace: Sendable {
             winner = side
             return true
         }
+    }
+
+    var timedOut: Bool { winner.withLock { $0 == .timedOut } }
+}
+
+/// Resumes a continuation with the first result given; later ones are dropped.
+final class ResumeOnce<T: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<T, any Error>?>
+
+    init(_ continuation: CheckedContinuation<T, any Error>) { self.continuation = Mutex(continuation) }
+
+    func resume(_ result: Result<T, any Error>) {
+        let pending = continuation.withLock { stored -> CheckedContinuation<T, any Error>? in
+            defer { stored = nil }
+            return stored
+        }
+        pending?.resume(with: result)
     }
 }
 
