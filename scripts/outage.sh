@@ -24,7 +24,12 @@ export FATHOM_RATE_LIMIT_READ_PER_MINUTE=1000000 FATHOM_RATE_LIMIT_WRITE_PER_MIN
 server=""; load=""
 cleanup() {
   [ -n "$load" ] && kill "$load" 2>/dev/null || true
-  [ -n "$server" ] && { kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; } || true
+  if [ -n "$server" ]; then
+    kill "$server" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$server" 2>/dev/null || true
+    wait "$server" 2>/dev/null || true
+  fi
   [ -n "${OUTAGE_KEEP:-}" ] && echo "outage: kept $dir" >&2 || rm -rf "$dir"
 }
 trap cleanup EXIT
