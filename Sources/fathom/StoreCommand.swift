@@ -6,7 +6,7 @@ import Logging
 /// `fathom store backup|restore`.
 struct StoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "store", abstract: "Back up and restore Fathom's own store.", subcommands: [Backup.self, Restore.self])
+        commandName: "store", abstract: "Back up, restore and check Fathom's own store.", subcommands: [Backup.self, Restore.self, StoreCheck.self])
 
     struct Backup: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

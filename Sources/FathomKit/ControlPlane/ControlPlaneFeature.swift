@@ -1,3 +1,4 @@
+import Logging
 import ServiceLifecycle
 
 /// The DBaaS control plane: projects, instances, operations, backups and database users under
@@ -17,6 +18,7 @@ struct ControlPlaneFeature: Feature {
     let identity: Identity
     let placements: InstancePlacements
     let reconciler: @Sendable () -> LocalReconciler
+    let logger: Logger
 
     init(services: AppServices, built: FeatureSet) {
         identity = services.identity
@@ -36,6 +38,7 @@ struct ControlPlaneFeature: Feature {
             jobKinds: services.jobKinds, defaultProvider: services.configuration.defaultProvider, tenancy: services.tenancy,
             instanceEvents: services.instanceEvents)
         let logger = services.logger
+        self.logger = logger
         reconciler = { [plane] in
             LocalReconciler(
                 store: store, providers: plane.providers, secrets: plane.secrets, clock: plane.clock, logger: logger)
@@ -54,8 +57,8 @@ struct ControlPlaneFeature: Feature {
         ]
     }
 
-    /// Keeps local instances' servers running.
-    var workerServices: [any Service] { [reconciler()] }
+    /// Keeps local instances' servers running, and releases what crash-interrupted give-ups left held.
+    var workerServices: [any Service] { [reconciler(), GiveUpSweeper(plane: plane, logger: logger)] }
 }
 
 extension AppServices {

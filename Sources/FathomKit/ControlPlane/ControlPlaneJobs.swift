@@ -301,7 +301,21 @@ extension ControlPlane {
             if operation.type == .DELETE_BACKUP, let backupId = operation.parameters["backup_id"]?.stringValue {
                 try await BackupStore.markFailed(backupId, code: nil, message: nil, now: nil, on: db)
             }
+            if operation.type == .CREATE_BACKUP {
+                try await BackupStore.markFailed(
+                    operation.targetId, code: "JOB_LEASE_EXPIRED", message: "The server stopped during every attempt of this backup",
+                    now: now, on: db)
+            }
         }
+    }
+
+    /// Releases what give-ups cut short by a crash left held (see `OperationStore.givenUpUnreleased`); returns how
+    /// many operations it released.
+    @discardableResult
+    public func releaseGivenUp() async throws -> Int {
+        let operations = try await store.read { db in try await OperationStore.givenUpUnreleased(on: db) }
+        for operation in operations { await abandoned(operation.job) }
+        return operations.count
     }
 
     private func deleteBackupFiles(_ operation: Operation) async throws {

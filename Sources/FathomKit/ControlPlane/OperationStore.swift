@@ -41,6 +41,20 @@ enum OperationStore {
         ).first().map(decode)
     }
 
+    /// Operations given up after their worker died (recovery failed the job) whose instance or backup was not
+    /// released: the process that gave up was itself killed before it could, so `abandoned` runs again for them.
+    static func givenUpUnreleased(on db: any SQLDatabase) async throws -> [Operation] {
+        try await db.raw(
+            """
+            SELECT \(unsafeRaw: columns) FROM operations o JOIN jobs j ON j.id = o.job_id
+            WHERE j.state = 'failed' AND j.error_code = 'JOB_LEASE_EXPIRED' AND (
+                EXISTS (SELECT 1 FROM instances i WHERE i.active_operation_id = o.id)
+                OR (o.type IN ('CREATE_BACKUP', 'DELETE_BACKUP') AND EXISTS (
+                    SELECT 1 FROM backups b WHERE b.id = o.target_id AND b.state IN ('PENDING', 'RUNNING', 'DELETING'))))
+            """
+        ).all().map(decode)
+    }
+
     /// The SQL condition for an operation state, which lives in the job row.
     static func stateCondition(_ state: OperationState) -> SQLQueryString {
         switch state {

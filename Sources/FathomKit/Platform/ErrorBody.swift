@@ -41,9 +41,16 @@ public struct ErrorRenderer: Sendable {
         if appError.code.status == .methodNotAllowed, let allow = allowedMethods(request) {
             headers[.allow] = allow
         }
+        // An unreachable store is usually back within seconds (a restart, a failover): say when to try again.
+        if appError.code == .storeUnavailable, headers[.retryAfter] == nil {
+            headers[.retryAfter] = String(Self.storeRetryAfterSeconds)
+        }
         return (try? JSONCoding.response(body, status: appError.code.status, headers: headers))
             ?? Response(status: .internalServerError)
     }
+
+    /// The Retry-After of a 503 STORE_UNAVAILABLE.
+    static let storeRetryAfterSeconds = 2
 
     func classify(_ error: any Error, request: Request, context: AppRequestContext) -> AppError {
         switch error {

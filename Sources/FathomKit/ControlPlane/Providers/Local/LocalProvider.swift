@@ -165,13 +165,40 @@ public final class LocalProvider: Provider, Sendable {
                 return true
             }
             guard claimed else { continue }
-            if Self.isFree(port) { return port }
-            release(port)
+            // Another replica sharing this data directory may have picked the port and not bound it yet.
+            if Self.isFree(port), claimOnDisk(port) { return port }
+            reserved.withLock { _ = $0.remove(port) }
         }
         throw AppError(.quotaExceeded, "No free port left in \(ports.lowerBound)-\(ports.upperBound) for a local instance")
     }
 
-    func release(_ port: Int) { reserved.withLock { _ = $0.remove(port) } }
+    func release(_ port: Int) {
+        try? FileManager.default.removeItem(atPath: portClaimPath(port))
+        reserved.withLock { _ = $0.remove(port) }
+    }
+
+    /// `<data-dir>/ports/<port>`, holding the pid of the process that is setting up a server on the port.
+    func portClaimPath(_ port: Int) -> String { "\(root)/ports/\(port)" }
+
+    /// Claims the port for this process across processes: the claim file is created exclusively, and a claim
+    /// left by a process that died is taken over.
+    func claimOnDisk(_ port: Int) -> Bool {
+        let path = portClaimPath(port)
+        try? FileManager.default.createDirectory(atPath: "\(root)/ports", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        for _ in 0..<2 {
+            let fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0o600)
+            if fd >= 0 {
+                let pid = Array("\(getpid())".utf8)
+                _ = pid.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                close(fd)
+                return true
+            }
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8), let owner = Int32(text), !Subprocess.isAlive(owner)
+            else { return false }
+            try? FileManager.default.removeItem(atPath: path)
+        }
+        return false
+    }
 
     static func isFree(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
