@@ -29,7 +29,7 @@ struct AuthRoutes: RouteGroup {
         [
             Route(.post, "/api/v1/auth/login", access: .public, tag: "auth",
                 summary: "Sign in; sets the session cookie and returns the CSRF token",
-                requestBody: Schemas.object(["username": Schemas.string, "password": Schemas.string]), login),
+                requestBody: Schemas.object(["username": Schemas.string, "password": Schemas.string]), otherStatuses: [401], login),
             Route(.post, "/api/v1/auth/logout", access: .authenticated, tag: "auth",
                 summary: "Sign out; ends the session", successStatus: 204, logout),
             Route(.get, "/api/v1/auth/me", access: .authenticated, tag: "auth", summary: "The signed-in user", me),
@@ -38,7 +38,8 @@ struct AuthRoutes: RouteGroup {
                 requestBody: Schemas.object(["currentPassword": Schemas.string, "newPassword": Schemas.string]),
                 changePassword),
             Route(.get, "/api/v1/auth/csrf-token", access: .authenticated, tag: "auth",
-                summary: "The CSRF token to send as X-CSRFToken with cookie-authenticated writes", csrfToken),
+                summary: "The CSRF token to send as X-CSRFToken with cookie-authenticated writes (400 for a bearer token, which needs none)",
+                response: Schemas.record(["csrfToken": Schemas.string]), csrfToken),
         ]
     }
 
