@@ -19,6 +19,10 @@ enum OpenAPIParameters {
     static func query(_ name: String, _ schema: JSONValue) -> JSONValue {
         if pagingNames.contains(name) { return Schemas.fallbackInteger }
         if schema["type"]?.stringValue == "boolean" { return lenientBoolean }
+        if schema["type"]?.stringValue == "array" {
+            // Lists are read as text: every value of the repeated key, each split at commas.
+            return ["type": "string", "description": "A comma-separated list; the parameter may also be repeated (tags=a&tags=b)"]
+        }
         return schema
     }
 
