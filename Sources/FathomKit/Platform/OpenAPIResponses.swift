@@ -69,7 +69,7 @@ enum OpenAPIResponses {
         if route.path.hasPrefix("/api/v1/") {
             schema = Schemas.envelope(route.response ?? [:])
         } else {
-            schema = route.response ?? ["type": "object"]
+            schema = route.response ?? (route.path.hasPrefix("/v1/") ? OpenAPIResourceBodies.body(route) : ["type": "object"])
         }
         return ["description": "Success", "content": ["application/json": ["schema": schema]]]
     }
