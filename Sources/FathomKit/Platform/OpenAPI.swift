@@ -76,7 +76,10 @@ public enum OpenAPIDocument {
                         "redacted_context": ["type": "object"], "request_id": Schemas.string,
                     ], required: ["code", "category", "message", "retryable", "request_id"]),
                 "meta": Schemas.object(["requestId": Schemas.string, "timestamp": Schemas.string]),
+                // On /api/v1 only: the capacity/databases reference's keys.
+                "success": ["const": false], "message": Schemas.string,
             ],
+            "required": ["error", "meta"],
         ]
         return [
             "openapi": "3.1.0",

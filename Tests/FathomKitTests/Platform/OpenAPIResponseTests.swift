@@ -141,6 +141,13 @@ import Testing
                 #expect(quotas.json["error"]?["details"]?.arrayFirst?["issue"] == "unknown_field")
                 let known = try await client.send(.patch, "/v1/projects/\(project)", auth: .bearer(token), json: #"{"quotas": {"instances": 3}}"#)
                 #expect(known.status == .ok)
+
+                // Documented now: a source's config may be left out (the long fuzz run's one finding).
+                let source = try await client.send(.post, "/api/v1/sources", auth: .bearer(token), json: #"{"name": "own", "sourceType": "fathom"}"#)
+                #expect(source.status == .created)
+                let (_, table) = buildRouter(services: harness.services)
+                let create = table.all.first { $0.method == .post && $0.path == "/api/v1/sources" }
+                #expect(create?.requestBody?["required"] == ["name", "sourceType"])
             }
         }
     }
