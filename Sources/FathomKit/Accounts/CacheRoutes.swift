@@ -38,7 +38,7 @@ struct CacheRoutes: RouteGroup {
                 summary: "Evict everything cached for every instance; cleared_count is the entries removed", bodyRequired: false, clearAll),
             Route(.post, "/api/v1/cache/actions/clear-classification", access: .permission(.update), tag: "cache",
                 summary: "Evict cached classification rules (one db_type, or all)",
-                requestBody: Schemas.object(["db_type": Schemas.enumeration(RuleExpression.dbTypes)]), bodyRequired: false,
+                requestBody: Schemas.object(["db_type": Schemas.lenientEnumeration(RuleExpression.dbTypes)]), bodyRequired: false,
                 clearClassification),
             Route(.get, "/api/v1/cache/classification/stats", access: .permission(.view), tag: "cache",
                 summary: "Classification rule cache: statistics and rules cached per db_type", classificationStats),

@@ -16,7 +16,7 @@ struct RunRoutes: RouteGroup {
             Route(.post, "/api/v1/sources/{source_id}/runs", access: .permission(.update), tag: "assets",
                 summary: "Trigger a run (201 Queued, or 200 with the source's active run)",
                 requestBody: Schemas.object(["mode": Schemas.enumeration(Run.modes)], required: ["mode"]),
-                successStatus: 201, trigger),
+                successStatus: 201, otherStatuses: [200], trigger),
             Route(.post, "/api/v1/schedule-groups/{group_id}/runs", access: .permission(.update), tag: "assets",
                 summary: "Collect every source of a group now: each queued, suppressed (active run) or skipped",
                 triggerGroup),

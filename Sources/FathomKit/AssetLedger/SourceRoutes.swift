@@ -51,7 +51,8 @@ struct SourceRoutes: RouteGroup {
                 requestBody: Schemas.object(
                     ["name": Schemas.string, "sourceType": Schemas.enumeration(SourceConfig.types), "scheduleGroupId": Schemas.string,
                      "enabled": Schemas.boolean, "config": Self.object, "credential": Self.object],
-                    required: ["name", "sourceType", "config"]),
+                    // `config` may be left out: a type that needs none (fathom) takes {}, the others say what is missing.
+                    required: ["name", "sourceType"]),
                 successStatus: 201, create),
             Route(.get, "/api/v1/sources/{source_id}", access: .permission(.view), tag: "assets", summary: "A source", get),
             Route(.put, "/api/v1/sources/{source_id}", access: .permission(.update), tag: "assets",

@@ -64,7 +64,7 @@ struct ForecastRoutes: RouteGroup {
     }
 
     static let query: [(String, JSONValue)] = [
-        ("subject", Schemas.enumeration(["instances", "databases"])), ("days", Schemas.integer),
+        ("subject", Schemas.enumeration(["instances", "databases"])), ("days", Schemas.fallbackInteger),
         ("instance_id", Schemas.integer), ("db_type", Schemas.string), ("database_name", Schemas.string),
         ("page", Schemas.integer), ("limit", Schemas.integer),
     ]

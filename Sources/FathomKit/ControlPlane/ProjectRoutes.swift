@@ -8,6 +8,14 @@ struct ProjectRoutes: RouteGroup {
     struct QuotaBody: Codable, Sendable {
         var instances: Int?
         var storage_gb: Int?
+        enum CodingKeys: String, CodingKey, CaseIterable { case instances, storage_gb }
+
+        init(from decoder: any Decoder) throws {
+            try decoder.rejectUnknownKeys(CodingKeys.self)
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            instances = try container.decodeIfPresent(Int.self, forKey: .instances)
+            storage_gb = try container.decodeIfPresent(Int.self, forKey: .storage_gb)
+        }
     }
 
     struct CreateBody: StrictBody {

@@ -29,17 +29,31 @@ struct AuthRoutes: RouteGroup {
         [
             Route(.post, "/api/v1/auth/login", access: .public, tag: "auth",
                 summary: "Sign in; sets the session cookie and returns the CSRF token",
-                requestBody: Schemas.object(["username": Schemas.string, "password": Schemas.string]), login),
+                requestBody: Schemas.object(["username": Schemas.string, "password": Schemas.string], required: ["username", "password"]),
+                response: Self.signedIn(csrf: true), otherStatuses: [401], login),
             Route(.post, "/api/v1/auth/logout", access: .authenticated, tag: "auth",
                 summary: "Sign out; ends the session", successStatus: 204, logout),
-            Route(.get, "/api/v1/auth/me", access: .authenticated, tag: "auth", summary: "The signed-in user", me),
+            Route(.get, "/api/v1/auth/me", access: .authenticated, tag: "auth", summary: "The signed-in user",
+                response: Self.signedIn(csrf: false), me),
             Route(.put, "/api/v1/auth/password", access: .authenticated, tag: "auth",
                 summary: "Change your password; ends your other sessions (API tokens stay: revoke them with POST /api/v1/auth/tokens/actions/revoke-all)",
-                requestBody: Schemas.object(["currentPassword": Schemas.string, "newPassword": Schemas.string]),
+                requestBody: Schemas.object(
+                    ["currentPassword": Schemas.string, "newPassword": Schemas.string], required: ["currentPassword", "newPassword"]),
                 changePassword),
             Route(.get, "/api/v1/auth/csrf-token", access: .authenticated, tag: "auth",
-                summary: "The CSRF token to send as X-CSRFToken with cookie-authenticated writes", csrfToken),
+                summary: "The CSRF token to send as X-CSRFToken with cookie-authenticated writes (400 for a bearer token, which needs none)",
+                response: Schemas.record(["csrfToken": Schemas.string]), csrfToken),
         ]
+    }
+
+    /// The signed-in user as login and `me` show it (login adds the CSRF token).
+    static func signedIn(csrf: Bool) -> JSONValue {
+        var fields: [String: JSONValue] = [
+            "userId": Schemas.string, "username": Schemas.string, "role": Schemas.enumeration(Role.allCases.map(\.rawValue)),
+            "permissions": Schemas.array(Schemas.enumeration(Permission.allCases.map(\.rawValue))),
+        ]
+        if csrf { fields["csrfToken"] = Schemas.string }
+        return Schemas.record(fields)
     }
 
     func login(_ request: Request, _ context: AppRequestContext) async throws -> Response {

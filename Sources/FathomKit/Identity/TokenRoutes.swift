@@ -37,7 +37,7 @@ struct TokenRoutes: RouteGroup {
     func list(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         let page = PageRequest.assetLedger(request.uri)
-        let all = request.uri.queryParameters["all"] == "true"
+        let all = try QueryParameters(uri: request.uri).bool("all", default: false)
         let result = try await identity.listTokens(
             for: principal, allUsers: all, offset: page.offset, limit: page.size)
         return try context.paged(result.items, pagination: Pagination(page: page.page, pageSize: page.size, total: result.total))

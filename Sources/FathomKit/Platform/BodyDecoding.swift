@@ -58,6 +58,20 @@ extension Request {
     }
 }
 
+extension Decoder {
+    /// Refuses keys a nested body object does not know (top-level keys are checked by `decodeJSON`): call it
+    /// first in the `init(from:)` of a type decoded inside a `StrictBody`.
+    public func rejectUnknownKeys<Keys: CodingKey & CaseIterable>(_ keys: Keys.Type) throws {
+        let allowed = Set(Keys.allCases.map(\.stringValue))
+        let unknown = try container(keyedBy: NamedKey.self).allKeys.map(\.stringValue).filter { !allowed.contains($0) }
+        guard unknown.isEmpty else {
+            let prefix = codingPath.map(\.stringValue).joined(separator: ".")
+            throw AppError.invalid(
+                unknown.sorted().map { FieldIssue(field: prefix.isEmpty ? $0 : prefix + "." + $0, issue: "unknown_field", message: "unknown field '\($0)'") })
+        }
+    }
+}
+
 extension FieldIssue {
     /// Describes a decoding failure by the field path it happened at.
     init(_ error: DecodingError) {

@@ -78,7 +78,8 @@ enum DocsPage {
         "400": "CONFIG_INVALID_REQUEST (details name the field)", "401": "AUTH_UNAUTHORIZED, AUTH_SESSION_EXPIRED",
         "403": "AUTH_FORBIDDEN, AUTH_CSRF_INVALID, QUOTA_EXCEEDED", "404": "NOT_FOUND (or the resource's own *_NOT_FOUND)",
         "409": "CONFLICT, OPERATION_IN_PROGRESS, CONFIG_DUPLICATE_NAME", "422": "VALIDATION_FAILED, ENGINE_NOT_SUPPORTED",
-        "429": "RATE_LIMITED, AUTH_LOGIN_THROTTLED (see Retry-After)",
+        "406": "NOT_ACCEPTABLE (Accept other than JSON)", "413": "PAYLOAD_TOO_LARGE", "415": "UNSUPPORTED_MEDIA_TYPE",
+        "429": "RATE_LIMITED, AUTH_LOGIN_THROTTLED (see Retry-After)", "503": "STORE_UNAVAILABLE (see Retry-After)",
     ]
 
     static func typeName(_ schema: JSONValue) -> String {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// JSON Schema fragments for route declarations.
 public enum Schemas {
     public static let string: JSONValue = ["type": "string"]
@@ -18,6 +20,24 @@ public enum Schemas {
     }
 
     public static func nullable(_ type: String) -> JSONValue { ["type": [.string(type), "null"]] }
+
+    /// An integer parameter whose invalid values fall back to the default and whose large ones are clamped (paging,
+    /// windows): any text is valid, a positive integer is what counts.
+    public static let fallbackInteger: JSONValue = [
+        "anyOf": [["type": "integer", "minimum": 1], ["type": "string"]],
+        "description": "A positive integer; any other value falls back to the default, larger ones are clamped to the maximum",
+    ]
+
+    /// One of `values`, read case-insensitively with blanks trimmed; empty means left out.
+    public static func lenientEnumeration(_ values: [String]) -> JSONValue {
+        let letters = values.map { value in
+            value.map { character in
+                let lower = character.lowercased(), upper = character.uppercased()
+                return lower == upper ? NSRegularExpression.escapedPattern(for: String(character)) : "[\(lower)\(upper)]"
+            }.joined()
+        }
+        return ["anyOf": [enumeration(values), ["type": "string", "pattern": .string("^[ \t]*(" + letters.joined(separator: "|") + ")?[ \t]*$")]]]
+    }
 
     public static func array(_ items: JSONValue) -> JSONValue { ["type": "array", "items": items] }
 
@@ -56,7 +76,10 @@ public enum OpenAPIDocument {
                         "redacted_context": ["type": "object"], "request_id": Schemas.string,
                     ], required: ["code", "category", "message", "retryable", "request_id"]),
                 "meta": Schemas.object(["requestId": Schemas.string, "timestamp": Schemas.string]),
+                // On /api/v1 only: the capacity/databases reference's keys.
+                "success": ["const": false], "message": Schemas.string,
             ],
+            "required": ["error", "meta"],
         ]
         return [
             "openapi": "3.1.0",
@@ -81,36 +104,16 @@ public enum OpenAPIDocument {
             "tags": [.string(route.tag)],
             "operationId": .string(operationId(route)),
         ]
-        var parameters: [JSONValue] = route.pathParameters.map { name in
-            ["name": .string(name), "in": "path", "required": true, "schema": Schemas.string]
-        }
-        parameters += route.query.map { name, schema in
-            ["name": .string(name), "in": "query", "required": false, "schema": schema]
-        }
+        let parameters = OpenAPIParameters.all(route)
         if !parameters.isEmpty { op["parameters"] = .array(parameters) }
         if let body = route.requestBody {
-            op["requestBody"] = ["required": .bool(route.bodyRequired), "content": ["application/json": ["schema": body]]]
+            op["requestBody"] = [
+                "required": .bool(route.bodyRequired),
+                "content": ["application/json": ["schema": OpenAPIParameters.requestBody(body)]],
+            ]
         }
-        let errorResponse: JSONValue = [
-            "description": "Error", "content": ["application/json": ["schema": ["$ref": "#/components/schemas/Error"]]],
-        ]
-        var success: [String: JSONValue] = ["description": "Success"]
-        if let data = route.response {
-            let schema = route.path.hasPrefix("/api/") ? Schemas.envelope(data) : data
-            success["content"] = ["application/json": ["schema": schema]]
-        }
-        var responses: [String: JSONValue] = [String(route.successStatus): .object(success)]
-        if route.requestBody != nil || !route.query.isEmpty { responses["400"] = errorResponse }
-        if route.access != .public {
-            responses["401"] = errorResponse
-            responses["403"] = errorResponse
-            responses["429"] = errorResponse
-            op["security"] = [["session": []], ["bearer": []]]
-        } else {
-            op["security"] = []
-        }
-        if !route.pathParameters.isEmpty { responses["404"] = errorResponse }
-        op["responses"] = .object(responses)
+        op["responses"] = .object(OpenAPIResponses.all(route))
+        op["security"] = route.access == .public ? [] : [["session": []], ["bearer": []]]
         switch route.access {
         case .permission(let permission): op["x-fathom-permission"] = .string(permission.rawValue)
         case .project(let permission): op["x-fathom-project-permission"] = .string(permission.rawValue)

@@ -37,6 +37,11 @@ public struct RouteSpec: Sendable {
     public var successStatus: Int
     /// JSON Schema of the success body's `data` (`/api/v1`, wrapped in the envelope) or of the whole body (`/v1`).
     public var response: JSONValue?
+    /// Statuses the handler itself answers beyond `successStatus` and those every route of its kind can
+    /// (`OpenAPIResponses.errorStatuses`): e.g. 401 for a failed sign-in, 200 beside 201 for "already running".
+    public var otherStatuses: [Int] = []
+    /// The success body's media type when it is not what `mediaType` derives (JSON, console HTML, CSV exports).
+    public var produces: String?
     /// Where the route is declared (its row in the handler's `endpoints` table): what `fathom routes` prints.
     public var file: String
     public var line: Int
@@ -86,6 +91,17 @@ public struct RouteSpec: Sendable {
     }
 
     var isMutating: Bool { ![.get, .head, .options].contains(method) }
+
+    /// The success body's media type: the declared one, else what the route's kind implies — console pages are
+    /// HTML (their scripts and stylesheets by extension), CSV exports end in `/exports`, everything else is JSON.
+    public var mediaType: String {
+        if let produces { return produces }
+        if path.hasSuffix(".js") { return "text/javascript" }
+        if path.hasSuffix(".css") { return "text/css" }
+        if tag == "console" { return "text/html" }
+        if path.hasSuffix("/exports") { return "text/csv" }
+        return "application/json"
+    }
 }
 
 /// Every route registered on the router, in registration order.
@@ -120,14 +136,16 @@ public struct Route: Sendable {
     public init(
         _ method: HTTPRequest.Method, _ path: String, access: Access, tag: String, summary: String,
         requestBody: JSONValue? = nil, bodyRequired: Bool = true, query: [(String, JSONValue)] = [],
-        successStatus: Int = 200, response: JSONValue? = nil, file: String = #filePath, line: Int = #line,
-        _ handler: @escaping Routes.Handler
+        successStatus: Int = 200, response: JSONValue? = nil, otherStatuses: [Int] = [], produces: String? = nil,
+        file: String = #filePath, line: Int = #line, _ handler: @escaping Routes.Handler
     ) {
         spec = RouteSpec(
             method, path, access: access, tag: tag, summary: summary, requestBody: requestBody, query: query,
             successStatus: successStatus, file: file, line: line)
         spec.bodyRequired = bodyRequired
         spec.response = response
+        spec.otherStatuses = otherStatuses
+        spec.produces = produces
         self.handler = handler
     }
 }

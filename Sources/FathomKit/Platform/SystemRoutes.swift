@@ -14,10 +14,11 @@ struct SystemRoutes: RouteGroup {
             Route(.get, "/readyz", access: .public, tag: "system", summary: "Store reachable and migrations current",
                 ready),
             Route(.get, "/metrics", access: .public, tag: "system", summary: "Prometheus metrics (text format)",
-                metrics),
+                produces: "text/plain", metrics),
             Route(.get, "/api/openapi.json", access: .public, tag: "system", summary: "This OpenAPI 3.1 document",
                 openAPI),
-            Route(.get, "/api/docs", access: .public, tag: "system", summary: "Human-readable API reference", docs),
+            Route(.get, "/api/docs", access: .public, tag: "system", summary: "Human-readable API reference",
+                produces: "text/html", docs),
         ]
     }
 
