@@ -77,8 +77,9 @@ public enum BackupBenchmark {
         let after = PGBench.meanTPS(progress, from: backupEnd + 1, to: .infinity)
         say(String(format: "scheduled backup of the loaded instance: %.1f s (archive %.0f MB)", backupEnd - backupStart,
             Double(backup?.sizeBytes ?? 0) / 1_048_576))
-        say(String(format: "pgbench tps: before %.0f, during the backup %.0f (%+.1f %%), after %.0f", before, during,
-            (during / max(before, 1) - 1) * 100, after))
+        let worst = PGBench.worstWindowTPS(progress, seconds: 10, from: backupStart + 1, to: backupEnd)
+        say(String(format: "pgbench tps: before %.0f, during the backup %.0f (%+.1f %%), worst 10 s during it %.0f (%+.1f %%), after %.0f",
+            before, during, (during / max(before, 1) - 1) * 100, worst, (worst / max(before, 1) - 1) * 100, after))
         let off = try JSONDecoder().decode(UpdateInstanceBody.self, from: Data(#"{"backup_policy":{"enabled":false}}"#.utf8))
         if let change = try await bench.plane.updateInstance(bench.principal, project: bench.project, id: instance.id, off).1 {
             _ = try await bench.wait(change)

@@ -74,6 +74,13 @@ struct PGBench: Sendable {
         }
     }
 
+    /// The lowest mean over `seconds` consecutive per-second figures in [from, to] (the whole window's mean if shorter).
+    static func worstWindowTPS(_ progress: Progress, seconds: Int, from: Double, to: Double) -> Double {
+        let window = progress.filter { $0.second >= from && $0.second <= to }.map(\.tps)
+        guard window.count > seconds else { return meanTPS(progress, from: from, to: to) }
+        return (0...(window.count - seconds)).map { window[$0..<($0 + seconds)].reduce(0, +) / Double(seconds) }.min() ?? 0
+    }
+
     /// The mean of the per-second figures whose second falls in [from, to].
     static func meanTPS(_ progress: Progress, from: Double, to: Double) -> Double {
         let window = progress.filter { $0.second >= from && $0.second <= to }.map(\.tps)

@@ -54,7 +54,9 @@ extension LocalProvider {
             try await tools.run(
                 "pg_basebackup", version: instance.version,
                 ["-h", "127.0.0.1", "-p", String(try primary(instance).port), "-U", "postgres", "-D", plain, "-X", "fetch",
-                 "-c", "fast", "--manifest-checksums=CRC32C"],
+                 // A scheduled backup lets the checkpoint it starts from run at the instance's own pace (spread over
+                 // checkpoint_completion_target), instead of writing every dirty page at once under the workload.
+                 "-c", backup.trigger == "scheduled" ? "spread" : "fast", "--manifest-checksums=CRC32C"],
                 environment: ["PGPASSWORD": password], lowPriority: true)
             if instance.backupPolicy?.pitr_enabled == true {
                 try await recordArchiveStart(context, backupDirectory: directory, walStart: try backupStartWALFile(plainBackup: plain))
