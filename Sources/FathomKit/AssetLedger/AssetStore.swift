@@ -48,7 +48,7 @@ struct AssetStore: Sendable {
                  OR EXISTS (SELECT 1 FROM asset_source_links l WHERE l.asset_uuid = a.asset_uuid
                             AND LOWER(l.external_id) LIKE \(bind: pattern) ESCAPE '\\')
                  OR EXISTS (SELECT 1 FROM asset_source_records r JOIN asset_source_links l ON l.link_id = r.link_id
-                            WHERE l.asset_uuid = a.asset_uuid AND r.run_id = l.last_seen_run_id
+                            WHERE r.asset_uuid = a.asset_uuid AND l.asset_uuid = a.asset_uuid AND r.run_id = l.last_seen_run_id
                             AND LOWER(r.normalized) LIKE \(bind: pattern) ESCAPE '\\'))
                 """)
         }
