@@ -32,8 +32,10 @@ struct SQLiteBackup {
         }
     }
 
-    /// Checks a private copy of the backup, moves the current store (and its WAL) aside, and puts the copy in its
-    /// place. The caller holds the data directory's exclusive lock.
+    /// Checks a private copy of the backup, keeps the current store under another name, and renames the copy into
+    /// place. The caller holds the data directory's exclusive lock. Crash-safe: the old store is first checkpointed
+    /// (its WAL emptied into the file) and kept by a second hard link, and the copy replaces it in one `rename`, so a
+    /// kill at any moment leaves either the whole old store or the whole restored one at `path`, never neither.
     func restore(from file: String, force: Bool) async throws -> StoreBackup.RestoreReport {
         let manager = FileManager.default
         let existing = (try? manager.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
@@ -45,15 +47,25 @@ struct SQLiteBackup {
             try StoreFiles.secureFiles([incoming])
             _ = try await checked(incoming)
             if manager.fileExists(atPath: path) {
-                // The old store is kept, never deleted; its WAL and SHM go with it (a WAL left behind would be replayed
-                // into the restored file).
-                let aside = path + ".replaced-\(Int(Date().timeIntervalSince1970))"
-                for suffix in ["", "-wal", "-shm"] where manager.fileExists(atPath: path + suffix) {
-                    try manager.moveItem(atPath: path + suffix, toPath: aside + suffix)
+                let old = try await Store.open(url: path, logger: logger)
+                do {
+                    try await old.checkpointWAL()
+                    await old.close()
+                } catch {
+                    await old.close()
+                    throw error
                 }
+                // The old store is kept, never deleted.
+                let aside = path + ".replaced-\(Int(Date().timeIntervalSince1970))"
+                try manager.linkItem(atPath: path, toPath: aside)
                 replaced = aside
+                // Empty after the checkpoint (the file alone is the whole store); a WAL left beside the restored file
+                // would be replayed into it.
+                for suffix in ["-wal", "-shm"] { try? manager.removeItem(atPath: path + suffix) }
             }
-            try manager.moveItem(atPath: incoming, toPath: path)
+            guard rename(incoming, path) == 0 else {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path, NSLocalizedDescriptionKey: String(cString: strerror(errno))])
+            }
         } catch {
             removeDatabase(incoming)
             throw error

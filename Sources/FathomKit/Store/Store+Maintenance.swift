@@ -28,6 +28,12 @@ extension Store {
         try await read { db in try await db.raw("VACUUM INTO \(bind: path)").run() }
     }
 
+    /// SQLite: moves everything the WAL holds into the database file and empties the WAL. Not through `write`: a
+    /// checkpoint cannot run inside the transaction `write` opens (any connection outside one may run it).
+    func checkpointWAL() async throws {
+        try await read { db in try await db.raw("PRAGMA wal_checkpoint(TRUNCATE)").run() }
+    }
+
     /// PostgreSQL: sessions connected to this database other than this one.
     func otherConnections() async throws -> Int {
         try await count("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
