@@ -238,26 +238,32 @@ public struct ClassificationService: Sendable {
         }
         var next: Task<[AccountFactsRow], any Error>? = Task { try await read(after: 0) }
         var writing: Task<(added: Int, removed: Int), any Error>?
-        while let reading = next {
-            let batch = try await reading.value
-            guard let last = batch.last else { break }
-            next = batch.count < Self.batchSize ? nil : Task { try await read(after: last.id) }
-            for dbType in Set(batch.map(\.dbType)) where rulesByType[dbType] == nil { rulesByType[dbType] = try await compiledRules(dbType) }
-            let wanted = await Self.evaluate(batch, rules: rulesByType)
-            result.accounts += batch.count
-            result.assigned += wanted.values.reduce(0) { $0 + $1.count }
-            if let previous = writing {
-                let changed = try await previous.value
-                result.added += changed.added
-                result.removed += changed.removed
-            }
-            let now = clock.millis()
-            writing = Task { try await Self.apply(wanted, accounts: batch.map(\.id), now: now, store: store) }
-        }
-        if let last = writing {
-            let changed = try await last.value
+        func settle() async throws {
+            guard let previous = writing else { return }
+            writing = nil
+            let changed = try await previous.value
             result.added += changed.added
             result.removed += changed.removed
+        }
+        do {
+            while let reading = next {
+                let batch = try await reading.value
+                guard let last = batch.last else { break }
+                next = batch.count < Self.batchSize ? nil : Task { try await read(after: last.id) }
+                for dbType in Set(batch.map(\.dbType)) where rulesByType[dbType] == nil { rulesByType[dbType] = try await compiledRules(dbType) }
+                let wanted = await Self.evaluate(batch, rules: rulesByType)
+                result.accounts += batch.count
+                result.assigned += wanted.values.reduce(0) { $0 + $1.count }
+                try await settle()
+                let now = clock.millis()
+                writing = Task { try await Self.apply(wanted, accounts: batch.map(\.id), now: now, store: store) }
+            }
+            try await settle()
+        } catch {
+            // No write of this run may land after it has reported failure.
+            next?.cancel()
+            _ = try? await writing?.value
+            throw error
         }
         return result
     }
