@@ -15,7 +15,7 @@ import Testing
     @Test func idleFloodDoesNotStopOtherClients() async throws {
         // Both ends of the 2,000 connections live in this process.
         #expect(DescriptorLimit.raise(toAtLeast: 4_500) >= 4_500, "ulimit -n too low for this test")
-        try await Harness.with(.sqlite, configure: { $0.maxConnections = 50; $0.idleTimeout = .seconds(4); $0.port = 0 }) { harness in
+        try await Harness.with(.sqlite, configure: { $0.maxConnections = 50; $0.idleTimeout = .seconds(12); $0.port = 0 }) { harness in
             // Run as `fathom serve` does: HummingbirdTesting's live mode rebuilds the server configuration without the
             // connection limit.
             try await withLiveServer(harness.services) { port in
@@ -26,12 +26,14 @@ import Testing
                 let answer = try await plainRequest(port: port, path: "/healthz")
                 let answeredIn = ContinuousClock.now - started
                 #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer.prefix(200))")
-                #expect(answeredIn < .seconds(2), "answered in \(answeredIn)")
+                // Well before the idle timeout: a server that waited for the flood to time out could not pass, while a
+                // busy CI machine (the whole suite runs in parallel) still has room.
+                #expect(answeredIn < .seconds(6), "answered in \(answeredIn)")
                 // Past the limit the quietest idle connections were closed to make room.
                 let withinLimit = await waitUntil(timeout: .seconds(3)) { flood.filter(\.isActive).count <= 50 }
                 #expect(withinLimit, "\(flood.filter(\.isActive).count) flood connections still open")
                 // The rest go when the idle timeout passes.
-                let allClosed = await waitUntil(timeout: .seconds(10)) { flood.allSatisfy { !$0.isActive } }
+                let allClosed = await waitUntil(timeout: .seconds(20)) { flood.allSatisfy { !$0.isActive } }
                 #expect(allClosed)
                 let metrics = await harness.services.metrics.render()
                 #expect(metrics.contains(#"fathom_http_connections_closed_total{reason="idle_at_limit"}"#))
