@@ -4,6 +4,10 @@ import SQLKit
 /// source links by `(source, external_kind, external_id)`, one record per asset, raw payloads once per content,
 /// relations by `(type, from, to, source)`, presence and relation status for what the mode covers, and the run's end.
 /// If anything fails the transaction rolls back and nothing of the run is visible.
+///
+/// Written a table at a time (assets, links, raw payloads, records, relations), each in slices of rows: statements
+/// that go from one table's indexes to another's every slice keep all of them in the writer's page cache at once,
+/// which a large collect outgrows. Rows seen again are touched by one statement over the source's rows, not by id.
 struct IngestStore: Sendable {
     let store: Store
 
@@ -27,6 +31,8 @@ struct IngestStore: Sendable {
     }
 
     static let rowsPerStatement = 500
+    /// Ids sent in one `IN (…)` list.
+    static let idsPerStatement = 1000
 
     func ingest(
         runId: String, sourceId: String, mode: String, inventory: Inventory, now: Int64,
@@ -35,109 +41,65 @@ struct IngestStore: Sendable {
         try await store.write { db in
             var summary = Summary()
             let coverage = Self.coverage(mode)
+            let links = try await Self.knownLinks(db, sourceId: sourceId)
+            let plan = Self.plan(inventory.assets, links)
+            summary.assetsCreated = plan.created
 
-            // Links this source already has: identity of every asset it reported before, with its asset's name and
-            // status, so that what did not change is not written again.
-            var links: [String: KnownLink] = [:]
-            for row in try await db.raw(
-                """
-                SELECT l.link_id, l.asset_uuid, l.external_kind, l.external_id, l.presence_status, a.display_name, a.status
-                FROM asset_source_links l LEFT JOIN assets a ON a.asset_uuid = l.asset_uuid
-                WHERE l.source_id = \(bind: sourceId)
-                """
-            ).all() {
-                let kind = try row.string("external_kind")
-                links[kind + "\u{1F}" + (try row.string("external_id"))] = KnownLink(
-                    linkId: try row.string("link_id"), assetUuid: try row.string("asset_uuid"), kind: kind,
-                    present: try row.string("presence_status") == "present", displayName: try row.optionalString("display_name"),
-                    status: try row.optionalString("status"))
+            try await Self.insert(db, "INSERT INTO assets (asset_uuid, asset_type, display_name, status, created_at, updated_at) VALUES",
+                                  plan.assetsToWrite, """
+                ON CONFLICT (asset_uuid) DO UPDATE SET display_name = excluded.display_name, status = 'in_service',
+                    updated_at = excluded.updated_at
+                WHERE assets.display_name <> excluded.display_name OR assets.status <> 'in_service'
+                """) { index in
+                let asset = inventory.assets[index]
+                return "(\(bind: plan.assetUuids[index]), \(bind: asset.kind), \(bind: asset.displayName), 'in_service', \(bind: now), \(bind: now))"
             }
 
-            var uuids: [String: String] = links.mapValues { $0.assetUuid }
-            var seen = Set<String>()
-            var returning: [String] = []
-            // In slices, so that the statements' rows and binds of a large collect are never all held at once.
-            for slice in Self.chunks(inventory.assets, Self.rowsPerStatement) {
-                var assetRows: [SQLQueryString] = []
-                var newLinkRows: [SQLQueryString] = []
-                var seenLinkIds: [String] = []
-                var recordRows: [SQLQueryString] = []
-                var hashes: [String: String] = [:]
-                for asset in slice {
-                    let linkId: String
-                    let assetUuid: String
-                    if let link = links[asset.key] {
-                        (linkId, assetUuid) = (link.linkId, link.assetUuid)
-                        seenLinkIds.append(linkId)
-                        // Assets seen again after going offline: their history shows them back in service.
-                        if link.status == "offline", !seen.contains(asset.key) { returning.append(assetUuid) }
-                        if link.displayName != asset.displayName || link.status != "in_service" {
-                            assetRows.append(
-                                "(\(bind: assetUuid), \(bind: asset.kind), \(bind: asset.displayName), 'in_service', \(bind: now), \(bind: now))")
-                        }
-                    } else {
-                        (linkId, assetUuid) = (LedgerID.make("link"), LedgerID.asset())
-                        summary.assetsCreated += 1
-                        assetRows.append(
-                            "(\(bind: assetUuid), \(bind: asset.kind), \(bind: asset.displayName), 'in_service', \(bind: now), \(bind: now))")
-                        newLinkRows.append(
-                            """
-                            (\(bind: linkId), \(bind: assetUuid), \(bind: sourceId), \(bind: asset.kind), \(bind: asset.externalId),
-                             'present', \(bind: now), \(bind: now), \(bind: runId))
-                            """)
-                        links[asset.key] = KnownLink(
-                            linkId: linkId, assetUuid: assetUuid, kind: asset.kind, present: true, displayName: asset.displayName,
-                            status: "in_service")
-                    }
-                    uuids[asset.key] = assetUuid
-                    seen.insert(asset.key)
-                    hashes[asset.rawHash] = asset.rawText
-                    recordRows.append(
-                        """
-                        (\(bind: LedgerID.make("rec")), \(bind: runId), \(bind: sourceId), \(bind: linkId), \(bind: assetUuid),
-                         \(bind: asset.kind), \(bind: asset.externalId), \(bind: now), \(bind: asset.normalizedText), \(bind: asset.rawHash))
-                        """)
-                }
-                try await Self.insert(db, "INSERT INTO assets (asset_uuid, asset_type, display_name, status, created_at, updated_at) VALUES", assetRows, """
-                    ON CONFLICT (asset_uuid) DO UPDATE SET display_name = excluded.display_name, status = 'in_service',
-                        updated_at = excluded.updated_at
-                    WHERE assets.display_name <> excluded.display_name OR assets.status <> 'in_service'
-                    """)
-                try await Self.insert(db, """
-                    INSERT INTO asset_source_links (link_id, asset_uuid, source_id, external_kind, external_id, presence_status,
-                                                    first_seen_at, last_seen_at, last_seen_run_id) VALUES
-                    """, newLinkRows, """
-                    ON CONFLICT (source_id, external_kind, external_id) DO UPDATE SET presence_status = 'present',
-                        last_seen_at = excluded.last_seen_at, last_seen_run_id = excluded.last_seen_run_id
-                    """)
-                // Links seen again: one bind per row instead of a whole row each.
-                if !seenLinkIds.isEmpty {
-                    try await db.raw(
-                        """
-                        UPDATE asset_source_links SET presence_status = 'present', last_seen_at = \(bind: now), last_seen_run_id = \(bind: runId)
-                        WHERE link_id IN (\(binds: seenLinkIds))
-                        """
-                    ).run()
-                }
-                try await Self.storeRawPayloads(db, hashes)
-                try await Self.insert(db, """
-                    INSERT INTO asset_source_records (record_id, run_id, source_id, link_id, asset_uuid, external_kind, external_id,
-                                                      collected_at, normalized, raw_hash) VALUES
-                    """, recordRows, "")
+            // Links seen again, then the new ones (so the update does not walk rows it has just written).
+            try await Self.touch(
+                db, table: "asset_source_links", idColumn: "link_id", sourceId: sourceId, seen: plan.seenLinkIds,
+                unseen: links.values.filter { !plan.seen.contains($0.key) }.map(\.linkId),
+                set: "presence_status = 'present', last_seen_at = \(bind: now), last_seen_run_id = \(bind: runId)")
+            try await Self.insert(db, """
+                INSERT INTO asset_source_links (link_id, asset_uuid, source_id, external_kind, external_id, presence_status,
+                                                first_seen_at, last_seen_at, last_seen_run_id) VALUES
+                """, plan.newLinks, """
+                ON CONFLICT (source_id, external_kind, external_id) DO UPDATE SET presence_status = 'present',
+                    last_seen_at = excluded.last_seen_at, last_seen_run_id = excluded.last_seen_run_id
+                """) { index in
+                let asset = inventory.assets[index]
+                return """
+                    (\(bind: plan.linkIds[index]), \(bind: plan.assetUuids[index]), \(bind: sourceId), \(bind: asset.kind),
+                     \(bind: asset.externalId), 'present', \(bind: now), \(bind: now), \(bind: runId))
+                    """
             }
+
+            try await Self.storeRawPayloads(db, inventory.assets)
+            try await Self.insert(db, """
+                INSERT INTO asset_source_records (record_id, run_id, source_id, link_id, asset_uuid, external_kind, external_id,
+                                                  collected_at, normalized, raw_hash) VALUES
+                """, inventory.assets.indices, "") { index in
+                let asset = inventory.assets[index]
+                return """
+                    (\(bind: OrderedID.make("rec")), \(bind: runId), \(bind: sourceId), \(bind: plan.linkIds[index]),
+                     \(bind: plan.assetUuids[index]), \(bind: asset.kind), \(bind: asset.externalId), \(bind: now),
+                     \(bind: asset.normalizedText), \(bind: asset.rawHash))
+                    """
+            }
+            // Assets seen again after going offline: their history shows them back in service.
             try await AssetEvents.append(
-                db, assets: Array(Set(returning)), type: "status_changed", at: now, actor: nil,
+                db, assets: Array(Set(plan.returning)), type: "status_changed", at: now, actor: nil,
                 details: ["from": "offline", "to": "in_service", "runId": .string(runId)])
 
             // Presence: what this complete collect covers but did not see is missing; its asset goes offline when no
             // link of any source still sees it.
-            let missing = links.filter { $0.value.present && coverage.kinds.contains($0.value.kind) && !seen.contains($0.key) }
+            let missing = links.values.filter { $0.present && coverage.kinds.contains($0.kind) && !plan.seen.contains($0.key) }
             summary.linksMissing = missing.count
-            for chunk in Self.chunks(missing.map { $0.value.linkId }, 1000) {
+            for chunk in Self.chunks(missing.map(\.linkId), Self.idsPerStatement) {
                 try await db.raw(
                     "UPDATE asset_source_links SET presence_status = 'missing' WHERE link_id IN (\(binds: Array(chunk)))").run()
             }
-            for chunk in Self.chunks(Array(Set(missing.map { $0.value.assetUuid })), 1000) {
+            for chunk in Self.chunks(Array(Set(missing.map(\.assetUuid))), Self.idsPerStatement) {
                 let offline = try await db.raw(
                     """
                     UPDATE assets SET status = 'offline', updated_at = \(bind: now)
@@ -152,7 +114,7 @@ struct IngestStore: Sendable {
                     details: ["from": "in_service", "to": "offline", "runId": .string(runId)])
             }
 
-            try await Self.ingestRelations(db, inventory, sourceId: sourceId, runId: runId, now: now, uuids: uuids,
+            try await Self.ingestRelations(db, inventory, sourceId: sourceId, runId: runId, now: now, uuids: plan.uuids,
                                            coverage: coverage.relations, summary: &summary)
             guard try await RunStore.finish(runId, end(summary), now: now, on: db) else {
                 // The run was ended meanwhile (cancelled): its collect must not land.
@@ -174,12 +136,102 @@ struct IngestStore: Sendable {
 
     /// A link of the source as it stood before this collect, with its asset's name and status.
     struct KnownLink {
+        var key: String
         var linkId: String
         var assetUuid: String
         var kind: String
         var present: Bool
         var displayName: String?
         var status: String?
+    }
+
+    /// Every link the source has, keyed `kind ␟ external id`, with its asset's name and status (so that what did not
+    /// change is not written again).
+    private static func knownLinks(_ db: any SQLDatabase, sourceId: String) async throws -> [String: KnownLink] {
+        var links: [String: KnownLink] = [:]
+        for row in try await db.raw(
+            """
+            SELECT l.link_id, l.asset_uuid, l.external_kind, l.external_id, l.presence_status, a.display_name, a.status
+            FROM asset_source_links l LEFT JOIN assets a ON a.asset_uuid = l.asset_uuid
+            WHERE l.source_id = \(bind: sourceId)
+            """
+        ).all() {
+            let kind = try row.string("external_kind")
+            let key = kind + "\u{1F}" + (try row.string("external_id"))
+            links[key] = KnownLink(
+                key: key, linkId: try row.string("link_id"), assetUuid: try row.string("asset_uuid"), kind: kind,
+                present: try row.string("presence_status") == "present", displayName: try row.optionalString("display_name"),
+                status: try row.optionalString("status"))
+        }
+        return links
+    }
+
+    /// What the collect does to each asset (by its index in the inventory): its link and asset ids, new or known.
+    struct Plan {
+        var linkIds: [String] = []
+        var assetUuids: [String] = []
+        /// Indexes of assets whose row is written: new ones, and known ones whose name or status changed.
+        var assetsToWrite: [Int] = []
+        /// Indexes of assets with no link yet.
+        var newLinks: [Int] = []
+        /// Known links this collect saw.
+        var seenLinkIds: [String] = []
+        var seen = Set<String>()
+        var returning: [String] = []
+        /// Asset of every key the source knows, this collect's included (relations find their ends here).
+        var uuids: [String: String] = [:]
+        var created = 0
+    }
+
+    private static func plan(_ assets: [Inventory.Asset], _ links: [String: KnownLink]) -> Plan {
+        var plan = Plan()
+        plan.linkIds.reserveCapacity(assets.count)
+        plan.assetUuids.reserveCapacity(assets.count)
+        plan.seen.reserveCapacity(assets.count)
+        plan.uuids = links.mapValues(\.assetUuid)
+        for (index, asset) in assets.enumerated() {
+            if let link = links[asset.key] {
+                plan.linkIds.append(link.linkId)
+                plan.assetUuids.append(link.assetUuid)
+                plan.seenLinkIds.append(link.linkId)
+                if link.status == "offline" { plan.returning.append(link.assetUuid) }
+                if link.displayName != asset.displayName || link.status != "in_service" { plan.assetsToWrite.append(index) }
+            } else {
+                // Ids in creation order: appended to their indexes rather than scattered through them.
+                let assetUuid = OrderedID.uuid()
+                plan.linkIds.append(OrderedID.make("link"))
+                plan.assetUuids.append(assetUuid)
+                plan.assetsToWrite.append(index)
+                plan.newLinks.append(index)
+                plan.uuids[asset.key] = assetUuid
+                plan.created += 1
+            }
+            plan.seen.insert(asset.key)
+        }
+        return plan
+    }
+
+    /// Marks rows of the source seen again with one statement over the source's rows when few of its rows were not
+    /// seen (the usual repeated collect), else by id; `unseen` is every row of the source (before this collect) not seen.
+    private static func touch(
+        _ db: any SQLDatabase, table: String, idColumn: String, sourceId: String, seen: [String], unseen: [String],
+        set: SQLQueryString
+    ) async throws {
+        guard !seen.isEmpty else { return }
+        if unseen.count <= idsPerStatement {
+            var sql: SQLQueryString = "UPDATE \(ident: table) SET "
+            sql += set
+            sql += " WHERE source_id = \(bind: sourceId)"
+            if !unseen.isEmpty { sql += " AND \(ident: idColumn) NOT IN (\(binds: unseen))" }
+            try await db.raw(sql).run()
+            return
+        }
+        for chunk in chunks(seen, idsPerStatement) {
+            var sql: SQLQueryString = "UPDATE \(ident: table) SET "
+            sql += set
+            sql += " WHERE \(ident: idColumn) IN (\(binds: Array(chunk)))"
+            try await db.raw(sql).run()
+        }
     }
 
     private static func ingestRelations(
@@ -195,8 +247,9 @@ struct IngestStore: Sendable {
             existing[key] = (try row.string("relation_id"), type, try row.string("status") == "active")
         }
         let foreign = try await foreignTargets(db, inventory.relations, sourceId: sourceId)
-        var rows: [SQLQueryString] = []
+        var newRelations: [(type: String, from: String, to: String)] = []
         var seenIds: [String] = []
+        var reactivated: [String] = []
         var gapRows: [SQLQueryString] = []
         var seen = Set<String>()
         for relation in inventory.relations {
@@ -218,41 +271,42 @@ struct IngestStore: Sendable {
             guard seen.insert(key).inserted else { continue }
             if let known = existing[key] {
                 seenIds.append(known.id)
+                if !known.active { reactivated.append(known.id) }
                 continue
             }
-            rows.append(
-                """
-                (\(bind: LedgerID.make("rel")), \(bind: relation.type), \(bind: from), \(bind: to), \(bind: sourceId), 'active', \(bind: now),
-                 \(bind: now), \(bind: runId))
-                """)
+            newRelations.append((relation.type, from, to))
         }
-        summary.relationsActive = rows.count + seenIds.count
-        // Relations seen again: one bind per row.
-        for chunk in chunks(seenIds, 1000) {
-            try await db.raw(
-                """
-                UPDATE asset_relations SET status = 'active', last_seen_at = \(bind: now), last_seen_run_id = \(bind: runId)
-                WHERE relation_id IN (\(binds: Array(chunk)))
-                """
-            ).run()
+        summary.relationsActive = newRelations.count + seenIds.count
+        // Relations seen again: their last sighting, and those that had gone inactive active again.
+        try await touch(
+            db, table: "asset_relations", idColumn: "relation_id", sourceId: sourceId, seen: seenIds,
+            unseen: existing.filter { !seen.contains($0.key) }.map(\.value.id),
+            set: "last_seen_at = \(bind: now), last_seen_run_id = \(bind: runId)")
+        for chunk in chunks(reactivated, idsPerStatement) {
+            try await db.raw("UPDATE asset_relations SET status = 'active' WHERE relation_id IN (\(binds: Array(chunk)))").run()
         }
         try await insert(db, """
             INSERT INTO asset_relations (relation_id, relation_type, from_asset_uuid, to_asset_uuid, source_id, status,
                                          first_seen_at, last_seen_at, last_seen_run_id) VALUES
-            """, rows, """
+            """, newRelations, """
             ON CONFLICT (relation_type, from_asset_uuid, to_asset_uuid, source_id) DO UPDATE SET status = 'active',
                 last_seen_at = excluded.last_seen_at, last_seen_run_id = excluded.last_seen_run_id
-            """)
+            """) { relation in
+            """
+            (\(bind: OrderedID.make("rel")), \(bind: relation.type), \(bind: relation.from), \(bind: relation.to), \(bind: sourceId),
+             'active', \(bind: now), \(bind: now), \(bind: runId))
+            """
+        }
         try await db.raw(
             "DELETE FROM asset_relation_gaps WHERE source_id = \(bind: sourceId) AND relation_type IN (\(binds: Array(coverage)))"
         ).run()
         try await insert(db, """
             INSERT INTO asset_relation_gaps (source_id, from_asset_uuid, relation_type, to_external_kind, to_external_id, run_id)
             VALUES
-            """, gapRows, "ON CONFLICT DO NOTHING")
+            """, gapRows, "ON CONFLICT DO NOTHING") { $0 }
         let unseen = existing.filter { $0.value.active && coverage.contains($0.value.type) && !seen.contains($0.key) }
         summary.relationsInactive = unseen.count
-        for chunk in chunks(unseen.map { $0.value.id }, 1000) {
+        for chunk in chunks(unseen.map { $0.value.id }, idsPerStatement) {
             try await db.raw(
                 "UPDATE asset_relations SET status = 'inactive' WHERE relation_id IN (\(binds: Array(chunk)))").run()
         }
@@ -270,7 +324,7 @@ struct IngestStore: Sendable {
         let wanted = Set(references.map { $0.toSourceId! + "\u{1F}" + $0.toKey })
         let ids = Set(references.compactMap { $0.toKey.split(separator: "\u{1F}", omittingEmptySubsequences: false).last.map(String.init) })
         var found: [String: String] = [:]
-        for chunk in chunks(Array(ids), 1000) {
+        for chunk in chunks(Array(ids), idsPerStatement) {
             for row in try await db.raw(
                 """
                 SELECT source_id, external_kind, external_id, asset_uuid FROM asset_source_links
@@ -285,29 +339,45 @@ struct IngestStore: Sendable {
     }
 
     /// Raw documents are keyed by content hash; only hashes not stored yet are sent.
-    private static func storeRawPayloads(_ db: any SQLDatabase, _ payloads: [String: String]) async throws {
-        var missing = payloads
-        for chunk in chunks(Array(payloads.keys), 1000) {
+    private static func storeRawPayloads(_ db: any SQLDatabase, _ assets: [Inventory.Asset]) async throws {
+        var payloads: [String: String] = [:]
+        for asset in assets { payloads[asset.rawHash] = asset.rawText }
+        var missing: [(hash: String, text: String)] = []
+        for chunk in chunks(Array(payloads.keys), idsPerStatement) {
+            var stored = Set<String>()
             for row in try await db.raw(
                 "SELECT content_hash FROM asset_raw_payloads WHERE content_hash IN (\(binds: Array(chunk)))"
             ).all() {
-                missing.removeValue(forKey: try row.string("content_hash"))
+                stored.insert(try row.string("content_hash"))
             }
+            for hash in chunk where !stored.contains(hash) { missing.append((hash, payloads[hash]!)) }
         }
-        let rows: [SQLQueryString] = missing.map { "(\(bind: $0.key), \(bind: $0.value))" }
-        try await insert(db, "INSERT INTO asset_raw_payloads (content_hash, payload) VALUES", rows,
-                         "ON CONFLICT (content_hash) DO NOTHING")
+        try await insert(db, "INSERT INTO asset_raw_payloads (content_hash, payload) VALUES", missing,
+                         "ON CONFLICT (content_hash) DO NOTHING") { "(\(bind: $0.hash), \(bind: $0.text))" }
     }
 
-    private static func insert(_ db: any SQLDatabase, _ head: SQLQueryString, _ rows: [SQLQueryString], _ tail: SQLQueryString) async throws {
-        for chunk in chunks(rows, rowsPerStatement) {
+    /// Multi-row inserts of `items`, `rowsPerStatement` rows a statement; each statement's rows are made just before
+    /// it is sent, so a large collect never holds every row's binds at once.
+    private static func insert<Items: Sequence>(
+        _ db: any SQLDatabase, _ head: SQLQueryString, _ items: Items, _ tail: SQLQueryString,
+        row: (Items.Element) -> SQLQueryString
+    ) async throws {
+        var rows: [SQLQueryString] = []
+        rows.reserveCapacity(rowsPerStatement)
+        func send() async throws {
             var sql = head
             sql += " "
-            sql += chunk.joined(separator: ", ")
+            sql += rows.joined(separator: ", ")
             sql += " "
             sql += tail
             try await db.raw(sql).run()
+            rows.removeAll(keepingCapacity: true)
         }
+        for item in items {
+            rows.append(row(item))
+            if rows.count == rowsPerStatement { try await send() }
+        }
+        if !rows.isEmpty { try await send() }
     }
 
     static func chunks<T>(_ items: [T], _ size: Int) -> [ArraySlice<T>] {

@@ -44,7 +44,10 @@ struct Inventory: Sendable {
                 let kind = item["external_kind"]?.stringValue ?? ""
                 let externalId = item["external_id"]?.stringValue ?? ""
                 let normalized = item["normalized"] ?? [:]
-                if let problem = CollectorSchemas.normalized.violation(normalized, at: "assets[\(index)].normalized") {
+                // The path is only made for a record that breaks the schema.
+                if !CollectorSchemas.normalized.conforms(normalized),
+                    let problem = CollectorSchemas.normalized.violation(normalized, at: "assets[\(index)].normalized")
+                {
                     return .failure(Problem(path: problem.path, message: problem.message))
                 }
                 guard normalized["kind"]?.stringValue == kind else {

@@ -5,22 +5,26 @@ import Foundation
 /// with the JSON path where it happened (`assets[3].normalized.network.ip_addresses[0]`).
 struct JSONSchema: Sendable {
     let root: JSONValue
+    private let compiled: CompiledSchema
 
     init(text: String) {
         root = (try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))) ?? [:]
+        compiled = CompiledSchema(root)
     }
+
+    /// Whether the value conforms, without the path and message of a violation (cheap enough for every asset).
+    func conforms(_ value: JSONValue) -> Bool { compiled.conforms(value) }
 
     /// The first violation as (path, message), nil when the value conforms.
     func violation(_ value: JSONValue, at path: String) -> (path: String, message: String)? {
-        // Unordered first (fast); a document that breaks the schema is checked again in key order so the reported
-        // path is the same every time.
-        guard Self.check(value, root, path, sorted: false) != nil else { return nil }
-        return Self.check(value, root, path, sorted: true)
+        // The compiled rules first (fast, no paths); a document that breaks the schema is walked again in key order
+        // so the reported path is the same every time.
+        guard !compiled.conforms(value) else { return nil }
+        return Self.check(value, root, path)
     }
 
-    private static func check(
-        _ value: JSONValue, _ schema: JSONValue, _ path: String, sorted: Bool
-    ) -> (path: String, message: String)? {
+    /// The first violation in key order, with its path.
+    private static func check(_ value: JSONValue, _ schema: JSONValue, _ path: String) -> (path: String, message: String)? {
         guard case .object(let rules) = schema else { return nil }
         if let type = rules["type"] {
             let allowed: [String]
@@ -47,7 +51,7 @@ struct JSONSchema: Sendable {
         case .array(let items):
             if let itemSchema = rules["items"] {
                 for (index, item) in items.enumerated() {
-                    if let found = check(item, itemSchema, "\(path)[\(index)]", sorted: sorted) { return found }
+                    if let found = check(item, itemSchema, "\(path)[\(index)]") { return found }
                 }
             }
         case .object(let object):
@@ -58,13 +62,12 @@ struct JSONSchema: Sendable {
             }
             let properties: [String: JSONValue]
             if case .object(let declared)? = rules["properties"] { properties = declared } else { properties = [:] }
-            let members = sorted ? object.sorted(by: { $0.key < $1.key }) : Array(object)
-            for (key, item) in members {
+            for (key, item) in object.sorted(by: { $0.key < $1.key }) {
                 if let propertySchema = properties[key] {
-                    if let found = check(item, propertySchema, join(path, key), sorted: sorted) { return found }
+                    if let found = check(item, propertySchema, join(path, key)) { return found }
                 } else if let extra = rules["additionalProperties"] {
                     if extra == .bool(false) { return (join(path, key), "is not allowed here") }
-                    if let found = check(item, extra, join(path, key), sorted: sorted) { return found }
+                    if let found = check(item, extra, join(path, key)) { return found }
                 }
             }
         default:

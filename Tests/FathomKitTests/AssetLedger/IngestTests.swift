@@ -53,6 +53,11 @@ import Testing
                     #expect(try await relation("vm-1", "h-1") == "inactive")
                     #expect(try await relation("vm-1", "h-2") == "active")
                     #expect(try await Ledger.value(services, "SELECT asset_uuid AS v FROM asset_source_links WHERE external_id = 'vm-1'") == vmUuid)
+                    // What the collect saw again carries its run; the edge it did not see keeps the run before.
+                    let movedRun = moved["runId"]?.stringValue ?? ""
+                    #expect(try await Ledger.count(services, "SELECT COUNT(*) AS n FROM asset_source_links WHERE last_seen_run_id = '\(movedRun)'") == 5)
+                    #expect(try await Ledger.count(services, "SELECT COUNT(*) AS n FROM asset_relations WHERE last_seen_run_id = '\(movedRun)'") == 4)
+                    #expect(try await Ledger.count(services, "SELECT COUNT(*) AS n FROM asset_relations WHERE status = 'active'") == 4)
                     #expect(try await Ledger.count(services, "SELECT COUNT(*) AS n FROM assets") == 5)
                     // One record per asset per run; raw payloads once per distinct content.
                     #expect(try await Ledger.count(services, "SELECT COUNT(*) AS n FROM asset_source_records") == 10)
@@ -60,7 +65,12 @@ import Testing
 
                     // vm-2 disappears: its link is missing and the asset offline; a collect_hosts does not speak for VMs.
                     try await configure(sourceId, #""clusters":["c-1"],"hosts":{"h-1":"c-1","h-2":"c-1"},"vms":{"vm-1":"h-2"}"#)
-                    #expect(try await collect(sourceId, mode: "collect_hosts")["status"] == "Succeeded")
+                    let hostsOnly = try await collect(sourceId, mode: "collect_hosts")
+                    #expect(hostsOnly["status"] == "Succeeded")
+                    // Only what the mode collected was seen: the cluster, the hosts and their member_of edges.
+                    let hostsRun = hostsOnly["runId"]?.stringValue ?? ""
+                    #expect(try await Ledger.count(services, "SELECT COUNT(*) AS n FROM asset_source_links WHERE last_seen_run_id = '\(hostsRun)'") == 3)
+                    #expect(try await Ledger.count(services, "SELECT COUNT(*) AS n FROM asset_relations WHERE last_seen_run_id = '\(hostsRun)'") == 2)
                     #expect(try await presence("vm-2") == "present")
                     #expect(try await collect(sourceId)["stats"]?["ingest"]?["linksMissing"] == 1)
                     #expect(try await presence("vm-2") == "missing")
@@ -82,6 +92,13 @@ import Testing
                     #expect(try await presence("vm-2") == "present")
                     #expect(try await status("vm-2") == "in_service")
                     #expect(try await Ledger.count(services, "SELECT COUNT(*) AS n FROM assets") == 5)
+
+                    // vm-1 moves back: the edge it left is the same relation, active again; the other one inactive.
+                    try await configure(sourceId, #""clusters":["c-1"],"hosts":{"h-1":"c-1","h-2":"c-1"},"vms":{"vm-1":"h-1","vm-2":"h-2"}"#)
+                    #expect(try await collect(sourceId)["status"] == "Succeeded")
+                    #expect(try await relation("vm-1", "h-1") == "active")
+                    #expect(try await relation("vm-1", "h-2") == "inactive")
+                    #expect(try await Ledger.count(services, "SELECT COUNT(*) AS n FROM asset_relations WHERE relation_type = 'runs_on'") == 4)
                 }
 
                 // A soft-deleted source keeps its runs, records, links and relations.
@@ -89,7 +106,7 @@ import Testing
                 #expect(try await Ledger.count(services, "SELECT COUNT(*) AS n FROM asset_source_links WHERE source_id = '\(sourceId)'") == 5)
                 #expect(try await Ledger.count(services, "SELECT COUNT(*) AS n FROM asset_source_records WHERE source_id = '\(sourceId)'") > 0)
                 let runs = try await client.send(.get, "/api/v1/runs?sourceId=\(sourceId)&pageSize=100", auth: .session(admin))
-                #expect(runs.json["pagination"]?["total"] == 7)
+                #expect(runs.json["pagination"]?["total"] == 8)
             }
         }
     }
