@@ -135,7 +135,7 @@ extension Bench {
                 say("backend=\(services.store.backend.rawValue) assets=\(figures.assets) relations=\(figures.relations) document=\(figures.documentBytes / 1_048_576) MiB")
                 say("first collect (new assets):     \(figures.firstRun)")
                 say("repeat collect (nothing changed): \(figures.repeatRun)")
-                say("peak RSS: \(figures.peakRSSBytes / 1_048_576) MiB")
+                say("peak RSS: \(figures.peakRSSBytes / 1_048_576) MiB (during the collects; generating the document before them: \(figures.generatorPeakRSSBytes / 1_048_576) MiB)")
             }
         }
     }
