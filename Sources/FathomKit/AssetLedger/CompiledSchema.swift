@@ -48,7 +48,7 @@ final class CompiledSchema: Sendable {
 
     /// The same verdict as `JSONSchema.check` finding no violation.
     func conforms(_ value: JSONValue) -> Bool {
-        if let types, !types.contains(where: { Self.matches(value, $0) }) { return false }
+        if let types, !types.contains(where: { JSONSchema.matches(value, $0) }) { return false }
         if let allowedValues, !allowedValues.contains(value) { return false }
         switch value {
         case .string(let text):
@@ -78,14 +78,5 @@ final class CompiledSchema: Sendable {
             break
         }
         return true
-    }
-
-    private static func matches(_ value: JSONValue, _ type: String) -> Bool {
-        switch (type, value) {
-        case ("null", .null), ("boolean", .bool), ("string", .string), ("array", .array), ("object", .object): return true
-        case ("integer", .int), ("number", .int), ("number", .double): return true
-        case ("integer", .double(let number)): return number == number.rounded()
-        default: return false
-        }
     }
 }

@@ -86,7 +86,8 @@ struct JSONSchema: Sendable {
         }
     }
 
-    private static func matches(_ value: JSONValue, _ type: String) -> Bool {
+    /// Whether the value is of the JSON Schema type named (`integer` includes whole doubles).
+    static func matches(_ value: JSONValue, _ type: String) -> Bool {
         switch (type, value) {
         case ("null", .null), ("boolean", .bool), ("string", .string), ("array", .array), ("object", .object): return true
         case ("integer", .int), ("number", .int), ("number", .double): return true
