@@ -3,6 +3,8 @@ import SQLKit
 /// SQL of canonical assets: the list, links, records, edges and the fields kept by hand.
 struct AssetStore: Sendable {
     let store: Store
+    /// Kept totals of the list, shared by the copies of this value.
+    var totals = AssetListTotals()
 
     struct Filter: Sendable {
         var assetType: String?
@@ -24,8 +26,9 @@ struct AssetStore: Sendable {
             updatedAt: try row.int64("updated_at"))
     }
 
-    /// `q` matches the uuid, the display name (caption or hostname), an external id, or any text of the latest
-    /// records (hostnames, IP addresses), case-insensitively; LIKE wildcards in it are taken literally.
+    /// `q` matches the uuid, the display name (caption or hostname), or the search text of a link (its external id and
+    /// the text values of its latest record: hostnames, IP addresses), case-insensitively; LIKE wildcards in it are
+    /// taken literally.
     static func condition(_ filter: Filter) -> SQLQueryString {
         var parts: [SQLQueryString] = ["1 = 1"]
         if let value = filter.assetType { parts.append("a.asset_type = \(bind: value)") }
@@ -46,28 +49,49 @@ struct AssetStore: Sendable {
                 """
                 (a.asset_uuid = \(bind: q) OR LOWER(a.display_name) LIKE \(bind: pattern) ESCAPE '\\'
                  OR EXISTS (SELECT 1 FROM asset_source_links l WHERE l.asset_uuid = a.asset_uuid
-                            AND LOWER(l.external_id) LIKE \(bind: pattern) ESCAPE '\\')
-                 OR EXISTS (SELECT 1 FROM asset_source_records r JOIN asset_source_links l ON l.link_id = r.link_id
-                            WHERE r.asset_uuid = a.asset_uuid AND l.asset_uuid = a.asset_uuid AND r.run_id = l.last_seen_run_id
-                            AND LOWER(r.normalized) LIKE \(bind: pattern) ESCAPE '\\'))
+                            AND l.search_text LIKE \(bind: pattern) ESCAPE '\\'))
                 """)
         }
         return parts.joined(separator: " AND ")
     }
 
+    /// The key of a filter's total: everything but the order.
+    static func totalKey(_ filter: Filter) -> String {
+        [filter.assetType, filter.sourceId, filter.status, filter.q?.lowercased()].map { $0 ?? "\u{0}" }
+            .joined(separator: "\u{1F}")
+    }
+
+    /// A page and the filter's total. The total is counted once per version of the list (`AssetListTotals`); the
+    /// page is walked from the index of its order.
     func list(_ filter: Filter, offset: Int, limit: Int) async throws -> (items: [Asset], total: Int) {
         let condition = Self.condition(filter)
         // The column comes from a fixed table (Asset.sortFields), never from the request text.
         let direction = filter.descending ? "DESC" : "ASC"
         let orderText = "a." + filter.sortColumn + " " + direction + ", a.asset_uuid " + direction
         let order = SQLQueryString(orderText)
+        let key = Self.totalKey(filter)
+        let totals = self.totals
         return try await store.read { db in
-            let total = try await db.raw("SELECT COUNT(*) AS n FROM assets a WHERE \(condition)").first()?.int("n") ?? 0
             let rows = try await db.raw(
-                "SELECT \(Self.columns) FROM assets a WHERE \(condition) ORDER BY \(order) LIMIT \(bind: limit) OFFSET \(bind: offset)"
+                """
+                SELECT \(Self.columns), \(AssetListTotals.versionColumn) FROM assets a WHERE \(condition)
+                ORDER BY \(order) LIMIT \(bind: limit) OFFSET \(bind: offset)
+                """
             ).all()
-            return (try rows.map(Self.decode), total)
+            let items = try rows.map(Self.decode)
+            // An empty page has no version to key a total by: it is counted (past the end, or nothing matches).
+            guard let version = try rows.first?.int64("list_version") else {
+                return (items, try await Self.count(condition, on: db))
+            }
+            if let total = totals.total(version: version, filter: key) { return (items, total) }
+            let total = try await Self.count(condition, on: db)
+            totals.remember(total, version: version, filter: key)
+            return (items, total)
         }
+    }
+
+    static func count(_ condition: SQLQueryString, on db: any SQLDatabase) async throws -> Int {
+        try await db.raw("SELECT COUNT(*) AS n FROM assets a WHERE \(condition)").first()?.int("n") ?? 0
     }
 
     func get(_ uuid: String) async throws -> Asset? {

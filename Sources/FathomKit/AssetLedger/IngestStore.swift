@@ -41,7 +41,7 @@ struct IngestStore: Sendable {
             var links: [String: KnownLink] = [:]
             for row in try await db.raw(
                 """
-                SELECT l.link_id, l.asset_uuid, l.external_kind, l.external_id, l.presence_status, a.display_name, a.status
+                SELECT l.link_id, l.asset_uuid, l.external_kind, l.external_id, l.presence_status, l.search_text, a.display_name, a.status
                 FROM asset_source_links l LEFT JOIN assets a ON a.asset_uuid = l.asset_uuid
                 WHERE l.source_id = \(bind: sourceId)
                 """
@@ -50,7 +50,7 @@ struct IngestStore: Sendable {
                 links[kind + "\u{1F}" + (try row.string("external_id"))] = KnownLink(
                     linkId: try row.string("link_id"), assetUuid: try row.string("asset_uuid"), kind: kind,
                     present: try row.string("presence_status") == "present", displayName: try row.optionalString("display_name"),
-                    status: try row.optionalString("status"))
+                    status: try row.optionalString("status"), searchText: try row.string("search_text"))
             }
 
             var uuids: [String: String] = links.mapValues { $0.assetUuid }
@@ -61,6 +61,7 @@ struct IngestStore: Sendable {
                 var assetRows: [SQLQueryString] = []
                 var newLinkRows: [SQLQueryString] = []
                 var seenLinkIds: [String] = []
+                var changedSearchTexts: [(linkId: String, text: String)] = []
                 var recordRows: [SQLQueryString] = []
                 var hashes: [String: String] = [:]
                 for asset in slice {
@@ -69,6 +70,9 @@ struct IngestStore: Sendable {
                     if let link = links[asset.key] {
                         (linkId, assetUuid) = (link.linkId, link.assetUuid)
                         seenLinkIds.append(linkId)
+                        if link.searchText != asset.searchText {
+                            changedSearchTexts.append((linkId, asset.searchText))
+                        }
                         // Assets seen again after going offline: their history shows them back in service.
                         if link.status == "offline", !seen.contains(asset.key) { returning.append(assetUuid) }
                         if link.displayName != asset.displayName || link.status != "in_service" {
@@ -83,11 +87,11 @@ struct IngestStore: Sendable {
                         newLinkRows.append(
                             """
                             (\(bind: linkId), \(bind: assetUuid), \(bind: sourceId), \(bind: asset.kind), \(bind: asset.externalId),
-                             'present', \(bind: now), \(bind: now), \(bind: runId))
+                             'present', \(bind: now), \(bind: now), \(bind: runId), \(bind: asset.searchText))
                             """)
                         links[asset.key] = KnownLink(
                             linkId: linkId, assetUuid: assetUuid, kind: asset.kind, present: true, displayName: asset.displayName,
-                            status: "in_service")
+                            status: "in_service", searchText: asset.searchText)
                     }
                     uuids[asset.key] = assetUuid
                     seen.insert(asset.key)
@@ -105,10 +109,11 @@ struct IngestStore: Sendable {
                     """)
                 try await Self.insert(db, """
                     INSERT INTO asset_source_links (link_id, asset_uuid, source_id, external_kind, external_id, presence_status,
-                                                    first_seen_at, last_seen_at, last_seen_run_id) VALUES
+                                                    first_seen_at, last_seen_at, last_seen_run_id, search_text) VALUES
                     """, newLinkRows, """
                     ON CONFLICT (source_id, external_kind, external_id) DO UPDATE SET presence_status = 'present',
-                        last_seen_at = excluded.last_seen_at, last_seen_run_id = excluded.last_seen_run_id
+                        last_seen_at = excluded.last_seen_at, last_seen_run_id = excluded.last_seen_run_id,
+                        search_text = excluded.search_text
                     """)
                 // Links seen again: one bind per row instead of a whole row each.
                 if !seenLinkIds.isEmpty {
@@ -116,6 +121,18 @@ struct IngestStore: Sendable {
                         """
                         UPDATE asset_source_links SET presence_status = 'present', last_seen_at = \(bind: now), last_seen_run_id = \(bind: runId)
                         WHERE link_id IN (\(binds: seenLinkIds))
+                        """
+                    ).run()
+                }
+                // Search texts that changed (a new address, a renamed host): one statement for the slice.
+                if !changedSearchTexts.isEmpty {
+                    let cases = changedSearchTexts.map { (change) -> SQLQueryString in
+                        "WHEN \(bind: change.linkId) THEN \(bind: change.text)"
+                    }.joined(separator: " ")
+                    try await db.raw(
+                        """
+                        UPDATE asset_source_links SET search_text = CASE link_id \(cases) END
+                        WHERE link_id IN (\(binds: changedSearchTexts.map(\.linkId)))
                         """
                     ).run()
                 }
@@ -154,6 +171,7 @@ struct IngestStore: Sendable {
 
             try await Self.ingestRelations(db, inventory, sourceId: sourceId, runId: runId, now: now, uuids: uuids,
                                            coverage: coverage.relations, summary: &summary)
+            try await AssetListTotals.bump(on: db)
             guard try await RunStore.finish(runId, end(summary), now: now, on: db) else {
                 // The run was ended meanwhile (cancelled): its collect must not land.
                 throw RunAlreadyEnded()
@@ -180,6 +198,7 @@ struct IngestStore: Sendable {
         var present: Bool
         var displayName: String?
         var status: String?
+        var searchText: String
     }
 
     private static func ingestRelations(

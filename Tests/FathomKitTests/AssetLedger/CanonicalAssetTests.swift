@@ -232,6 +232,9 @@ import Testing
                     #expect(records["pagination"]?["total"] == 2)
                     #expect(records["data"]?.arrayItems.first?["normalized"]?["identity"]?["hostname"] == "app-b2")
                     #expect(try await get("/api/v1/assets?assetType=vm")["pagination"]?["total"] == 2)
+                    // The search follows the collected values: B's new hostname finds the primary.
+                    let renamed = try await get("/api/v1/assets?q=APP-B2")
+                    #expect(renamed["pagination"]?["total"] == 1 && renamed["data"]?.arrayItems.first?["assetUuid"]?.stringValue == vm1)
 
                     // History: B's field change between its two records, the merge and the hand edit, newest first.
                     let history = try await get("/api/v1/assets/\(vm1)/history?pageSize=100")["data"]?.arrayItems ?? []
