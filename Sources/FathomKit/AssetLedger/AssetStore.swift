@@ -42,14 +42,14 @@ struct AssetStore: Sendable {
             parts.append("EXISTS (SELECT 1 FROM asset_source_links l WHERE l.asset_uuid = a.asset_uuid AND l.source_id = \(bind: value))")
         }
         if let q = filter.q?.lowercased(), !q.isEmpty {
+            // The matching links are found once (one pass over their search texts), not per asset of the page's walk.
             let escaped = q.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
                 .replacingOccurrences(of: "_", with: "\\_")
             let pattern = "%" + escaped + "%"
             parts.append(
                 """
                 (a.asset_uuid = \(bind: q) OR LOWER(a.display_name) LIKE \(bind: pattern) ESCAPE '\\'
-                 OR EXISTS (SELECT 1 FROM asset_source_links l WHERE l.asset_uuid = a.asset_uuid
-                            AND l.search_text LIKE \(bind: pattern) ESCAPE '\\'))
+                 OR a.asset_uuid IN (SELECT l.asset_uuid FROM asset_source_links l WHERE l.search_text LIKE \(bind: pattern) ESCAPE '\\'))
                 """)
         }
         return parts.joined(separator: " AND ")
