@@ -104,22 +104,24 @@ struct AssetStore: Sendable {
 
     func links(of uuids: [String]) async throws -> [Asset.Link] {
         guard !uuids.isEmpty else { return [] }
-        return try await store.read { db in
-            try await db.raw(
-                """
-                SELECT l.link_id, l.asset_uuid, l.source_id, s.name AS source_name, s.deleted_at, l.external_kind,
-                       l.external_id, l.presence_status, l.last_seen_at
-                FROM asset_source_links l JOIN asset_sources s ON s.source_id = l.source_id
-                WHERE l.asset_uuid IN (\(binds: uuids)) ORDER BY l.first_seen_at, l.link_id
-                """
-            ).all().map { row in
-                Asset.Link(
-                    linkId: try row.string("link_id"), assetUuid: try row.string("asset_uuid"),
-                    sourceId: try row.string("source_id"), sourceName: try row.string("source_name"),
-                    sourceDeleted: try row.optionalInt64("deleted_at") != nil, externalKind: try row.string("external_kind"),
-                    externalId: try row.string("external_id"), presenceStatus: try row.string("presence_status"),
-                    lastSeenAt: try row.int64("last_seen_at"))
-            }
+        return try await store.read { db in try await Self.links(of: uuids, on: db) }
+    }
+
+    static func links(of uuids: [String], on db: any SQLDatabase) async throws -> [Asset.Link] {
+        try await db.raw(
+            """
+            SELECT l.link_id, l.asset_uuid, l.source_id, s.name AS source_name, s.deleted_at, l.external_kind,
+                   l.external_id, l.presence_status, l.last_seen_at
+            FROM asset_source_links l JOIN asset_sources s ON s.source_id = l.source_id
+            WHERE l.asset_uuid IN (\(binds: uuids)) ORDER BY l.first_seen_at, l.link_id
+            """
+        ).all().map { row in
+            Asset.Link(
+                linkId: try row.string("link_id"), assetUuid: try row.string("asset_uuid"),
+                sourceId: try row.string("source_id"), sourceName: try row.string("source_name"),
+                sourceDeleted: try row.optionalInt64("deleted_at") != nil, externalKind: try row.string("external_kind"),
+                externalId: try row.string("external_id"), presenceStatus: try row.string("presence_status"),
+                lastSeenAt: try row.int64("last_seen_at"))
         }
     }
 
@@ -131,16 +133,18 @@ struct AssetStore: Sendable {
 
     /// The latest record of each link of the asset, newest first: what every source last said about it.
     func latestRecords(_ uuid: String) async throws -> [CanonicalMerge.Record] {
-        try await store.read { db in
-            try await db.raw(
-                """
-                SELECT r.record_id, r.run_id, r.source_id, r.collected_at, r.normalized
-                FROM asset_source_links l JOIN asset_source_records r ON r.asset_uuid = l.asset_uuid AND r.link_id = l.link_id AND r.run_id = l.last_seen_run_id
-                WHERE l.asset_uuid = \(bind: uuid)
-                ORDER BY r.collected_at DESC, r.record_id DESC
-                """
-            ).all().map(Self.decodeRecord)
-        }
+        try await store.read { db in try await Self.latestRecords(uuid, on: db) }
+    }
+
+    static func latestRecords(_ uuid: String, on db: any SQLDatabase) async throws -> [CanonicalMerge.Record] {
+        try await db.raw(
+            """
+            SELECT r.record_id, r.run_id, r.source_id, r.collected_at, r.normalized
+            FROM asset_source_links l JOIN asset_source_records r ON r.asset_uuid = l.asset_uuid AND r.link_id = l.link_id AND r.run_id = l.last_seen_run_id
+            WHERE l.asset_uuid = \(bind: uuid)
+            ORDER BY r.collected_at DESC, r.record_id DESC
+            """
+        ).all().map(Self.decodeRecord)
     }
 
     func records(_ uuid: String, sourceId: String?, runId: String?, offset: Int, limit: Int) async throws
@@ -166,19 +170,21 @@ struct AssetStore: Sendable {
     /// Edges leaving the given assets (active and inactive), with their targets.
     func outgoing(from uuids: [String]) async throws -> [Asset.Edge] {
         guard !uuids.isEmpty else { return [] }
-        return try await store.read { db in
-            try await db.raw(
-                """
-                SELECT e.relation_type, e.from_asset_uuid, e.source_id, e.status AS edge_status, \(Self.columns)
-                FROM asset_relations e JOIN assets a ON a.asset_uuid = e.to_asset_uuid
-                WHERE e.from_asset_uuid IN (\(binds: uuids))
-                ORDER BY CASE e.status WHEN 'active' THEN 0 ELSE 1 END, e.last_seen_at DESC, e.relation_id
-                """
-            ).all().map { row in
-                Asset.Edge(
-                    type: try row.string("relation_type"), fromUuid: try row.string("from_asset_uuid"),
-                    sourceId: try row.string("source_id"), status: try row.string("edge_status"), to: try Self.decode(row))
-            }
+        return try await store.read { db in try await Self.outgoing(from: uuids, on: db) }
+    }
+
+    static func outgoing(from uuids: [String], on db: any SQLDatabase) async throws -> [Asset.Edge] {
+        try await db.raw(
+            """
+            SELECT e.relation_type, e.from_asset_uuid, e.source_id, e.status AS edge_status, \(Self.columns)
+            FROM asset_relations e JOIN assets a ON a.asset_uuid = e.to_asset_uuid
+            WHERE e.from_asset_uuid IN (\(binds: uuids))
+            ORDER BY CASE e.status WHEN 'active' THEN 0 ELSE 1 END, e.last_seen_at DESC, e.relation_id
+            """
+        ).all().map { row in
+            Asset.Edge(
+                type: try row.string("relation_type"), fromUuid: try row.string("from_asset_uuid"),
+                sourceId: try row.string("source_id"), status: try row.string("edge_status"), to: try Self.decode(row))
         }
     }
 
@@ -218,16 +224,29 @@ struct AssetStore: Sendable {
     }
 
     func ledgerFields(_ uuid: String) async throws -> [String: CanonicalMerge.Manual] {
+        try await store.read { db in try await Self.ledgerFields(uuid, on: db) }
+    }
+
+    static func ledgerFields(_ uuid: String, on db: any SQLDatabase) async throws -> [String: CanonicalMerge.Manual] {
+        var fields: [String: CanonicalMerge.Manual] = [:]
+        for row in try await db.raw(
+            "SELECT field_path, value, updated_at, updated_by FROM asset_ledger_fields WHERE asset_uuid = \(bind: uuid)"
+        ).all() {
+            fields[try row.string("field_path")] = CanonicalMerge.Manual(
+                value: JSONText.decode(try row.string("value")), updatedAt: try row.int64("updated_at"),
+                updatedBy: try row.string("updated_by"))
+        }
+        return fields
+    }
+
+    /// Everything an asset's detail shows, read on one connection (one checkout, not five); nil if the asset
+    /// does not exist.
+    func detail(_ uuid: String) async throws -> Asset.Detail? {
         try await store.read { db in
-            var fields: [String: CanonicalMerge.Manual] = [:]
-            for row in try await db.raw(
-                "SELECT field_path, value, updated_at, updated_by FROM asset_ledger_fields WHERE asset_uuid = \(bind: uuid)"
-            ).all() {
-                fields[try row.string("field_path")] = CanonicalMerge.Manual(
-                    value: JSONText.decode(try row.string("value")), updatedAt: try row.int64("updated_at"),
-                    updatedBy: try row.string("updated_by"))
-            }
-            return fields
+            guard let asset = try await Self.get(uuid, on: db) else { return nil }
+            return Asset.Detail(
+                asset: asset, links: try await Self.links(of: [uuid], on: db), records: try await Self.latestRecords(uuid, on: db),
+                manual: try await Self.ledgerFields(uuid, on: db), outgoing: try await Self.outgoing(from: [uuid], on: db))
         }
     }
 
