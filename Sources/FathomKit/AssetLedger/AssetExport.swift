@@ -36,8 +36,10 @@ struct AssetExport: Sendable {
                 let manual = try await assets.ledgerFields(of: uuids)
                 bytes.removeAll(keepingCapacity: true)
                 for asset in batch {
-                    let fields = CanonicalMerge.fields(records[asset.assetUuid] ?? [], manual: manual[asset.assetUuid] ?? [:])
-                    LedgerExport.appendLine(Self.cells(asset, links: links[asset.assetUuid] ?? [], fields: fields), to: &bytes)
+                    let cells = Self.cells(
+                        asset, links: links[asset.assetUuid] ?? [], records: records[asset.assetUuid] ?? [],
+                        manual: manual[asset.assetUuid] ?? [:])
+                    LedgerExport.appendLine(cells, to: &bytes)
                 }
                 try await writer.write(ByteBuffer(bytes: bytes))
                 after = last.assetUuid
@@ -47,11 +49,12 @@ struct AssetExport: Sendable {
         }
     }
 
-    static func cells(_ asset: Asset, links: [Asset.Link], fields: JSONValue) -> [String] {
+    /// One row; only the exported leaves are merged, not the whole canonical view.
+    static func cells(
+        _ asset: Asset, links: [Asset.Link], records: [CanonicalMerge.Record], manual: [String: CanonicalMerge.Manual]
+    ) -> [String] {
         func text(_ path: String) -> String {
-            var node: JSONValue? = fields
-            for key in path.split(separator: ".") { node = node?[String(key)] }
-            switch node?["value"] {
+            switch CanonicalMerge.value(at: path.split(separator: ".").map(String.init), records, manual: manual) {
             case .string(let value)?: return value
             case .int(let value)?: return String(value)
             case .bool(let value)?: return value ? "true" : "false"
