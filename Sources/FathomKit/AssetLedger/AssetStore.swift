@@ -26,9 +26,9 @@ struct AssetStore: Sendable {
             updatedAt: try row.int64("updated_at"))
     }
 
-    /// `q` matches the uuid, the display name (caption or hostname), or the search text of a link (its external id and
-    /// the text values of its latest record: hostnames, IP addresses), case-insensitively; LIKE wildcards in it are
-    /// taken literally.
+    /// `q` matches the uuid, or the search text of a link: its external id and the text values of its latest record
+    /// (caption, hostnames, IP addresses — the display name always comes from one of them), case-insensitively; LIKE
+    /// wildcards in it are taken literally.
     static func condition(_ filter: Filter) -> SQLQueryString {
         var parts: [SQLQueryString] = ["1 = 1"]
         if let value = filter.assetType { parts.append("a.asset_type = \(bind: value)") }
@@ -42,14 +42,15 @@ struct AssetStore: Sendable {
             parts.append("EXISTS (SELECT 1 FROM asset_source_links l WHERE l.asset_uuid = a.asset_uuid AND l.source_id = \(bind: value))")
         }
         if let q = filter.q?.lowercased(), !q.isEmpty {
-            // The matching links are found once (one pass over their search texts), not per asset of the page's walk.
             let escaped = q.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
                 .replacingOccurrences(of: "_", with: "\\_")
             let pattern = "%" + escaped + "%"
+            // The matching assets are found first (one pass over the links' search texts) and the page is sorted from
+            // them, instead of walking every asset in the page's order to test each.
             parts.append(
                 """
-                (a.asset_uuid = \(bind: q) OR LOWER(a.display_name) LIKE \(bind: pattern) ESCAPE '\\'
-                 OR a.asset_uuid IN (SELECT l.asset_uuid FROM asset_source_links l WHERE l.search_text LIKE \(bind: pattern) ESCAPE '\\'))
+                a.asset_uuid IN (SELECT \(bind: q) UNION ALL
+                                 SELECT l.asset_uuid FROM asset_source_links l WHERE l.search_text LIKE \(bind: pattern) ESCAPE '\\')
                 """)
         }
         return parts.joined(separator: " AND ")
