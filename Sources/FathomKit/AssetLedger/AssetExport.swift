@@ -53,8 +53,8 @@ struct AssetExport: Sendable {
     static func cells(
         _ asset: Asset, links: [Asset.Link], records: [CanonicalMerge.Record], manual: [String: CanonicalMerge.Manual]
     ) -> [String] {
-        func text(_ path: String) -> String {
-            switch CanonicalMerge.value(at: path.split(separator: ".").map(String.init), records, manual: manual) {
+        func text(_ path: (dotted: String, keys: [String])) -> String {
+            switch CanonicalMerge.value(at: path.keys, dotted: path.dotted, records, manual: manual) {
             case .string(let value)?: return value
             case .int(let value)?: return String(value)
             case .bool(let value)?: return value ? "true" : "false"
@@ -66,6 +66,9 @@ struct AssetExport: Sendable {
         let lastSeen = links.map(\.lastSeenAt).max().map { Timestamp.iso8601(millis: $0) } ?? ""
         let sources = links.map { $0.sourceName + ":" + $0.externalId }.joined(separator: ";")
         return [asset.assetUuid, asset.assetType, asset.status, asset.displayName, lastSeen, sources]
-            + canonicalColumns.map(text) + ledgerColumns.map(text)
+            + columnPaths.map(text)
     }
+
+    /// The merged columns' paths, split once (not once per cell).
+    static let columnPaths = (canonicalColumns + ledgerColumns).map { (dotted: $0, keys: $0.split(separator: ".").map(String.init)) }
 }

@@ -98,8 +98,8 @@ enum CanonicalMerge {
 
     /// The merged value of one leaf without its sources (what an export cell shows): the hand-kept value, else the
     /// union of arrays, else the latest run's value — the `value` that `fields` gives the same path.
-    static func value(at path: [String], _ records: [Record], manual: [String: Manual]) -> JSONValue? {
-        if let kept = manual[path.joined(separator: ".")] { return kept.value }
+    static func value(at path: [String], dotted: String? = nil, _ records: [Record], manual: [String: Manual]) -> JSONValue? {
+        if !manual.isEmpty, let kept = manual[dotted ?? path.joined(separator: ".")] { return kept.value }
         let values = records.compactMap { record -> JSONValue? in
             var node: JSONValue? = record.normalized
             for key in path { node = node?[key] }
