@@ -43,9 +43,8 @@ public final class Store: Sendable {
     /// A transaction, once started, runs to COMMIT or ROLLBACK even if the calling task is cancelled: cancelling
     /// half-way would leave the connection inside an open transaction.
     public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        let driver = self.driver
         do {
-            return try await Task { try await driver.withTransaction(body) }.value
+            return try await driver.withTransaction(body)
         } catch {
             throw StoreError.map(error)
         }
@@ -88,6 +87,7 @@ public struct ColumnTypes: Sendable {
 /// What each backend provides to `Store`.
 protocol StoreDriver: Sendable {
     func withReader<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+    /// Runs `body` in one transaction, to its end even if the calling task is cancelled.
     func withTransaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     func close() async
 }
