@@ -63,6 +63,14 @@ final class PostgresDriver: StoreDriver {
         }
     }
 
+    /// Autocommit: the statement is its own transaction. The lease's own task keeps a cancelled caller from
+    /// interrupting it.
+    func withSingleStatement<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await withBoundedConnection { connection in
+            try await body(PostgresStoreDatabase(connection: connection))
+        }
+    }
+
     /// Runs `body` on a pooled connection, failing with `StoreError.unavailable` when none can be had within
     /// `acquireTimeout`. While the server is down the pool keeps retrying for a minute before it fails waiting
     /// requests; a request must be answered (503) long before that. Exactly one of the deadline and `body` wins, so
