@@ -9,8 +9,10 @@ bench_need() {
     done
 }
 
-# Builds the release binary into ${FATHOM_BENCH_SCRATCH:-.build}; sets $bin.
+# Builds the release binary into ${FATHOM_BENCH_SCRATCH:-.build}; sets $bin. FATHOM_BENCH_BIN names a binary to
+# measure instead (an older build, to compare), and nothing is built.
 bench_build() {
+    if [ -n "${FATHOM_BENCH_BIN:-}" ]; then bin=$(realpath "$FATHOM_BENCH_BIN"); return; fi
     local scratch=${FATHOM_BENCH_SCRATCH:-.build}
     swift build -c release --product fathom --scratch-path "$scratch" >/dev/null 2>&1
     bin=$(cd "$scratch" && pwd)/release/fathom

@@ -79,10 +79,14 @@ final class SQLiteDriver: StoreDriver {
     }
 
     func withTransaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await writeLock.withLock {
-            // IMMEDIATE takes the write lock up front so a transaction never fails half-way on a busy upgrade.
-            try await writer.sql().transaction(begin: "BEGIN IMMEDIATE", body)
-        }
+        let (writer, writeLock) = (self.writer, self.writeLock)
+        // A task of its own: the caller's cancellation must not reach the statements between BEGIN and COMMIT.
+        return try await Task {
+            try await writeLock.withLock {
+                // IMMEDIATE takes the write lock up front so a transaction never fails half-way on a busy upgrade.
+                try await writer.sql().transaction(begin: "BEGIN IMMEDIATE", body)
+            }
+        }.value
     }
 
     func close() async {
