@@ -4,6 +4,8 @@
 # Prints req/s, p50, p99 and non-2xx per endpoint, the server's RSS, and for `auth/me` the CPU per request of the
 # server (and of PostgreSQL's processes) and the statements each request sends to PostgreSQL.
 # Usage: scripts/bench-api.sh [sqlite|postgres] [SCALE]     (BENCH_SECONDS per run, default 20)
+# BENCH_ENDPOINTS: a regular expression of endpoint names to run (default all; auth/me always runs).
+# At 64 connections each endpoint also prints the server's CPU per request (PostgreSQL: its CPU and statements too).
 # Needs wrk (Debian: apt-get install -y wrk), curl, python3; PostgreSQL server binaries for `postgres`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +34,7 @@ session=$(curl -s -D - -o /dev/null -H 'Content-Type: application/json' \
     -d "{\"username\":\"admin\",\"password\":\"$FATHOM_ADMIN_PASSWORD\"}" "http://127.0.0.1:$port/api/v1/auth/login" \
     | sed -n 's/^[Ss]et-[Cc]ookie: session=\([^;]*\).*/\1/p')
 [ -n "$session" ] || { echo "login failed" >&2; exit 1; }
+export SESSION=$session   # read by get.lua in every wrk run (without it wrk measured 401 answers)
 instance=$(curl -s -b "session=$session" "http://127.0.0.1:$port/api/v1/capacity/instances?limit=1" \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["items"][0]["instance_id"])')
 
@@ -76,23 +79,30 @@ endpoints=(
     "capacity/instances/summary|$base/capacity/instances/summary"
 )
 echo "== $backend, scale $scale, wrk -t2 -d${seconds}s (after a 2 s warm-up per endpoint)"
-for entry in "${endpoints[@]}"; do
-    name=${entry%%|*}; path=${entry#*|}
-    SESSION=$session wrk -t1 -c16 -d2s -s "$dir/get.lua" "http://127.0.0.1:$port$path" >/dev/null
-    for c in 16 64; do bench_wrk "$name" "$path" "$c"; done
-done
-# The fixed cost of an authenticated request: CPU and store statements per request.
-read -r own0 other0 < <(cpu); statements0=$(statements)
-bench_wrk "auth/me" "$base/auth/me" 64
-read -r own1 other1 < <(cpu); statements1=$(statements)
-requests=$(cat "$dir/count")
-python3 - "$requests" "$own0" "$own1" "$other0" "$other1" "$statements0" "$statements1" "$backend" <<'PY'
+# wrk at 64 connections, then what each request cost: CPU (server; PostgreSQL's processes) and statements sent.
+measured_wrk() {
+    local own0 other0 statements0 own1 other1 statements1
+    read -r own0 other0 < <(cpu); statements0=$(statements)
+    bench_wrk "$1" "$2" 64
+    read -r own1 other1 < <(cpu); statements1=$(statements)
+    python3 - "$1" "$(cat "$dir/count")" "$own0" "$own1" "$other0" "$other1" "$statements0" "$statements1" "$backend" <<'PY'
 import sys
-n = int(sys.argv[1]); own = float(sys.argv[3]) - float(sys.argv[2]); other = float(sys.argv[5]) - float(sys.argv[4])
-line = f"auth/me per request: server CPU {own / n * 1e6:.0f} µs"
-if sys.argv[8] == "postgres":
-    statements = int(sys.argv[7]) - int(sys.argv[6]) - 1   # minus the query that reads the count
+name = sys.argv[1]; n = max(int(sys.argv[2]), 1)
+own = float(sys.argv[4]) - float(sys.argv[3]); other = float(sys.argv[6]) - float(sys.argv[5])
+line = f"{name} per request: server CPU {own / n * 1e6:.0f} µs"
+if sys.argv[9] == "postgres":
+    statements = int(sys.argv[8]) - int(sys.argv[7]) - 1   # minus the query that reads the count
     line += f", PostgreSQL CPU {other / n * 1e6:.0f} µs, {statements / n:.3f} statements"
 print(line)
 PY
+}
+for entry in "${endpoints[@]}"; do
+    name=${entry%%|*}; path=${entry#*|}
+    [[ $name =~ ${BENCH_ENDPOINTS:-.} ]] || continue
+    wrk -t1 -c16 -d2s -s "$dir/get.lua" "http://127.0.0.1:$port$path" >/dev/null
+    bench_wrk "$name" "$path" 16
+    measured_wrk "$name" "$path"
+done
+# The fixed cost of an authenticated request: CPU and store statements per request.
+measured_wrk "auth/me" "$base/auth/me"
 ps -o rss= -p "$server" | awk '{printf "server RSS: %.0f MB\n", $1 / 1024}'

@@ -9,8 +9,10 @@ bench_need() {
     done
 }
 
-# Builds the release binary into ${FATHOM_BENCH_SCRATCH:-.build}; sets $bin.
+# Builds the release binary into ${FATHOM_BENCH_SCRATCH:-.build}; sets $bin. FATHOM_BENCH_BIN names a binary to
+# measure instead (an older build, to compare), and nothing is built.
 bench_build() {
+    if [ -n "${FATHOM_BENCH_BIN:-}" ]; then bin=$(realpath "$FATHOM_BENCH_BIN"); return; fi
     local scratch=${FATHOM_BENCH_SCRATCH:-.build}
     swift build -c release --product fathom --scratch-path "$scratch" >/dev/null 2>&1
     bin=$(cd "$scratch" && pwd)/release/fathom
@@ -30,12 +32,20 @@ bench_serve() {
     echo "fathom serve did not come up" >&2; return 1
 }
 
+# CPU seconds (user + system) the server process has used so far.
+bench_server_cpu() {
+    awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f\n", ($14 + $15) / hz}' "/proc/$server/stat"
+}
+
 # wrk for $seconds against a path: NAME PATH CONNECTIONS [LUA]; prints one line, leaves the request count in $dir/count.
+# The server's CPU per request is printed too: on a shared machine it is the figure that does not depend on the load.
 bench_wrk() {
-    local out script=${4:-$dir/get.lua}
+    local out script=${4:-$dir/get.lua} before after
+    before=$(bench_server_cpu)
     out=$(wrk -t2 -c"$3" -d"${seconds}s" --latency -s "$script" "http://127.0.0.1:$port$2")
-    echo "$out" | awk -v name="$1" -v c="$3" '
+    after=$(bench_server_cpu)
+    echo "$out" | awk -v name="$1" -v c="$3" -v before="$before" -v after="$after" '
         $1=="50%"{p50=$2} $1=="99%"{p99=$2} /Requests\/sec/{rps=$2} /requests in/{n=$1} /Non-2xx/{bad=$NF}
-        END{printf "%-44s %3d conns  %9s req/s  p50 %8s  p99 %8s  non-2xx %s\n", name, c, rps, p50, p99, (bad==""?0:bad)}'
+        END{printf "%-44s %3d conns  %9s req/s  p50 %8s  p99 %8s  non-2xx %s  cpu %6.0f us/req\n", name, c, rps, p50, p99, (bad==""?0:bad), (n>0?(after-before)*1e6/n:0)}'
     echo "$out" | awk '/requests in/{print $1}' > "$dir/count"
 }

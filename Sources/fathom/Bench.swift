@@ -6,7 +6,7 @@ import Synchronization
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure Fathom's throughput.", subcommands: [Jobs.self, Instances.self, Backups.self, Aggregate.self, Ingest.self, Assets.self, VCenter.self, Accounts.self])
+        abstract: "Measure Fathom's throughput.", subcommands: [Jobs.self, Instances.self, Backups.self, Aggregate.self, Ingest.self, Assets.self, VCenter.self, Accounts.self, StorePath.self])
 
     /// Services on a throw-away data directory (and `databaseURL`'s store if given), with the admin user; local
     /// instances still running when `body` fails are stopped, so a failed benchmark leaves no server behind.

@@ -63,3 +63,22 @@ extension Bench {
         }
     }
 }
+
+extension Bench {
+    struct StorePath: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "store",
+            abstract: "The store's CPU cost per statement: a trivial statement and a 20-row page, from concurrent callers.")
+
+        @Option(help: "Concurrent callers.") var workers = 32
+        @Option(help: "Seconds per part.") var seconds = 5.0
+        @Option(help: "postgres://… to measure PostgreSQL; default a throw-away SQLite store.") var databaseURL: String?
+
+        func run() async throws {
+            try await Bench.withThrowawayServices(databaseURL: databaseURL) { services in
+                say("backend=\(services.store.backend.rawValue) workers=\(workers)")
+                try await StoreBenchmark.run(store: services.store, workers: workers, seconds: seconds) { say($0) }
+            }
+        }
+    }
+}

@@ -35,6 +35,15 @@ struct Asset: Sendable {
         var to: Asset
     }
 
+    /// An asset with what its detail shows: links, each link's latest record, hand-kept fields and outgoing edges.
+    struct Detail: Sendable {
+        var asset: Asset
+        var links: [Link]
+        var records: [CanonicalMerge.Record]
+        var manual: [String: CanonicalMerge.Manual]
+        var outgoing: [Edge]
+    }
+
     /// An edge a source reported whose target it never collected.
     struct Gap: Sendable {
         var sourceId: String

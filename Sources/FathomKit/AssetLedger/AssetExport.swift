@@ -36,8 +36,10 @@ struct AssetExport: Sendable {
                 let manual = try await assets.ledgerFields(of: uuids)
                 bytes.removeAll(keepingCapacity: true)
                 for asset in batch {
-                    let fields = CanonicalMerge.fields(records[asset.assetUuid] ?? [], manual: manual[asset.assetUuid] ?? [:])
-                    LedgerExport.appendLine(Self.cells(asset, links: links[asset.assetUuid] ?? [], fields: fields), to: &bytes)
+                    let cells = Self.cells(
+                        asset, links: links[asset.assetUuid] ?? [], records: records[asset.assetUuid] ?? [],
+                        manual: manual[asset.assetUuid] ?? [:])
+                    LedgerExport.appendLine(cells, to: &bytes)
                 }
                 try await writer.write(ByteBuffer(bytes: bytes))
                 after = last.assetUuid
@@ -47,11 +49,12 @@ struct AssetExport: Sendable {
         }
     }
 
-    static func cells(_ asset: Asset, links: [Asset.Link], fields: JSONValue) -> [String] {
-        func text(_ path: String) -> String {
-            var node: JSONValue? = fields
-            for key in path.split(separator: ".") { node = node?[String(key)] }
-            switch node?["value"] {
+    /// One row; only the exported leaves are merged, not the whole canonical view.
+    static func cells(
+        _ asset: Asset, links: [Asset.Link], records: [CanonicalMerge.Record], manual: [String: CanonicalMerge.Manual]
+    ) -> [String] {
+        func text(_ path: (dotted: String, keys: [String])) -> String {
+            switch CanonicalMerge.value(at: path.keys, dotted: path.dotted, records, manual: manual) {
             case .string(let value)?: return value
             case .int(let value)?: return String(value)
             case .bool(let value)?: return value ? "true" : "false"
@@ -63,6 +66,9 @@ struct AssetExport: Sendable {
         let lastSeen = links.map(\.lastSeenAt).max().map { Timestamp.iso8601(millis: $0) } ?? ""
         let sources = links.map { $0.sourceName + ":" + $0.externalId }.joined(separator: ";")
         return [asset.assetUuid, asset.assetType, asset.status, asset.displayName, lastSeen, sources]
-            + canonicalColumns.map(text) + ledgerColumns.map(text)
+            + columnPaths.map(text)
     }
+
+    /// The merged columns' paths, split once (not once per cell).
+    static let columnPaths = (canonicalColumns + ledgerColumns).map { (dotted: $0, keys: $0.split(separator: ".").map(String.init)) }
 }

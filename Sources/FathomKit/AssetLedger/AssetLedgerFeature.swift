@@ -6,6 +6,7 @@ struct AssetLedgerFeature: Feature {
         Migration(version: 11, name: "asset_ledger", statements: AssetLedgerSchema.statements),
         Migration(version: 12, name: "asset_canonical", statements: AssetCanonicalSchema.statements),
         Migration(version: 16, name: "fathom_source", statements: FathomSourceSchema.statements),
+        Migration(version: 18, name: "asset_list", statements: AssetListSchema.statements),
         Migration(version: 19, name: "asset_ingest_fillfactor", statements: AssetIngestSchema.statements),
     ]
     static let errorCodes: [ErrorCode] = [

@@ -71,6 +71,7 @@ struct AssetMergeStore: Sendable {
                 WHERE asset_uuid = \(bind: primary)
                 """
             ).run()
+            try await AssetListTotals.bump(on: db)
             try await AssetEvents.append(
                 db, assets: [primary], type: "merged", at: now, actor: actor,
                 details: ["mergedAssetUuids": .array(merged.map { .string($0) })])

@@ -21,10 +21,12 @@ struct AssetService: Sendable {
     }
 
     func detail(_ uuid: String) async throws -> AssetDetailView {
-        let asset = try await require(uuid)
-        let links = try await assets.links(of: [uuid])
-        let fields = CanonicalMerge.fields(try await assets.latestRecords(uuid), manual: try await assets.ledgerFields(uuid))
-        let outgoing = try await assets.outgoing(from: [uuid]).filter { $0.status == "active" }.map {
+        guard let detail = try await assets.detail(uuid) else {
+            throw AppError(.configAssetNotFound, redactedContext: ["assetUuid": .string(uuid)])
+        }
+        let (asset, links) = (detail.asset, detail.links)
+        let fields = CanonicalMerge.fields(detail.records, manual: detail.manual)
+        let outgoing = detail.outgoing.filter { $0.status == "active" }.map {
             AssetDetailView.Canonical.Outgoing(type: $0.type, to: AssetRefView($0.to), sourceId: $0.sourceId)
         }
         return AssetDetailView(

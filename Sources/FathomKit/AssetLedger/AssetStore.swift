@@ -3,6 +3,8 @@ import SQLKit
 /// SQL of canonical assets: the list, links, records, edges and the fields kept by hand.
 struct AssetStore: Sendable {
     let store: Store
+    /// Kept totals of the list, shared by the copies of this value.
+    var totals = AssetListTotals()
 
     struct Filter: Sendable {
         var assetType: String?
@@ -24,8 +26,9 @@ struct AssetStore: Sendable {
             updatedAt: try row.int64("updated_at"))
     }
 
-    /// `q` matches the uuid, the display name (caption or hostname), an external id, or any text of the latest
-    /// records (hostnames, IP addresses), case-insensitively; LIKE wildcards in it are taken literally.
+    /// `q` matches the uuid, or the search text of a link: its external id and the text values of its latest record
+    /// (caption, hostnames, IP addresses — the display name always comes from one of them), case-insensitively; LIKE
+    /// wildcards in it are taken literally.
     static func condition(_ filter: Filter) -> SQLQueryString {
         var parts: [SQLQueryString] = ["1 = 1"]
         if let value = filter.assetType { parts.append("a.asset_type = \(bind: value)") }
@@ -42,32 +45,54 @@ struct AssetStore: Sendable {
             let escaped = q.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
                 .replacingOccurrences(of: "_", with: "\\_")
             let pattern = "%" + escaped + "%"
+            // The matching assets are found first (one pass over the links' search texts) and the page is sorted from
+            // them, instead of walking every asset in the page's order to test each.
             parts.append(
                 """
-                (a.asset_uuid = \(bind: q) OR LOWER(a.display_name) LIKE \(bind: pattern) ESCAPE '\\'
-                 OR EXISTS (SELECT 1 FROM asset_source_links l WHERE l.asset_uuid = a.asset_uuid
-                            AND LOWER(l.external_id) LIKE \(bind: pattern) ESCAPE '\\')
-                 OR EXISTS (SELECT 1 FROM asset_source_records r JOIN asset_source_links l ON l.link_id = r.link_id
-                            WHERE r.asset_uuid = a.asset_uuid AND l.asset_uuid = a.asset_uuid AND r.run_id = l.last_seen_run_id
-                            AND LOWER(r.normalized) LIKE \(bind: pattern) ESCAPE '\\'))
+                a.asset_uuid IN (SELECT \(bind: q) UNION ALL
+                                 SELECT l.asset_uuid FROM asset_source_links l WHERE l.search_text LIKE \(bind: pattern) ESCAPE '\\')
                 """)
         }
         return parts.joined(separator: " AND ")
     }
 
+    /// The key of a filter's total: everything but the order.
+    static func totalKey(_ filter: Filter) -> String {
+        [filter.assetType, filter.sourceId, filter.status, filter.q?.lowercased()].map { $0 ?? "\u{0}" }
+            .joined(separator: "\u{1F}")
+    }
+
+    /// A page and the filter's total. The total is counted once per version of the list (`AssetListTotals`); the
+    /// page is walked from the index of its order.
     func list(_ filter: Filter, offset: Int, limit: Int) async throws -> (items: [Asset], total: Int) {
         let condition = Self.condition(filter)
         // The column comes from a fixed table (Asset.sortFields), never from the request text.
         let direction = filter.descending ? "DESC" : "ASC"
         let orderText = "a." + filter.sortColumn + " " + direction + ", a.asset_uuid " + direction
         let order = SQLQueryString(orderText)
+        let key = Self.totalKey(filter)
+        let totals = self.totals
         return try await store.read { db in
-            let total = try await db.raw("SELECT COUNT(*) AS n FROM assets a WHERE \(condition)").first()?.int("n") ?? 0
             let rows = try await db.raw(
-                "SELECT \(Self.columns) FROM assets a WHERE \(condition) ORDER BY \(order) LIMIT \(bind: limit) OFFSET \(bind: offset)"
+                """
+                SELECT \(Self.columns), \(AssetListTotals.versionColumn) FROM assets a WHERE \(condition)
+                ORDER BY \(order) LIMIT \(bind: limit) OFFSET \(bind: offset)
+                """
             ).all()
-            return (try rows.map(Self.decode), total)
+            let items = try rows.map(Self.decode)
+            // An empty page has no version to key a total by: it is counted (past the end, or nothing matches).
+            guard let version = try rows.first?.int64("list_version") else {
+                return (items, try await Self.count(condition, on: db))
+            }
+            if let total = totals.total(version: version, filter: key) { return (items, total) }
+            let total = try await Self.count(condition, on: db)
+            totals.remember(total, version: version, filter: key)
+            return (items, total)
         }
+    }
+
+    static func count(_ condition: SQLQueryString, on db: any SQLDatabase) async throws -> Int {
+        try await db.raw("SELECT COUNT(*) AS n FROM assets a WHERE \(condition)").first()?.int("n") ?? 0
     }
 
     func get(_ uuid: String) async throws -> Asset? {
@@ -80,22 +105,24 @@ struct AssetStore: Sendable {
 
     func links(of uuids: [String]) async throws -> [Asset.Link] {
         guard !uuids.isEmpty else { return [] }
-        return try await store.read { db in
-            try await db.raw(
-                """
-                SELECT l.link_id, l.asset_uuid, l.source_id, s.name AS source_name, s.deleted_at, l.external_kind,
-                       l.external_id, l.presence_status, l.last_seen_at
-                FROM asset_source_links l JOIN asset_sources s ON s.source_id = l.source_id
-                WHERE l.asset_uuid IN (\(binds: uuids)) ORDER BY l.first_seen_at, l.link_id
-                """
-            ).all().map { row in
-                Asset.Link(
-                    linkId: try row.string("link_id"), assetUuid: try row.string("asset_uuid"),
-                    sourceId: try row.string("source_id"), sourceName: try row.string("source_name"),
-                    sourceDeleted: try row.optionalInt64("deleted_at") != nil, externalKind: try row.string("external_kind"),
-                    externalId: try row.string("external_id"), presenceStatus: try row.string("presence_status"),
-                    lastSeenAt: try row.int64("last_seen_at"))
-            }
+        return try await store.read { db in try await Self.links(of: uuids, on: db) }
+    }
+
+    static func links(of uuids: [String], on db: any SQLDatabase) async throws -> [Asset.Link] {
+        try await db.raw(
+            """
+            SELECT l.link_id, l.asset_uuid, l.source_id, s.name AS source_name, s.deleted_at, l.external_kind,
+                   l.external_id, l.presence_status, l.last_seen_at
+            FROM asset_source_links l JOIN asset_sources s ON s.source_id = l.source_id
+            WHERE l.asset_uuid IN (\(binds: uuids)) ORDER BY l.first_seen_at, l.link_id
+            """
+        ).all().map { row in
+            Asset.Link(
+                linkId: try row.string("link_id"), assetUuid: try row.string("asset_uuid"),
+                sourceId: try row.string("source_id"), sourceName: try row.string("source_name"),
+                sourceDeleted: try row.optionalInt64("deleted_at") != nil, externalKind: try row.string("external_kind"),
+                externalId: try row.string("external_id"), presenceStatus: try row.string("presence_status"),
+                lastSeenAt: try row.int64("last_seen_at"))
         }
     }
 
@@ -107,16 +134,18 @@ struct AssetStore: Sendable {
 
     /// The latest record of each link of the asset, newest first: what every source last said about it.
     func latestRecords(_ uuid: String) async throws -> [CanonicalMerge.Record] {
-        try await store.read { db in
-            try await db.raw(
-                """
-                SELECT r.record_id, r.run_id, r.source_id, r.collected_at, r.normalized
-                FROM asset_source_links l JOIN asset_source_records r ON r.asset_uuid = l.asset_uuid AND r.link_id = l.link_id AND r.run_id = l.last_seen_run_id
-                WHERE l.asset_uuid = \(bind: uuid)
-                ORDER BY r.collected_at DESC, r.record_id DESC
-                """
-            ).all().map(Self.decodeRecord)
-        }
+        try await store.read { db in try await Self.latestRecords(uuid, on: db) }
+    }
+
+    static func latestRecords(_ uuid: String, on db: any SQLDatabase) async throws -> [CanonicalMerge.Record] {
+        try await db.raw(
+            """
+            SELECT r.record_id, r.run_id, r.source_id, r.collected_at, r.normalized
+            FROM asset_source_links l JOIN asset_source_records r ON r.asset_uuid = l.asset_uuid AND r.link_id = l.link_id AND r.run_id = l.last_seen_run_id
+            WHERE l.asset_uuid = \(bind: uuid)
+            ORDER BY r.collected_at DESC, r.record_id DESC
+            """
+        ).all().map(Self.decodeRecord)
     }
 
     func records(_ uuid: String, sourceId: String?, runId: String?, offset: Int, limit: Int) async throws
@@ -142,19 +171,21 @@ struct AssetStore: Sendable {
     /// Edges leaving the given assets (active and inactive), with their targets.
     func outgoing(from uuids: [String]) async throws -> [Asset.Edge] {
         guard !uuids.isEmpty else { return [] }
-        return try await store.read { db in
-            try await db.raw(
-                """
-                SELECT e.relation_type, e.from_asset_uuid, e.source_id, e.status AS edge_status, \(Self.columns)
-                FROM asset_relations e JOIN assets a ON a.asset_uuid = e.to_asset_uuid
-                WHERE e.from_asset_uuid IN (\(binds: uuids))
-                ORDER BY CASE e.status WHEN 'active' THEN 0 ELSE 1 END, e.last_seen_at DESC, e.relation_id
-                """
-            ).all().map { row in
-                Asset.Edge(
-                    type: try row.string("relation_type"), fromUuid: try row.string("from_asset_uuid"),
-                    sourceId: try row.string("source_id"), status: try row.string("edge_status"), to: try Self.decode(row))
-            }
+        return try await store.read { db in try await Self.outgoing(from: uuids, on: db) }
+    }
+
+    static func outgoing(from uuids: [String], on db: any SQLDatabase) async throws -> [Asset.Edge] {
+        try await db.raw(
+            """
+            SELECT e.relation_type, e.from_asset_uuid, e.source_id, e.status AS edge_status, \(Self.columns)
+            FROM asset_relations e JOIN assets a ON a.asset_uuid = e.to_asset_uuid
+            WHERE e.from_asset_uuid IN (\(binds: uuids))
+            ORDER BY CASE e.status WHEN 'active' THEN 0 ELSE 1 END, e.last_seen_at DESC, e.relation_id
+            """
+        ).all().map { row in
+            Asset.Edge(
+                type: try row.string("relation_type"), fromUuid: try row.string("from_asset_uuid"),
+                sourceId: try row.string("source_id"), status: try row.string("edge_status"), to: try Self.decode(row))
         }
     }
 
@@ -194,16 +225,29 @@ struct AssetStore: Sendable {
     }
 
     func ledgerFields(_ uuid: String) async throws -> [String: CanonicalMerge.Manual] {
+        try await store.read { db in try await Self.ledgerFields(uuid, on: db) }
+    }
+
+    static func ledgerFields(_ uuid: String, on db: any SQLDatabase) async throws -> [String: CanonicalMerge.Manual] {
+        var fields: [String: CanonicalMerge.Manual] = [:]
+        for row in try await db.raw(
+            "SELECT field_path, value, updated_at, updated_by FROM asset_ledger_fields WHERE asset_uuid = \(bind: uuid)"
+        ).all() {
+            fields[try row.string("field_path")] = CanonicalMerge.Manual(
+                value: JSONText.decode(try row.string("value")), updatedAt: try row.int64("updated_at"),
+                updatedBy: try row.string("updated_by"))
+        }
+        return fields
+    }
+
+    /// Everything an asset's detail shows, read on one connection (one checkout, not five); nil if the asset
+    /// does not exist.
+    func detail(_ uuid: String) async throws -> Asset.Detail? {
         try await store.read { db in
-            var fields: [String: CanonicalMerge.Manual] = [:]
-            for row in try await db.raw(
-                "SELECT field_path, value, updated_at, updated_by FROM asset_ledger_fields WHERE asset_uuid = \(bind: uuid)"
-            ).all() {
-                fields[try row.string("field_path")] = CanonicalMerge.Manual(
-                    value: JSONText.decode(try row.string("value")), updatedAt: try row.int64("updated_at"),
-                    updatedBy: try row.string("updated_by"))
-            }
-            return fields
+            guard let asset = try await Self.get(uuid, on: db) else { return nil }
+            return Asset.Detail(
+                asset: asset, links: try await Self.links(of: [uuid], on: db), records: try await Self.latestRecords(uuid, on: db),
+                manual: try await Self.ledgerFields(uuid, on: db), outgoing: try await Self.outgoing(from: [uuid], on: db))
         }
     }
 

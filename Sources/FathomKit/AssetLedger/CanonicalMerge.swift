@@ -66,13 +66,7 @@ enum CanonicalMerge {
     /// that differ are alternatives and make the leaf a conflict.
     static func collectedLeaf(_ values: [(value: JSONValue, record: Record)]) -> JSONValue {
         let sources = JSONValue.array(values.map { source($0.record) })
-        if values.allSatisfy({ if case .array = $0.value { return true } else { return false } }) {
-            var union: [JSONValue] = []
-            for case (.array(let items), _) in values {
-                for item in items where !union.contains(item) { union.append(item) }
-            }
-            return ["value": .array(union), "sources": sources]
-        }
+        if let union = union(values.map(\.value)) { return ["value": union, "sources": sources] }
         var groups: [(value: JSONValue, records: [Record])] = []
         for (value, record) in values {
             if let index = groups.firstIndex(where: { $0.value == value }) {
@@ -90,6 +84,32 @@ enum CanonicalMerge {
             })
         }
         return .object(leaf)
+    }
+
+    /// The de-duplicated union when every value is an array (newest first), else nil.
+    static func union(_ values: [JSONValue]) -> JSONValue? {
+        var union: [JSONValue] = []
+        for value in values {
+            guard case .array(let items) = value else { return nil }
+            for item in items where !union.contains(item) { union.append(item) }
+        }
+        return .array(union)
+    }
+
+    /// The merged value of one leaf without its sources (what an export cell shows): the hand-kept value, else the
+    /// union of arrays, else the latest run's value — the `value` that `fields` gives the same path.
+    static func value(at path: [String], dotted: String? = nil, _ records: [Record], manual: [String: Manual]) -> JSONValue? {
+        if !manual.isEmpty, let kept = manual[dotted ?? path.joined(separator: ".")] { return kept.value }
+        let values = records.compactMap { record -> JSONValue? in
+            var node: JSONValue? = record.normalized
+            for key in path { node = node?[key] }
+            switch node {
+            case nil, .null?, .object?: return nil
+            default: return node
+            }
+        }
+        guard let latest = values.first else { return nil }
+        return union(values) ?? latest
     }
 
     /// A hand-kept value wins; what the collectors say stays visible as alternatives.

@@ -7,14 +7,16 @@ struct CollectorJSON {
     struct Invalid: Error {}
 
     static func parse(_ data: Data) throws -> JSONValue {
-        try data.withUnsafeBytes { raw in
-            var reader = CollectorJSON(bytes: raw.bindMemory(to: UInt8.self))
-            reader.skipSpace()
-            let value = try reader.value(depth: 0)
-            reader.skipSpace()
-            guard reader.index == reader.bytes.count else { throw Invalid() }
-            return value
-        }
+        try data.withUnsafeBytes { raw in try parse(raw.bindMemory(to: UInt8.self)) }
+    }
+
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws -> JSONValue {
+        var reader = CollectorJSON(bytes: bytes)
+        reader.skipSpace()
+        let value = try reader.value(depth: 0)
+        reader.skipSpace()
+        guard reader.index == reader.bytes.count else { throw Invalid() }
+        return value
     }
 
     let bytes: UnsafeBufferPointer<UInt8>

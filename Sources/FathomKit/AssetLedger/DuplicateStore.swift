@@ -32,8 +32,9 @@ struct DuplicateStore: Sendable {
         }
     }
 
+    /// Keys sorted, so that the same reasons are the same text in every process (an unchanged pair is not rewritten).
     static func reasons(_ keys: [DuplicateScoring.Key]) -> String {
-        JSONText.encode(.array(keys.sorted { ($0.score, $0.rule, $0.value) > ($1.score, $1.rule, $1.value) }.map { key -> JSONValue in
+        CollectorJSON.text(.array(keys.sorted { ($0.score, $0.rule, $0.value) > ($1.score, $1.rule, $1.value) }.map { key -> JSONValue in
             ["rule": .string(key.rule), "value": .string(key.value), "score": .int(Int64(key.score))]
         }))
     }
@@ -42,22 +43,24 @@ struct DuplicateStore: Sendable {
     /// current) and merged ones closed. Returns (open, ignored) counts written.
     func save(_ pairs: [DuplicateScoring.Pair], now: Int64) async throws -> Int {
         try await store.write { db in
-            var existing: [String: (id: String, status: String)] = [:]
+            var existing: [String: (id: String, status: String, score: Int, reasons: String)] = [:]
             for row in try await db.raw(
-                "SELECT candidate_id, first_asset_uuid, second_asset_uuid, status FROM asset_duplicate_candidates"
+                "SELECT candidate_id, first_asset_uuid, second_asset_uuid, status, score, reasons FROM asset_duplicate_candidates"
             ).all() {
                 existing[try row.string("first_asset_uuid") + " " + (try row.string("second_asset_uuid"))] =
-                    (try row.string("candidate_id"), try row.string("status"))
+                    (try row.string("candidate_id"), try row.string("status"), try row.int("score"), try row.string("reasons"))
             }
             var found = Set<String>()
             for pair in pairs {
                 let key = pair.first + " " + pair.second
                 found.insert(key)
+                let reasons = Self.reasons(pair.reasons)
                 if let current = existing[key] {
-                    guard current.status != "merged" else { continue }
+                    // A pair found again as it was is left alone (a detection runs after every collect).
+                    guard current.status != "merged", current.score != pair.score || current.reasons != reasons else { continue }
                     try await db.raw(
                         """
-                        UPDATE asset_duplicate_candidates SET score = \(bind: pair.score), reasons = \(bind: Self.reasons(pair.reasons)),
+                        UPDATE asset_duplicate_candidates SET score = \(bind: pair.score), reasons = \(bind: reasons),
                             updated_at = \(bind: now) WHERE candidate_id = \(bind: current.id)
                         """
                     ).run()
@@ -67,7 +70,7 @@ struct DuplicateStore: Sendable {
                         INSERT INTO asset_duplicate_candidates (candidate_id, first_asset_uuid, second_asset_uuid, asset_type, score,
                                                                 reasons, status, created_at, updated_at)
                         VALUES (\(bind: LedgerID.make("dup")), \(bind: pair.first), \(bind: pair.second), \(bind: pair.assetType),
-                                \(bind: pair.score), \(bind: Self.reasons(pair.reasons)), 'open', \(bind: now), \(bind: now))
+                                \(bind: pair.score), \(bind: reasons), 'open', \(bind: now), \(bind: now))
                         """
                     ).run()
                 }

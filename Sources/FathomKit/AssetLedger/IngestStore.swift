@@ -62,16 +62,29 @@ struct IngestStore: Sendable {
                 set: "presence_status = 'present', last_seen_at = \(bind: now), last_seen_run_id = \(bind: runId)")
             try await Self.insert(db, """
                 INSERT INTO asset_source_links (link_id, asset_uuid, source_id, external_kind, external_id, presence_status,
-                                                first_seen_at, last_seen_at, last_seen_run_id) VALUES
+                                                first_seen_at, last_seen_at, last_seen_run_id, search_text) VALUES
                 """, plan.newLinks, """
                 ON CONFLICT (source_id, external_kind, external_id) DO UPDATE SET presence_status = 'present',
-                    last_seen_at = excluded.last_seen_at, last_seen_run_id = excluded.last_seen_run_id
+                    last_seen_at = excluded.last_seen_at, last_seen_run_id = excluded.last_seen_run_id,
+                    search_text = excluded.search_text
                 """) { index in
                 let asset = inventory.assets[index]
                 return """
                     (\(bind: plan.linkIds[index]), \(bind: plan.assetUuids[index]), \(bind: sourceId), \(bind: asset.kind),
-                     \(bind: asset.externalId), 'present', \(bind: now), \(bind: now), \(bind: runId))
+                     \(bind: asset.externalId), 'present', \(bind: now), \(bind: now), \(bind: runId), \(bind: asset.searchText))
                     """
+            }
+            // Search texts that changed (a new address, a renamed host): one statement per slice of them.
+            for chunk in Self.chunks(plan.changedSearchTexts, Self.rowsPerStatement) {
+                let cases = chunk.map { index -> SQLQueryString in
+                    "WHEN \(bind: plan.linkIds[index]) THEN \(bind: inventory.assets[index].searchText)"
+                }.joined(separator: " ")
+                try await db.raw(
+                    """
+                    UPDATE asset_source_links SET search_text = CASE link_id \(cases) END
+                    WHERE link_id IN (\(binds: chunk.map { plan.linkIds[$0] }))
+                    """
+                ).run()
             }
 
             try await Self.storeRawPayloads(db, inventory.assets)
@@ -116,6 +129,7 @@ struct IngestStore: Sendable {
 
             try await Self.ingestRelations(db, inventory, sourceId: sourceId, runId: runId, now: now, uuids: plan.uuids,
                                            coverage: coverage.relations, summary: &summary)
+            try await AssetListTotals.bump(on: db)
             guard try await RunStore.finish(runId, end(summary), now: now, on: db) else {
                 // The run was ended meanwhile (cancelled): its collect must not land.
                 throw RunAlreadyEnded()
@@ -143,6 +157,7 @@ struct IngestStore: Sendable {
         var present: Bool
         var displayName: String?
         var status: String?
+        var searchText: String
     }
 
     /// Every link the source has, keyed `kind ␟ external id`, with its asset's name and status (so that what did not
@@ -151,7 +166,8 @@ struct IngestStore: Sendable {
         var links: [String: KnownLink] = [:]
         for row in try await db.raw(
             """
-            SELECT l.link_id, l.asset_uuid, l.external_kind, l.external_id, l.presence_status, a.display_name, a.status
+            SELECT l.link_id, l.asset_uuid, l.external_kind, l.external_id, l.presence_status, l.search_text, a.display_name,
+                   a.status
             FROM asset_source_links l LEFT JOIN assets a ON a.asset_uuid = l.asset_uuid
             WHERE l.source_id = \(bind: sourceId)
             """
@@ -161,7 +177,7 @@ struct IngestStore: Sendable {
             links[key] = KnownLink(
                 key: key, linkId: try row.string("link_id"), assetUuid: try row.string("asset_uuid"), kind: kind,
                 present: try row.string("presence_status") == "present", displayName: try row.optionalString("display_name"),
-                status: try row.optionalString("status"))
+                status: try row.optionalString("status"), searchText: try row.string("search_text"))
         }
         return links
     }
@@ -176,6 +192,8 @@ struct IngestStore: Sendable {
         var newLinks: [Int] = []
         /// Known links this collect saw.
         var seenLinkIds: [String] = []
+        /// Indexes of assets whose known link's search text changed.
+        var changedSearchTexts: [Int] = []
         var seen = Set<String>()
         var returning: [String] = []
         /// Asset of every key the source knows, this collect's included (relations find their ends here).
@@ -194,6 +212,7 @@ struct IngestStore: Sendable {
                 plan.linkIds.append(link.linkId)
                 plan.assetUuids.append(link.assetUuid)
                 plan.seenLinkIds.append(link.linkId)
+                if link.searchText != asset.searchText { plan.changedSearchTexts.append(index) }
                 if link.status == "offline" { plan.returning.append(link.assetUuid) }
                 if link.displayName != asset.displayName || link.status != "in_service" { plan.assetsToWrite.append(index) }
             } else {

@@ -8,6 +8,8 @@ struct Inventory: Sendable {
         var externalId: String
         var displayName: String
         var normalizedText: String
+        /// What `q` finds the asset by in this source (`AssetStore.condition`).
+        var searchText: String
         var rawText: String
         /// SHA-256 of the raw payload: equal documents are stored once.
         var rawHash: String
@@ -33,6 +35,25 @@ struct Inventory: Sendable {
     /// Assets reported twice in one response: the first is kept.
     var duplicateAssets: Int
 
+    /// The longest search text kept per link: enough for every name and address of a machine.
+    static let maxSearchText = 4_096
+
+    /// The external id and every text value of a normalized record, lower-cased, one per line (so a search never
+    /// matches across two values).
+    static func searchText(_ externalId: String, _ normalized: JSONValue) -> String {
+        var values = [externalId]
+        func collect(_ value: JSONValue) {
+            switch value {
+            case .string(let text): values.append(text)
+            case .array(let items): items.forEach(collect)
+            case .object(let fields): for key in fields.keys.sorted() { collect(fields[key]!) }
+            default: break
+            }
+        }
+        collect(normalized)
+        return String(values.joined(separator: "\n").lowercased().prefix(maxSearchText))
+    }
+
     /// Reads a response that passed the response schema; every `normalized` record is checked here.
     static func read(_ document: [String: JSONValue]) -> Result<Inventory, Problem> {
         var assets: [Asset] = []
@@ -55,7 +76,7 @@ struct Inventory: Sendable {
                 }
                 let asset = Asset(
                     kind: kind, externalId: externalId, displayName: displayName(normalized, fallback: externalId),
-                    normalizedText: CollectorJSON.text(normalized),
+                    normalizedText: CollectorJSON.text(normalized), searchText: searchText(externalId, normalized),
                     rawText: "", rawHash: "")
                 guard seen.insert(asset.key).inserted else {
                     duplicates += 1

@@ -305,7 +305,11 @@ enum JSONText {
         (try? String(decoding: JSONCoding.encoder().encode(value), as: UTF8.self)) ?? "null"
     }
 
+    /// Text that is not JSON reads as null. The byte reader of collector output, not `JSONDecoder`: reaching
+    /// `JSONValue` through `Codable` tries each type in turn, and stored records are read by the hundred thousand
+    /// (asset detail, export, duplicate detection).
     static func decode(_ text: String) -> JSONValue {
-        (try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))) ?? .null
+        var text = text
+        return (try? text.withUTF8 { bytes in try CollectorJSON.parse(bytes) }) ?? .null
     }
 }

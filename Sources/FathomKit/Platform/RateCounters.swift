@@ -25,32 +25,45 @@ public struct RateCounters: Sendable {
         try await increments.submit(Increment(bucket: bucket, windowStart: windowStart, windowLength: windowLength))
     }
 
-    /// One upsert per counter in the batch; each request gets its own place in the new count, in arrival order.
+    /// One upsert for the whole batch, one row per counter; each request gets its own place in the new count, in
+    /// arrival order. A single statement is atomic by itself, so on PostgreSQL it goes without BEGIN and COMMIT: one
+    /// round trip per batch instead of three.
     static func apply(_ items: [Increment], store: Store) async throws -> [Int] {
-        var positions: [String: [Int]] = [:]
-        var order: [String] = []
+        var positions: [CounterKey: [Int]] = [:]
         for (index, item) in items.enumerated() {
-            let key = "\(item.windowStart) \(item.bucket)"
-            if positions[key] == nil { order.append(key) }
-            positions[key, default: []].append(index)
+            positions[CounterKey(bucket: item.bucket, windowStart: item.windowStart), default: []].append(index)
         }
-        let groups = order.map { positions[$0]! }
-        return try await store.write { db in
-            var counts = [Int](repeating: 0, count: items.count)
-            for indices in groups {
-                let item = items[indices[0]]
-                let total = try await db.raw(
-                    """
-                    INSERT INTO rate_counters (bucket, window_start, count, expires_at)
-                    VALUES (\(bind: item.bucket), \(bind: item.windowStart), \(bind: indices.count), \(bind: item.windowStart + item.windowLength))
-                    ON CONFLICT (bucket, window_start) DO UPDATE SET count = rate_counters.count + excluded.count
-                    RETURNING count
-                    """
-                ).first()?.int("count") ?? indices.count
-                for (offset, index) in indices.enumerated() { counts[index] = total - indices.count + 1 + offset }
+        // Counters in one order everywhere, so two replicas' batches never lock the same rows in opposite orders.
+        let keys = positions.keys.sorted { ($0.windowStart, $0.bucket) < ($1.windowStart, $1.bucket) }
+        let values: [SQLQueryString] = keys.map { key in
+            let item = items[positions[key]![0]]
+            return "(\(bind: item.bucket), \(bind: item.windowStart), \(bind: positions[key]!.count), \(bind: item.windowStart + item.windowLength))"
+        }
+        let totals = try await store.writeStatement { db in
+            try await db.raw(
+                """
+                INSERT INTO rate_counters (bucket, window_start, count, expires_at)
+                VALUES \(values.joined(separator: ", "))
+                ON CONFLICT (bucket, window_start) DO UPDATE SET count = rate_counters.count + excluded.count
+                RETURNING bucket, window_start, count
+                """
+            ).all().map { row in
+                (CounterKey(bucket: try row.string("bucket"), windowStart: try row.int64("window_start")), try row.int("count"))
             }
-            return counts
         }
+        var counts = [Int](repeating: 0, count: items.count)
+        let totalByKey = Dictionary(totals, uniquingKeysWith: { first, _ in first })
+        for (key, indices) in positions {
+            let total = totalByKey[key] ?? indices.count
+            for (offset, index) in indices.enumerated() { counts[index] = total - indices.count + 1 + offset }
+        }
+        return counts
+    }
+
+    /// One counter: a bucket in one window.
+    private struct CounterKey: Hashable, Sendable {
+        var bucket: String
+        var windowStart: Int64
     }
 
     func count(bucket: String, windowStart: Int64) async throws -> Int {

@@ -14,6 +14,8 @@ final class PostgresDriver: StoreDriver {
     let acquireTimeout: Duration
     /// Set when a request found no connection in time, cleared by the next one that gets a connection.
     private let unreachable = Flag()
+    /// Deadlines of the requests still waiting for a connection.
+    private let deadlines = AcquireDeadlines()
 
     init(url: String, logger: Logger, maximumConnections: Int = 20, acquireTimeout: Duration = .seconds(3)) throws {
         self.acquireTimeout = acquireTimeout
@@ -50,52 +52,64 @@ final class PostgresDriver: StoreDriver {
 
     func withReader<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await withBoundedConnection { connection in
-            try await body(connection.sql())
+            try await body(PostgresStoreDatabase(connection: connection))
         }
     }
 
+    /// The transaction runs in the lease's own task, so a cancelled caller never interrupts it half-way.
     func withTransaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await withBoundedConnection { connection in
-            try await connection.sql().transaction(body)
+            try await PostgresStoreDatabase(connection: connection).transaction(body)
+        }
+    }
+
+    /// Autocommit: the statement is its own transaction. The lease's own task keeps a cancelled caller from
+    /// interrupting it.
+    func withSingleStatement<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await withBoundedConnection { connection in
+            try await body(PostgresStoreDatabase(connection: connection))
         }
     }
 
     /// Runs `body` on a pooled connection, failing with `StoreError.unavailable` when none can be had within
     /// `acquireTimeout`. While the server is down the pool keeps retrying for a minute before it fails waiting
-    /// requests; a request must be answered (503) long before that. Exactly one of the timer and `body` wins, so a
-    /// request answered "unavailable" never runs its statements afterwards. The losing lease is cancelled but not
+    /// requests; a request must be answered (503) long before that. Exactly one of the deadline and `body` wins, so
+    /// a request answered "unavailable" never runs its statements afterwards. The losing lease is cancelled but not
     /// awaited: however the pool treats a cancelled request, the caller is never held by it.
+    ///
+    /// Per statement this costs one task (the lease) and one continuation; the deadline is an entry in
+    /// `deadlines`, swept by a single task, not a sleeping task of its own (three tasks and a timer per statement
+    /// were a measurable share of a request's CPU).
     private func withBoundedConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let race = AcquireRace()
         let client = self.client
         let unreachable = self.unreachable
+        let deadlines = self.deadlines
         // Once the store is known to be down, requests fail fast instead of each waiting the full timeout.
         let timeout = unreachable.isSet ? min(acquireTimeout, .milliseconds(500)) : acquireTimeout
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let answer = ResumeOnce(continuation)
-            let timer = Task {
-                try? await Task.sleep(for: timeout)
-                guard !Task.isCancelled, race.claim(.timedOut) else { return }
+            let lease = CancellableLease()
+            let waiter = deadlines.add(deadline: .now + timeout) {
+                guard race.claim(.timedOut) else { return }
                 unreachable.set(true)
                 answer.resume(.failure(StoreError.unavailable))
+                // A lease still waiting leaves the pool's queue; one whose connection already arrived is unaffected.
+                lease.cancel()
             }
-            let lease = Task {
+            lease.start {
                 do {
                     let value = try await client.withConnection { connection in
                         guard race.claim(.acquired) else { throw StoreError.unavailable }
+                        deadlines.remove(waiter)
                         unreachable.set(false)
                         return try await body(connection)
                     }
                     answer.resume(.success(value))
                 } catch {
+                    deadlines.remove(waiter)
                     answer.resume(.failure(error))
                 }
-                timer.cancel()
-            }
-            // Cancelling a lease whose connection already arrived does nothing; one still waiting leaves the queue.
-            Task {
-                await timer.value
-                if race.timedOut { lease.cancel() }
             }
         }
     }
@@ -145,4 +159,88 @@ final class Flag: Sendable {
 
     var isSet: Bool { value.withLock { $0 } }
     func set(_ newValue: Bool) { value.withLock { $0 = newValue } }
+}
+
+/// The task that leases a connection, cancellable from the deadline even if the deadline comes first.
+final class CancellableLease: Sendable {
+    private struct State {
+        var task: Task<Void, Never>?
+        var cancelled = false
+    }
+
+    private let state = Mutex(State())
+
+    func start(_ operation: @escaping @Sendable () async -> Void) {
+        let task = Task { await operation() }
+        let cancelled = state.withLock { state -> Bool in
+            state.task = task
+            return state.cancelled
+        }
+        if cancelled { task.cancel() }
+    }
+
+    func cancel() {
+        let task = state.withLock { state -> Task<Void, Never>? in
+            state.cancelled = true
+            return state.task
+        }
+        task?.cancel()
+    }
+}
+
+/// Deadlines of connection requests, checked every `tick` by one task that runs only while some are waiting:
+/// adding and removing one is a dictionary update under a lock, where a timer per request cost a task and a
+/// dispatch timer. A deadline fires at most one tick late.
+final class AcquireDeadlines: Sendable {
+    private struct Waiter {
+        var deadline: ContinuousClock.Instant
+        var expire: @Sendable () -> Void
+    }
+
+    private struct State {
+        var waiters: [Int: Waiter] = [:]
+        var nextID = 0
+        var sweeping = false
+    }
+
+    private let state = Mutex(State())
+    private let tick: Duration
+
+    init(tick: Duration = .milliseconds(50)) { self.tick = tick }
+
+    /// Calls `expire` once `deadline` has passed, unless the returned id is removed first.
+    func add(deadline: ContinuousClock.Instant, expire: @escaping @Sendable () -> Void) -> Int {
+        let (id, startSweeping) = state.withLock { state -> (Int, Bool) in
+            let id = state.nextID
+            state.nextID &+= 1
+            state.waiters[id] = Waiter(deadline: deadline, expire: expire)
+            defer { state.sweeping = true }
+            return (id, !state.sweeping)
+        }
+        if startSweeping { Task { await self.sweep() } }
+        return id
+    }
+
+    func remove(_ id: Int) {
+        state.withLock { _ = $0.waiters.removeValue(forKey: id) }
+    }
+
+    /// Fires what is due every tick; stops when nothing waits (the next `add` starts it again).
+    private func sweep() async {
+        while true {
+            try? await Task.sleep(for: tick)
+            let now = ContinuousClock.now
+            let (due, done) = state.withLock { state -> ([Waiter], Bool) in
+                var due: [Waiter] = []
+                for (id, waiter) in state.waiters where waiter.deadline <= now {
+                    due.append(waiter)
+                    state.waiters[id] = nil
+                }
+                if state.waiters.isEmpty { state.sweeping = false }
+                return (due, !state.sweeping)
+            }
+            for waiter in due { waiter.expire() }
+            if done { return }
+        }
+    }
 }

@@ -36,6 +36,14 @@ import Testing
         #expect(fields["comments"]?["sources"]?.arrayItems.first?["sourceId"] == "manual")
         #expect(fields["comments"]?["alternatives"]?.arrayItems.first?["value"] == "collected")
         #expect(fields["version"] == nil && fields["kind"] == nil)
+        // The export's one-leaf merge gives every leaf the value the whole view gives it.
+        for path in [["network", "ip_addresses"], ["identity", "hostname"], ["os", "name"], ["comments"]] {
+            var leaf: JSONValue? = fields
+            for key in path { leaf = leaf?[key] }
+            #expect(CanonicalMerge.value(at: path, [newer, older], manual: manual) == leaf?["value"], "\(path)")
+        }
+        #expect(CanonicalMerge.value(at: ["os"], [newer, older], manual: manual) == nil)
+        #expect(CanonicalMerge.value(at: ["identity", "serial_number"], [newer, older], manual: manual) == nil)
     }
 
     /// Scoring: trimmed, case-folded values; placeholders identify nothing; the best shared rule scores the pair.
@@ -232,6 +240,9 @@ import Testing
                     #expect(records["pagination"]?["total"] == 2)
                     #expect(records["data"]?.arrayItems.first?["normalized"]?["identity"]?["hostname"] == "app-b2")
                     #expect(try await get("/api/v1/assets?assetType=vm")["pagination"]?["total"] == 2)
+                    // The search follows the collected values: B's new hostname finds the primary.
+                    let renamed = try await get("/api/v1/assets?q=APP-B2")
+                    #expect(renamed["pagination"]?["total"] == 1 && renamed["data"]?.arrayItems.first?["assetUuid"]?.stringValue == vm1)
 
                     // History: B's field change between its two records, the merge and the hand edit, newest first.
                     let history = try await get("/api/v1/assets/\(vm1)/history?pageSize=100")["data"]?.arrayItems ?? []
@@ -275,6 +286,8 @@ import Testing
                 #expect(lines.count == 3 && lines.first?.hasPrefix("asset_uuid,asset_type,status") == true, "\(csv.text)")
                 #expect(lines.contains { $0.hasPrefix(vm3) && $0.hasSuffix(",'=1+1") })
                 #expect(lines.contains { $0.hasPrefix(vm1) && $0.contains("alice") && $0.contains("rack 4") })
+                // Merged values: the union of both sources' addresses, the latest run's hostname.
+                #expect(lines.contains { $0.hasPrefix(vm1) && $0.contains(",app-a,10.0.0.1;10.0.0.2;10.0.0.9,") }, "\(csv.text)")
                 #expect(try await client.send(.get, "/api/v1/assets/exports?status=bogus", auth: .session(admin)).status == .badRequest)
 
                 // Audit: every change above has an entry, reads add none, and only admins read it.

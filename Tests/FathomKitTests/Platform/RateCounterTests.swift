@@ -23,4 +23,26 @@ import Testing
             #expect(try await counters.count(bucket: "r:a", windowStart: 60_000) == 80)
         }
     }
+
+    /// One batch holds several counters (one upsert for all): arrival order within each, added onto the stored count.
+    @Test(arguments: Backends.all)
+    func interleavedCountersInOneBatchCountInArrivalOrder(_ backend: Store.Backend) async throws {
+        try await Harness.with(backend) { harness in
+            let store = harness.services.store
+            let window: Int64 = 60_000
+            func item(_ bucket: String, _ start: Int64 = 120_000) -> RateCounters.Increment {
+                RateCounters.Increment(bucket: bucket, windowStart: start, windowLength: window)
+            }
+            let first = try await RateCounters.apply(
+                [item("r:a"), item("r:b"), item("r:a"), item("w:c"), item("r:a"), item("r:b"), item("r:a", 180_000)],
+                store: store)
+            #expect(first == [1, 1, 2, 1, 3, 2, 1])
+            let second = try await RateCounters.apply([item("r:b"), item("r:a")], store: store)
+            #expect(second == [3, 4])
+            let counters = RateCounters(store: store)
+            #expect(try await counters.count(bucket: "r:a", windowStart: 120_000) == 4)
+            #expect(try await counters.count(bucket: "r:a", windowStart: 180_000) == 1)
+            #expect(try await counters.count(bucket: "w:c", windowStart: 120_000) == 1)
+        }
+    }
 }

@@ -13,7 +13,7 @@ struct LocalTools: Sendable {
     }
 
     /// Runs a PostgreSQL tool of `version`; a non-zero exit throws with the tool's last output lines. A
-    /// `lowPriority` run (backups) is niced, so that it yields the CPU to the instance's own work on a busy host.
+    /// `lowPriority` run (backups) yields the CPU and the disk to the instance's own work on a busy host.
     @discardableResult
     func run(
         _ tool: String, version: String, _ arguments: [String], environment: [String: String] = [:], check: Bool = true,
@@ -23,10 +23,16 @@ struct LocalTools: Sendable {
             throw AppError(.engineNotSupported, "PostgreSQL \(version) tool \(tool) is not installed")
         }
         if lowPriority {
-            return try await command("/usr/bin/nice", ["-n", "10", path] + arguments, environment: environment, check: check, label: tool)
+            let prefix = Self.lowPriority
+            return try await command(prefix[0], Array(prefix.dropFirst()) + [path] + arguments, environment: environment, check: check, label: tool)
         }
         return try await command(path, arguments, environment: environment, check: check, label: tool)
     }
+
+    /// The command prefix of backup work: the lowest CPU priority, and the idle I/O class where `ionice` exists (the
+    /// instance's reads and fsyncs go first; the backup takes the disk when they leave it idle).
+    static let lowPriority: [String] =
+        ["/usr/bin/nice", "-n", "19"] + (FileManager.default.isExecutableFile(atPath: "/usr/bin/ionice") ? ["/usr/bin/ionice", "-c", "3"] : [])
 
     /// Runs any command as the instance user.
     @discardableResult
