@@ -8,14 +8,7 @@ import Testing
 @Suite(.timeLimit(.minutes(3))) struct AssetListMigrationTests {
     @Test(arguments: Backends.all)
     func existingLinksAreSearchableAfterTheMigration(_ backend: Store.Backend) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fathom-migration-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let url = backend == .postgres ? try await TestPostgres.createDatabase() : directory.appendingPathComponent("fathom.sqlite").path
-        var logger = Logger(label: "fathom-test")
-        logger.logLevel = .critical
-        let store = try await Store.open(url: url, logger: logger)
-        do {
+        try await UnmigratedStore.with(backend) { store in
             #expect(try await Migrations.run(on: store, through: 17).last == 17)
             try await store.write { db in
                 try await db.raw(
@@ -59,11 +52,7 @@ import Testing
             #expect(try await found("vm-101") == ["a-1"])
             #expect(try await found("10.9.") == ["a-2", "a-1"])
             #expect(try await assets.list(AssetStore.Filter(q: "10.9."), offset: 0, limit: 1).total == 2)
-        } catch {
-            await store.close()
-            throw error
         }
-        await store.close()
     }
 
     /// A total counted at one version of the list is served until the version moves; an older count never replaces a

@@ -8,14 +8,7 @@ import Testing
 @Suite(.timeLimit(.minutes(5))) struct ClusteredMigrationTests {
     @Test(arguments: Backends.all)
     func samplesAndAggregatesSurviveTheRebuild(_ backend: Store.Backend) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fathom-migration-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let url = backend == .postgres ? try await TestPostgres.createDatabase() : directory.appendingPathComponent("fathom.sqlite").path
-        var logger = Logger(label: "fathom-test")
-        logger.logLevel = .critical
-        let store = try await Store.open(url: url, logger: logger)
-        do {
+        try await UnmigratedStore.with(backend) { store in
             #expect(try await Migrations.run(on: store, through: 7) == [1, 2, 3, 4, 5, 6, 7])
             try await store.write { db in
                 try await db.raw(
@@ -74,10 +67,6 @@ import Testing
                     ).run()
                 }
             }
-        } catch {
-            await store.close()
-            throw error
         }
-        await store.close()
     }
 }
