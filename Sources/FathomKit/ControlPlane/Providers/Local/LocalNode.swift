@@ -29,10 +29,12 @@ struct LocalTools: Sendable {
         return try await command(path, arguments, environment: environment, check: check, label: tool)
     }
 
-    /// The command prefix of backup work: the lowest CPU priority, and the idle I/O class where `ionice` exists (the
-    /// instance's reads and fsyncs go first; the backup takes the disk when they leave it idle).
+    /// The command prefix of backup work: the lowest CPU priority, and the lowest best-effort I/O priority where
+    /// `ionice` exists and the disk's scheduler honours it (BFQ). Not the idle I/O class: on a disk that is never idle
+    /// it would starve a scheduled backup forever.
     static let lowPriority: [String] =
-        ["/usr/bin/nice", "-n", "19"] + (FileManager.default.isExecutableFile(atPath: "/usr/bin/ionice") ? ["/usr/bin/ionice", "-c", "3"] : [])
+        ["/usr/bin/nice", "-n", "19"]
+        + (FileManager.default.isExecutableFile(atPath: "/usr/bin/ionice") ? ["/usr/bin/ionice", "-c", "2", "-n", "7"] : [])
 
     /// Runs any command as the instance user.
     @discardableResult
