@@ -47,10 +47,18 @@ struct AssetStore: Sendable {
             let pattern = "%" + escaped + "%"
             // The matching assets are found first (one pass over the links' search texts) and the page is sorted from
             // them, instead of walking every asset in the page's order to test each.
+            // A merged asset's links moved to its primary: asked for by status, it is found by its display name.
+            let merged: SQLQueryString = filter.status == "merged"
+                ? """
+                   UNION ALL SELECT m.asset_uuid FROM assets m
+                   WHERE m.status = 'merged' AND LOWER(m.display_name) LIKE \(bind: pattern) ESCAPE '\\'
+                  """
+                : ""
             parts.append(
                 """
                 a.asset_uuid IN (SELECT \(bind: q) UNION ALL
-                                 SELECT l.asset_uuid FROM asset_source_links l WHERE l.search_text LIKE \(bind: pattern) ESCAPE '\\')
+                                 SELECT l.asset_uuid FROM asset_source_links l WHERE l.search_text LIKE \(bind: pattern) ESCAPE '\\'
+                                 \(merged))
                 """)
         }
         return parts.joined(separator: " AND ")

@@ -222,6 +222,9 @@ import Testing
                     #expect(gone["status"] == "merged" && gone["mergedInto"]?.stringValue == vm1)
                     #expect(try await merge(vmB, [vm1]).errorCode == "CONFIG_ASSET_MERGE_CYCLE_DETECTED")
                     #expect(try await get("/api/v1/assets?assetType=vm")["pagination"]?["total"] == 2)
+                    // The merged asset is still found by name when merged assets are asked for.
+                    let mergedFound = try await get("/api/v1/assets?status=merged&q=VM-B1")
+                    #expect(mergedFound["pagination"]?["total"] == 1 && mergedFound["data"]?.arrayItems.first?["assetUuid"]?.stringValue == vmB)
                     #expect(try await get("/api/v1/duplicate-candidates?status=merged")["pagination"]?["total"] == 1)
                     #expect(try await get("/api/v1/duplicate-candidates?status=ignored")["pagination"]?["total"] == 1)
 
