@@ -204,9 +204,13 @@ import Testing
                     #expect(try await merge(vm1, [vm1]).errorCode == "CONFIG_ASSET_MERGE_CYCLE_DETECTED")
                     #expect(try await merge(vm1, ["nope"]).status == .notFound)
 
-                    // Source B stops reporting its VM (offline), then a person merges it into source A's.
+                    // Source B stops reporting its VM (offline), then a person merges it into source A's. The list's
+                    // total, counted before the collect, follows it.
+                    let inServiceBefore = try await get("/api/v1/assets?status=in_service")["pagination"]?["total"]?.intValue ?? 0
                     try await configure(sourceB, configB(""))
                     try await collect(sourceB)
+                    #expect(try await get("/api/v1/assets?status=in_service")["pagination"]?["total"]?.intValue == inServiceBefore - 1)
+                    #expect(try await get("/api/v1/assets?status=offline")["pagination"]?["total"] == 1)
                     harness.clock.advance(by: 60)
                     let merged = try await merge(vm1, [vmB])
                     #expect(merged.status == .ok, "\(merged.text)")
