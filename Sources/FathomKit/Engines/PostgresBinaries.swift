@@ -8,16 +8,13 @@ public struct PostgresBinaries: Sendable {
 
     static let required = ["initdb", "pg_ctl", "postgres", "pg_basebackup", "pg_verifybackup", "pg_rewind"]
 
-    /// What this process's own environment finds, looked up once: every `AppServices` asks, and Foundation's
-    /// `Process.run` is not safe to call from many threads at once (it crashed the parallel test suite).
+    /// What this process's own environment finds, looked up once: every `AppServices` asks.
     private static let forThisProcess = search(environment: ProcessInfo.processInfo.environment)
 
     /// Looks in `FATHOM_PG_BIN`, `/usr/lib/postgresql/*/bin` and `PATH`.
     public static func discover(environment: [String: String] = ProcessInfo.processInfo.environment) -> PostgresBinaries {
-        environment == ProcessInfo.processInfo.environment ? forThisProcess : versionLock.withLock { _ in search(environment: environment) }
+        environment == ProcessInfo.processInfo.environment ? forThisProcess : search(environment: environment)
     }
-
-    private static let versionLock = Mutex<Void>(())
 
     private static func search(environment: [String: String]) -> PostgresBinaries {
         var candidates: [String] = []
@@ -34,18 +31,18 @@ public struct PostgresBinaries: Sendable {
 
     /// "postgres (PostgreSQL) 15.18 (Debian …)" → "15".
     static func majorVersion(of postgres: String) -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: postgres)
-        process.arguments = ["--version"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return nil }
-        process.waitUntilExit()
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        guard let range = text.range(of: #"\d+(\.\d+)?"#, options: .regularExpression) else { return nil }
-        return text[range].split(separator: ".").first.map(String.init)
+        if let known = versions.withLock({ $0[postgres] }) { return known }
+        guard let text = Subprocess.runBlocking(postgres, ["--version"])?.output,
+            let range = text.range(of: #"\d+(\.\d+)?"#, options: .regularExpression),
+            let major = text[range].split(separator: ".").first.map(String.init)
+        else { return nil }
+        versions.withLock { $0[postgres] = major }
+        return major
     }
+
+    /// Versions already asked, by binary path: every provider start discovers the binaries, and a binary's version
+    /// does not change while this process runs (a package upgrade restarts it).
+    private static let versions = Mutex<[String: String]>([:])
 
     public func tool(_ name: String, version: String) -> String? { directories[version].map { "\($0)/\(name)" } }
 }

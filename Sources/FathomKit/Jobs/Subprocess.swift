@@ -43,7 +43,7 @@ public enum Subprocess {
     /// (else into stdout). When this returns the child has opened its files, so the caller may unlink them.
     private static func spawn(
         _ executable: String, _ arguments: [String], environment: [String: String]?, inputPath: String? = nil,
-        outputPath: String, errorPath: String? = nil
+        outputPath: String, errorPath: String? = nil, append: Bool = false
     ) throws -> pid_t {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -56,9 +56,10 @@ public enum Subprocess {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, inputPath ?? "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let mode = O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, mode, 0o600)
         if let errorPath {
-            posix_spawn_file_actions_addopen(&actions, 2, errorPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+            posix_spawn_file_actions_addopen(&actions, 2, errorPath, mode, 0o600)
         } else {
             posix_spawn_file_actions_adddup2(&actions, 1, 2)
         }
@@ -92,7 +93,7 @@ public enum Subprocess {
         for fd in open where fd > 2 { posix_spawn_file_actions_addclose(&actions, fd) }
     }
 
-    private static func wait(
+    static func wait(
         pid: pid_t, cancelled: ManagedFlag, killGrace: Duration, limit: (path: String, bytes: Int64, exceeded: ManagedFlag)? = nil
     ) async -> Int32 {
         var killDeadline: ContinuousClock.Instant?
@@ -184,4 +185,49 @@ final class ManagedFlag: Sendable {
     private let value = Atomic<Bool>(false)
     func set() { value.store(true, ordering: .relaxed) }
     var isSet: Bool { value.load(ordering: .relaxed) }
+}
+
+extension Subprocess {
+    /// A child that runs beside its starter (a simulator, a server, a watchdog) until it is signalled or ends.
+    public struct Child: Sendable {
+        public let pid: pid_t
+
+        /// Signals the child's whole process group (it leads one).
+        public func signal(_ signal: Int32) { Glibc.kill(-pid, signal) }
+
+        /// Waits for the child to end and reaps it, without holding a thread; its exit status (128 + signal when
+        /// killed).
+        public func wait() async -> Int32 { await Subprocess.wait(pid: pid, cancelled: ManagedFlag(), killGrace: .zero) }
+
+        /// Kills the process group and reaps the child in the background.
+        public func kill() {
+            signal(SIGKILL)
+            Task.detached { _ = await wait() }
+        }
+    }
+
+    /// Starts a child in its own process group with stdin from /dev/null, stdout to `stdoutPath` and stderr to
+    /// `stderrPath` (else into stdout), both appended to when `append`. Nothing else of ours is inherited.
+    /// (Foundation's `Process` is not used: it learns of an exit on one shared thread, through a socket every
+    /// descendant inherits, and `waitUntilExit` holds the calling thread meanwhile.)
+    public static func start(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil, stdoutPath: String = "/dev/null",
+        stderrPath: String? = nil, append: Bool = false
+    ) throws -> Child {
+        Child(pid: try spawn(executable, arguments, environment: environment, outputPath: stdoutPath, errorPath: stderrPath, append: append))
+    }
+
+    /// Runs a short command to its end on the calling thread (for synchronous callers such as binary discovery);
+    /// nil when it cannot start. Its stdout and stderr together, at most the last 64 KiB.
+    public static func runBlocking(_ executable: String, _ arguments: [String]) -> Result? {
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("fathom-proc-\(UUID().uuidString)").path
+        defer { unlink(outputPath) }
+        guard let pid = try? spawn(executable, arguments, environment: nil, outputPath: outputPath) else { return nil }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { return nil }
+        }
+        let exited = status & 0x7f == 0
+        return Result(status: exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), output: tail(of: outputPath, bytes: 65_536))
+    }
 }

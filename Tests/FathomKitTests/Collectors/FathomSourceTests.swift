@@ -45,7 +45,7 @@ struct FathomSourceTests {
     /// (DC0_C0_RP0_VM0) runs in cluster DC0_C0.
     @Test(.enabled(if: VCSim.available, "needs golang-go and golang-github-vmware-govmomi-dev"), arguments: Backends.all)
     func aDatabaseInstanceIsLinkedToASimulatedVCenterVM(_ backend: Store.Backend) async throws {
-        let sim = try VCSim()
+        let sim = try await VCSim.start()
         defer { sim.stop() }
         try await Harness.with(backend) { harness in
             try await harness.test { client in
@@ -104,7 +104,7 @@ struct FathomSourceTests {
 
     @Test(arguments: Backends.all) func aDatabaseInstanceIsLinkedToTheVMCarryingItsAddress(_ backend: Store.Backend) async throws {
         let fixture = try await PVEFixture(PVEFixture.cluster())
-        let ca = try TestCertificates.shared.get().issuer.caPath
+        let ca = try await TestCertificates.shared().issuer.caPath
         do {
             try await Harness.with(backend) { harness in
                 try await harness.test { client in

@@ -6,9 +6,9 @@ import Testing
 /// documented shapes, both ways of logging in, scopes, a node that does not answer, and each way a connection fails.
 @Suite(.timeLimit(.minutes(5)))
 struct PVECollectorTests {
-    static func config(_ fixture: PVEFixture, _ extra: [String: JSONValue] = [:]) throws -> JSONValue {
+    static func config(_ fixture: PVEFixture, _ extra: [String: JSONValue] = [:]) async throws -> JSONValue {
         var config: [String: JSONValue] = [
-            "endpoint": .string(fixture.endpoint), "ca_bundle": .string(try TestCertificates.shared.get().issuer.caPath),
+            "endpoint": .string(fixture.endpoint), "ca_bundle": .string(try await TestCertificates.shared().issuer.caPath),
             "timeout_ms": 60_000,
         ]
         config.merge(extra) { $1 }
@@ -19,7 +19,7 @@ struct PVECollectorTests {
 
     @Test func aStandaloneNodeIsMappedFromProxmoxsShapes() async throws {
         let fixture = try await PVEFixture(PVEFixture.standalone())
-        let response = try await BuiltIn.respond(type: "pve", config: try Self.config(fixture, ["scope": "standalone"]), credential: Self.token)
+        let response = try await BuiltIn.respond(type: "pve", config: try await Self.config(fixture, ["scope": "standalone"]), credential: Self.token)
         await fixture.stop()
         #expect(response["errors"] == [], "\(response["errors"] ?? .null)")
         let inventory = try BuiltIn.inventory(response, type: "pve")
@@ -64,7 +64,7 @@ struct PVECollectorTests {
     @Test func aThreeNodeClusterWithATicketLogin() async throws {
         let fixture = try await PVEFixture(PVEFixture.cluster())
         let response = try await BuiltIn.respond(
-            type: "pve", config: try Self.config(fixture, ["max_parallel_nodes": 2]),
+            type: "pve", config: try await Self.config(fixture, ["max_parallel_nodes": 2]),
             credential: ["username": PVEFixture.username, "password": PVEFixture.password])
         let requests = fixture.requests
         await fixture.stop()
@@ -98,10 +98,10 @@ struct PVECollectorTests {
         var state = PVEFixture.cluster()
         state.nodes[2].online = false
         let fixture = try await PVEFixture(state)
-        let offline = try await BuiltIn.respond(type: "pve", config: try Self.config(fixture), credential: Self.token)
+        let offline = try await BuiltIn.respond(type: "pve", config: try await Self.config(fixture), credential: Self.token)
         // Listed online, but requests to it fail the way PVE reports an unreachable node (HTTP 595).
         fixture.change { $0.nodes[2].online = true; $0.nodes[2].unreachable = true }
-        let unreachable = try await BuiltIn.respond(type: "pve", config: try Self.config(fixture), credential: Self.token)
+        let unreachable = try await BuiltIn.respond(type: "pve", config: try await Self.config(fixture), credential: Self.token)
         await fixture.stop()
         for response in [offline, unreachable] {
             #expect(response["errors"] == [], "\(response["errors"] ?? .null)")
@@ -115,11 +115,11 @@ struct PVECollectorTests {
     @Test func failuresMapToThePVECodes() async throws {
         let fixture = try await PVEFixture(PVEFixture.standalone())
         let badToken = try await BuiltIn.respond(
-            type: "pve", config: try Self.config(fixture), credential: ["token": "monitor@pve!fathom=wrong-secret"])
+            type: "pve", config: try await Self.config(fixture), credential: ["token": "monitor@pve!fathom=wrong-secret"])
         let badPassword = try await BuiltIn.respond(
-            type: "pve", config: try Self.config(fixture), credential: ["username": "root", "password": "nope"])
+            type: "pve", config: try await Self.config(fixture), credential: ["username": "root", "password": "nope"])
         let wrongCA = try await BuiltIn.respond(
-            type: "pve", config: try Self.config(fixture, ["ca_bundle": .string(try TestCertificates.shared.get().other.caPath)]),
+            type: "pve", config: try await Self.config(fixture, ["ca_bundle": .string(try await TestCertificates.shared().other.caPath)]),
             credential: Self.token)
         let systemRoots = try await BuiltIn.respond(
             type: "pve", mode: "healthcheck", config: ["endpoint": .string(fixture.endpoint)], credential: Self.token)
@@ -149,10 +149,10 @@ struct PVECollectorTests {
         var state = PVEFixture.cluster()
         state.delayMillis = 25
         let fixture = try await PVEFixture(state)
-        let serial = try await BuiltIn.respond(type: "pve", config: try Self.config(fixture, ["max_parallel_nodes": 1]), credential: Self.token)
+        let serial = try await BuiltIn.respond(type: "pve", config: try await Self.config(fixture, ["max_parallel_nodes": 1]), credential: Self.token)
         let (serialNodes, serialRequests) = fixture.shared.mutex.withLock { ($0.maxNodesInFlight, $0.maxRequestsInFlight) }
         fixture.change { $0.maxNodesInFlight = 0; $0.maxRequestsInFlight = 0 }
-        let parallel = try await BuiltIn.respond(type: "pve", config: try Self.config(fixture, ["max_parallel_nodes": 3]), credential: Self.token)
+        let parallel = try await BuiltIn.respond(type: "pve", config: try await Self.config(fixture, ["max_parallel_nodes": 3]), credential: Self.token)
         let (parallelNodes, parallelRequests) = fixture.shared.mutex.withLock { ($0.maxNodesInFlight, $0.maxRequestsInFlight) }
         await fixture.stop()
         #expect(serial["errors"] == [] && parallel["errors"] == [])
@@ -166,7 +166,7 @@ struct PVECollectorTests {
     @Test func anAccountThatSeesNoNodeLacksPermission() async throws {
         // PVE filters lists by privilege: a token without Sys.Audit gets empty lists, not a 403.
         let fixture = try await PVEFixture(PVEFixture.State(clusterName: nil, nodes: [], guests: []))
-        let response = try await BuiltIn.respond(type: "pve", mode: "healthcheck", config: try Self.config(fixture), credential: Self.token)
+        let response = try await BuiltIn.respond(type: "pve", mode: "healthcheck", config: try await Self.config(fixture), credential: Self.token)
         await fixture.stop()
         #expect(response["errors"]?.arrayElements.first?["code"] == "PVE_PERMISSION_DENIED")
     }
@@ -189,7 +189,7 @@ struct PVECollectorTests {
         #expect(BuiltInCollectorCommand.types.contains("pve"))
         let fixture = try await PVEFixture(PVEFixture.standalone())
         let (data, failed) = await BuiltInCollectorCommand.respond(
-            type: "pve", request: BuiltIn.request(type: "pve", config: try Self.config(fixture), credential: Self.token))
+            type: "pve", request: BuiltIn.request(type: "pve", config: try await Self.config(fixture), credential: Self.token))
         await fixture.stop()
         #expect(!failed)
         #expect(try CollectorJSON.parse(data)["stats"]?["assets"] == 4)

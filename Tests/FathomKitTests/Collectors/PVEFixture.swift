@@ -99,7 +99,7 @@ final class PVEFixture: Sendable {
 
     /// Starts the server with `initial`; its certificate is signed by `TestCertificates.shared`'s issuer.
     init(_ initial: State) async throws {
-        let certificates = try TestCertificates.shared.get().issuer
+        let certificates = try await TestCertificates.shared().issuer
         let state = Shared(initial)
         shared = state
         let router = Router()

@@ -32,7 +32,7 @@ struct PVELedgerCollectorsTests {
 
     @Test(arguments: Backends.all) func aMigratedVMKeepsItsAssetAndANodeDownChangesNothing(_ backend: Store.Backend) async throws {
         let fixture = try await PVEFixture(PVEFixture.cluster())
-        let ca = try TestCertificates.shared.get().issuer.caPath
+        let ca = try await TestCertificates.shared().issuer.caPath
         do {
             try await Harness.with(backend) { harness in
                 try await harness.test { client in

@@ -8,7 +8,7 @@ import Testing
 @Suite(.timeLimit(.minutes(10)), .enabled(if: VCSim.available, "needs golang-go and golang-github-vmware-govmomi-dev"))
 struct VCenterCollectorsTests {
     @Test func collectMapsTheSimulatorsValues() async throws {
-        let sim = try VCSim()
+        let sim = try await VCSim.start()
         defer { sim.stop() }
         // One object per answer: every type is read through ContinueRetrievePropertiesEx pages.
         let response = try await BuiltIn.respond(config: ["endpoint": .string(sim.endpoint), "page_size": 1])
@@ -56,7 +56,7 @@ struct VCenterCollectorsTests {
     }
 
     @Test func retrievalPagesThroughContinueTokens() async throws {
-        let sim = try VCSim(["-vm", "3"])
+        let sim = try await VCSim.start(["-vm", "3"])
         defer { sim.stop() }
         let transport = try HTTPTransport(useTLS: false, verify: true, caBundle: nil, timeoutMillis: 10_000)
         let soap = VCenterSOAP(transport: transport, endpoint: try #require(URL(string: sim.endpoint)))
@@ -74,7 +74,7 @@ struct VCenterCollectorsTests {
     }
 
     @Test func healthcheckAndDetect() async throws {
-        let sim = try VCSim()
+        let sim = try await VCSim.start()
         defer { sim.stop() }
         let health = try await BuiltIn.respond(mode: "healthcheck", config: ["endpoint": .string(sim.endpoint)])
         #expect(health["errors"] == [] && health["assets"] == [])
@@ -86,7 +86,7 @@ struct VCenterCollectorsTests {
     }
 
     @Test func failuresMapToTheProtocolsCodes() async throws {
-        let sim = try VCSim()
+        let sim = try await VCSim.start()
         defer { sim.stop() }
         let wrong = try await BuiltIn.respond(
             config: ["endpoint": .string(sim.endpoint)], credential: ["username": "user", "password": "wrong<&>\"pass"])
@@ -106,7 +106,7 @@ struct VCenterCollectorsTests {
     }
 
     @Test func tlsIsVerifiedAgainstTheGivenBundle() async throws {
-        let sim = try VCSim(["-tls"])
+        let sim = try await VCSim.start(["-tls"])
         defer { sim.stop() }
         let ca = try #require(sim.caPath)
         #expect(sim.endpoint.hasPrefix("https://"))
@@ -121,7 +121,7 @@ struct VCenterCollectorsTests {
         let tls = try #require(untrusted["errors"]?.arrayItems.first)
         #expect(tls["code"] == "VCENTER_TLS_ERROR" && tls["retryable"] == false, "\(tls)")
         // A different CA (another simulator's) is refused too; turning verification off is the source's explicit choice.
-        let other = try VCSim(["-tls"])
+        let other = try await VCSim.start(["-tls"])
         defer { other.stop() }
         let wrongCA = try await BuiltIn.respond(
             mode: "healthcheck", config: ["endpoint": .string(sim.endpoint), "ca_bundle": .string(try #require(other.caPath))])

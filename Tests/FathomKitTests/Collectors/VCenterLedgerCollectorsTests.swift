@@ -8,7 +8,7 @@ import Testing
 @Suite(.timeLimit(.minutes(10)), .enabled(if: VCSim.available, "needs golang-go and golang-github-vmware-govmomi-dev"))
 struct VCenterLedgerCollectorsTests {
     @Test func aVCenterSourceCollectsThroughTheLedger() async throws {
-        let sim = try VCSim()
+        let sim = try await VCSim.start()
         defer { sim.stop() }
         try await Harness.with(.sqlite) { harness in
             try await harness.test { client in

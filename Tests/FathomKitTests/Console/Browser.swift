@@ -1,3 +1,4 @@
+import FathomKit
 import Foundation
 import Testing
 
@@ -57,17 +58,9 @@ enum Browser {
             throw WebDriver.Failure(description: "FATHOM_TEST_REQUIRE_BROWSER=1 but Chromium or chromedriver is missing")
         }
         let port = try freePort()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: chromedriver)
-        process.arguments = ["--port=\(port)", "--allowed-ips=127.0.0.1"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        defer {
-            // chromedriver ignores SIGTERM while it has children; nothing of it is worth keeping.
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        let child = try Subprocess.start(chromedriver, ["--port=\(port)", "--allowed-ips=127.0.0.1"])
+        // chromedriver ignores SIGTERM while it has children; nothing of it (or of its group) is worth keeping.
+        defer { child.kill() }
         let base = URL(string: "http://127.0.0.1:\(port)")!
         trace("chromedriver started on \(port)")
         var ready = false

@@ -223,11 +223,8 @@ import Testing
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("fathom-scan-\(UUID().uuidString)").path
         let node = "\(root)/instances/inst-scan/node-55009"
         // A stand-in postmaster: argv[0] `postgres` and `-D <node>`, as pg_ctl starts the real one.
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-c", "exec -a postgres /usr/bin/perl -e 'sleep 30' -- -D \"$0\"", node]
-        try process.run()
-        defer { process.terminate() }
+        let child = try Subprocess.start("/bin/bash", ["-c", "exec -a postgres /usr/bin/perl -e 'sleep 30' -- -D \"$0\"", node])
+        defer { child.kill() }
         let found = await waitUntil(timeout: .seconds(10)) {
             LocalServerScan.servers(underDataDirectory: root).contains { $0.instanceId == "inst-scan" && $0.port == 55009 }
         }

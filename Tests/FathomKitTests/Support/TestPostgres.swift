@@ -85,13 +85,8 @@ enum TestPostgres {
             \(quotedRunAs) \(bin)/pg_ctl -D \(root)/data stop -m immediate >/dev/null 2>&1
             rm -rf \(root)
             """
-        let watchdog = Process()
-        watchdog.executableURL = URL(fileURLWithPath: "/bin/bash")
-        watchdog.arguments = ["-c", script]
-        watchdog.standardInput = FileHandle.nullDevice
-        watchdog.standardOutput = FileHandle.nullDevice
-        watchdog.standardError = FileHandle.nullDevice
-        try watchdog.run()
+        // Never waited for: it outlives every test, and ends (reaped by init) after this process.
+        _ = try Subprocess.start("/bin/bash", ["-c", script])
         for _ in 0..<300 {
             if try await run(bin + "/pg_isready", ["-q", "-h", "127.0.0.1", "-p", String(port)]) == 0 {
                 return Cluster(port: port, password: password, bin: bin)

@@ -28,7 +28,7 @@ final class CrashServer: @unchecked Sendable {
     let dataDir: String
     let port: Int
     let localPorts: ClosedRange<Int>
-    private var process: Process?
+    private var child: Subprocess.Child?
     private var csrf = ""
     var base: String { "http://127.0.0.1:\(port)" }
     var jar: String { dataDir + ".cookies" }
@@ -44,27 +44,20 @@ final class CrashServer: @unchecked Sendable {
     func boot(fault: String? = nil) async throws {
         // One server at a time: a second one on the same port would fail to bind while the first kept answering.
         await stop()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try await FathomBinary.path())
-        process.arguments = ["serve", "--data-dir", dataDir, "--port", String(port)]
-        process.environment = ProcessInfo.processInfo.environment.merging([
+        let environment = ProcessInfo.processInfo.environment.merging([
             "FATHOM_ADMIN_PASSWORD": "crash-admin-1", "FATHOM_BCRYPT_COST": "4", "FATHOM_JOB_LEASE_SECONDS": "4",
             "FATHOM_LOCAL_PORTS": "\(localPorts.lowerBound)-\(localPorts.upperBound)", "FATHOM_LOG_LEVEL": "error",
             "FATHOM_FAULT": fault ?? "",
         ]) { _, new in new }
-        process.standardOutput = FileHandle.nullDevice
-        // The fault point announces itself on stderr: the log proves the kill came from it.
-        if !FileManager.default.fileExists(atPath: log) { FileManager.default.createFile(atPath: log, contents: nil) }
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        try handle.seekToEnd()
-        process.standardError = handle
-        try process.run()
-        try? handle.close()
-        self.process = process
+        // The fault point announces itself on stderr: the log (appended to across boots) proves the kill came from it.
+        let child = try Subprocess.start(
+            try await FathomBinary.path(), ["serve", "--data-dir", dataDir, "--port", String(port)], environment: environment,
+            stderrPath: log, append: true)
+        self.child = child
         let healthy = try await waitUntil(timeout: .seconds(60)) {
             (try? await Subprocess.run("/usr/bin/curl", ["-sf", self.base + "/healthz"]))?.status == 0
         }
-        guard healthy, processAlive(process.processIdentifier) else {
+        guard healthy, processAlive(child.pid) else {
             throw HarnessError("fathom serve did not become healthy on \(base) (or another process answers there)")
         }
         if csrf.isEmpty {
@@ -81,18 +74,20 @@ final class CrashServer: @unchecked Sendable {
 
     /// Waits for the armed server to kill itself; fails if the fault point was never reached.
     func diesAtFault(_ fault: String, within timeout: Duration = .seconds(180)) async throws {
-        let pid = try #require(process?.processIdentifier)
-        let died = try await waitUntil(timeout: timeout) { !processAlive(pid) }
-        if !died { kill(pid, SIGKILL) }
+        let child = try #require(self.child)
+        let died = try await waitUntil(timeout: timeout) { !processAlive(child.pid) }
+        if !died { kill(child.pid, SIGKILL) }
+        _ = await child.wait()
         let announced = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("FATHOM_FAULT: killing the process at \(fault)\n")
         #expect(died && announced, "fault point \(fault) was never reached (server \(died ? "died otherwise" : "still running"))")
         guard died && announced else { throw HarnessError("fault point \(fault) was never reached") }
     }
 
     func stop() async {
-        guard let pid = process?.processIdentifier, processAlive(pid) else { return }
-        kill(pid, SIGTERM)
-        if !(await waitUntil(timeout: .seconds(30)) { !processAlive(pid) }) { kill(pid, SIGKILL) }
+        guard let child, processAlive(child.pid) else { return }
+        kill(child.pid, SIGTERM)
+        if !(await waitUntil(timeout: .seconds(30)) { !processAlive(child.pid) }) { kill(child.pid, SIGKILL) }
+        _ = await child.wait()
     }
 
     /// Stops everything the server started and removes its files.
