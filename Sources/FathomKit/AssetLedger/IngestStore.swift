@@ -38,21 +38,17 @@ struct IngestStore: Sendable {
         runId: String, sourceId: String, mode: String, inventory: Inventory, now: Int64,
         end: @escaping @Sendable (Summary) -> RunEnd
     ) async throws -> Summary {
-        try await store.write { db in
+        let backend = store.backend
+        return try await store.write { db in
             var summary = Summary()
             let coverage = Self.coverage(mode)
             let links = try await Self.knownLinks(db, sourceId: sourceId)
             let plan = Self.plan(inventory.assets, links)
             summary.assetsCreated = plan.created
 
-            try await Self.insert(db, "INSERT INTO assets (asset_uuid, asset_type, display_name, status, created_at, updated_at) VALUES",
-                                  plan.assetsToWrite, """
-                ON CONFLICT (asset_uuid) DO UPDATE SET display_name = excluded.display_name, status = 'in_service',
-                    updated_at = excluded.updated_at
-                WHERE assets.display_name <> excluded.display_name OR assets.status <> 'in_service'
-                """) { index in
+            try await Self.assets.run(plan.assetsToWrite, on: db, backend: backend) { index in
                 let asset = inventory.assets[index]
-                return "(\(bind: plan.assetUuids[index]), \(bind: asset.kind), \(bind: asset.displayName), 'in_service', \(bind: now), \(bind: now))"
+                return [.text(plan.assetUuids[index]), .text(asset.kind), .text(asset.displayName), .bigint(now), .bigint(now)]
             }
 
             // Links seen again, then the new ones (so the update does not walk rows it has just written).
@@ -60,19 +56,12 @@ struct IngestStore: Sendable {
                 db, table: "asset_source_links", idColumn: "link_id", sourceId: sourceId, seen: plan.seenLinkIds,
                 unseen: links.values.filter { !plan.seen.contains($0.key) }.map(\.linkId),
                 set: "presence_status = 'present', last_seen_at = \(bind: now), last_seen_run_id = \(bind: runId)")
-            try await Self.insert(db, """
-                INSERT INTO asset_source_links (link_id, asset_uuid, source_id, external_kind, external_id, presence_status,
-                                                first_seen_at, last_seen_at, last_seen_run_id, search_text) VALUES
-                """, plan.newLinks, """
-                ON CONFLICT (source_id, external_kind, external_id) DO UPDATE SET presence_status = 'present',
-                    last_seen_at = excluded.last_seen_at, last_seen_run_id = excluded.last_seen_run_id,
-                    search_text = excluded.search_text
-                """) { index in
+            try await Self.links.run(plan.newLinks, on: db, backend: backend) { index in
                 let asset = inventory.assets[index]
-                return """
-                    (\(bind: plan.linkIds[index]), \(bind: plan.assetUuids[index]), \(bind: sourceId), \(bind: asset.kind),
-                     \(bind: asset.externalId), 'present', \(bind: now), \(bind: now), \(bind: runId), \(bind: asset.searchText))
-                    """
+                return [
+                    .text(plan.linkIds[index]), .text(plan.assetUuids[index]), .text(sourceId), .text(asset.kind),
+                    .text(asset.externalId), .bigint(now), .bigint(now), .text(runId), .text(asset.searchText),
+                ]
             }
             // Search texts that changed (a new address, a renamed host): one statement per slice of them.
             for chunk in Self.chunks(plan.changedSearchTexts, Self.rowsPerStatement) {
@@ -87,17 +76,14 @@ struct IngestStore: Sendable {
                 ).run()
             }
 
-            try await Self.storeRawPayloads(db, inventory.assets)
-            try await Self.insert(db, """
-                INSERT INTO asset_source_records (record_id, run_id, source_id, link_id, asset_uuid, external_kind, external_id,
-                                                  collected_at, normalized, raw_hash) VALUES
-                """, inventory.assets.indices, "") { index in
+            try await Self.storeRawPayloads(db, inventory.assets, backend: backend)
+            try await Self.records.run(inventory.assets.indices, on: db, backend: backend) { index in
                 let asset = inventory.assets[index]
-                return """
-                    (\(bind: OrderedID.make("rec")), \(bind: runId), \(bind: sourceId), \(bind: plan.linkIds[index]),
-                     \(bind: plan.assetUuids[index]), \(bind: asset.kind), \(bind: asset.externalId), \(bind: now),
-                     \(bind: asset.normalizedText), \(bind: asset.rawHash))
-                    """
+                return [
+                    .text(OrderedID.make("rec")), .text(runId), .text(sourceId), .text(plan.linkIds[index]),
+                    .text(plan.assetUuids[index]), .text(asset.kind), .text(asset.externalId), .bigint(now),
+                    .text(asset.normalizedText), .text(asset.rawHash),
+                ]
             }
             // Assets seen again after going offline: their history shows them back in service.
             try await AssetEvents.append(
@@ -127,7 +113,7 @@ struct IngestStore: Sendable {
                     details: ["from": "in_service", "to": "offline", "runId": .string(runId)])
             }
 
-            try await Self.ingestRelations(db, inventory, sourceId: sourceId, runId: runId, now: now, uuids: plan.uuids,
+            try await Self.ingestRelations(db, backend, inventory, sourceId: sourceId, runId: runId, now: now, uuids: plan.uuids,
                                            coverage: coverage.relations, summary: &summary)
             try await AssetListTotals.bump(on: db)
             guard try await RunStore.finish(runId, end(summary), now: now, on: db) else {
@@ -147,6 +133,45 @@ struct IngestStore: Sendable {
     }
 
     struct RunAlreadyEnded: Error {}
+
+    private static let assets = BulkInsert("assets", [
+        .text("asset_uuid"), .text("asset_type"), .text("display_name"), .constant("status", "'in_service'"),
+        .bigint("created_at"), .bigint("updated_at"),
+    ], tail: """
+        ON CONFLICT (asset_uuid) DO UPDATE SET display_name = excluded.display_name, status = 'in_service',
+            updated_at = excluded.updated_at
+        WHERE assets.display_name <> excluded.display_name OR assets.status <> 'in_service'
+        """)
+
+    private static let links = BulkInsert("asset_source_links", [
+        .text("link_id"), .text("asset_uuid"), .text("source_id"), .text("external_kind"), .text("external_id"),
+        .constant("presence_status", "'present'"), .bigint("first_seen_at"), .bigint("last_seen_at"), .text("last_seen_run_id"),
+        .text("search_text"),
+    ], tail: """
+        ON CONFLICT (source_id, external_kind, external_id) DO UPDATE SET presence_status = 'present',
+            last_seen_at = excluded.last_seen_at, last_seen_run_id = excluded.last_seen_run_id, search_text = excluded.search_text
+        """)
+
+    private static let records = BulkInsert("asset_source_records", [
+        .text("record_id"), .text("run_id"), .text("source_id"), .text("link_id"), .text("asset_uuid"), .text("external_kind"),
+        .text("external_id"), .bigint("collected_at"), .text("normalized"), .text("raw_hash"),
+    ])
+
+    private static let rawPayloads = BulkInsert(
+        "asset_raw_payloads", [.text("content_hash"), .text("payload")], tail: "ON CONFLICT (content_hash) DO NOTHING")
+
+    private static let relations = BulkInsert("asset_relations", [
+        .text("relation_id"), .text("relation_type"), .text("from_asset_uuid"), .text("to_asset_uuid"), .text("source_id"),
+        .constant("status", "'active'"), .bigint("first_seen_at"), .bigint("last_seen_at"), .text("last_seen_run_id"),
+    ], tail: """
+        ON CONFLICT (relation_type, from_asset_uuid, to_asset_uuid, source_id) DO UPDATE SET status = 'active',
+            last_seen_at = excluded.last_seen_at, last_seen_run_id = excluded.last_seen_run_id
+        """)
+
+    private static let relationGaps = BulkInsert("asset_relation_gaps", [
+        .text("source_id"), .text("from_asset_uuid"), .text("relation_type"), .text("to_external_kind"), .text("to_external_id"),
+        .text("run_id"),
+    ], tail: "ON CONFLICT DO NOTHING")
 
     /// A link of the source as it stood before this collect, with its asset's name and status.
     struct KnownLink {
@@ -254,8 +279,8 @@ struct IngestStore: Sendable {
     }
 
     private static func ingestRelations(
-        _ db: any SQLDatabase, _ inventory: Inventory, sourceId: String, runId: String, now: Int64, uuids: [String: String],
-        coverage: Set<String>, summary: inout Summary
+        _ db: any SQLDatabase, _ backend: Store.Backend, _ inventory: Inventory, sourceId: String, runId: String, now: Int64,
+        uuids: [String: String], coverage: Set<String>, summary: inout Summary
     ) async throws {
         var existing: [String: (id: String, type: String, active: Bool)] = [:]
         for row in try await db.raw(
@@ -269,7 +294,7 @@ struct IngestStore: Sendable {
         var newRelations: [(type: String, from: String, to: String)] = []
         var seenIds: [String] = []
         var reactivated: [String] = []
-        var gapRows: [SQLQueryString] = []
+        var gapRows: [[BulkInsert.Value]] = []
         var seen = Set<String>()
         for relation in inventory.relations {
             let target = relation.toSourceId.map { $0 == sourceId ? uuids[relation.toKey] : foreign[$0 + "\u{1F}" + relation.toKey] }
@@ -280,8 +305,7 @@ struct IngestStore: Sendable {
                 if let from = uuids[relation.fromKey], coverage.contains(relation.type) {
                     let target = relation.toKey.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init)
                     if target.count == 2, seen.insert("gap\u{1F}" + relation.type + from + relation.toKey).inserted {
-                        gapRows.append(
-                            "(\(bind: sourceId), \(bind: from), \(bind: relation.type), \(bind: target[0]), \(bind: target[1]), \(bind: runId))")
+                        gapRows.append([.text(sourceId), .text(from), .text(relation.type), .text(target[0]), .text(target[1]), .text(runId)])
                     }
                 }
                 continue
@@ -304,25 +328,14 @@ struct IngestStore: Sendable {
         for chunk in chunks(reactivated, idsPerStatement) {
             try await db.raw("UPDATE asset_relations SET status = 'active' WHERE relation_id IN (\(binds: Array(chunk)))").run()
         }
-        try await insert(db, """
-            INSERT INTO asset_relations (relation_id, relation_type, from_asset_uuid, to_asset_uuid, source_id, status,
-                                         first_seen_at, last_seen_at, last_seen_run_id) VALUES
-            """, newRelations, """
-            ON CONFLICT (relation_type, from_asset_uuid, to_asset_uuid, source_id) DO UPDATE SET status = 'active',
-                last_seen_at = excluded.last_seen_at, last_seen_run_id = excluded.last_seen_run_id
-            """) { relation in
-            """
-            (\(bind: OrderedID.make("rel")), \(bind: relation.type), \(bind: relation.from), \(bind: relation.to), \(bind: sourceId),
-             'active', \(bind: now), \(bind: now), \(bind: runId))
-            """
+        try await relations.run(newRelations, on: db, backend: backend) { relation in
+            [.text(OrderedID.make("rel")), .text(relation.type), .text(relation.from), .text(relation.to), .text(sourceId),
+             .bigint(now), .bigint(now), .text(runId)]
         }
         try await db.raw(
             "DELETE FROM asset_relation_gaps WHERE source_id = \(bind: sourceId) AND relation_type IN (\(binds: Array(coverage)))"
         ).run()
-        try await insert(db, """
-            INSERT INTO asset_relation_gaps (source_id, from_asset_uuid, relation_type, to_external_kind, to_external_id, run_id)
-            VALUES
-            """, gapRows, "ON CONFLICT DO NOTHING") { $0 }
+        try await relationGaps.run(gapRows, on: db, backend: backend) { $0 }
         let unseen = existing.filter { $0.value.active && coverage.contains($0.value.type) && !seen.contains($0.key) }
         summary.relationsInactive = unseen.count
         for chunk in chunks(unseen.map { $0.value.id }, idsPerStatement) {
@@ -358,7 +371,7 @@ struct IngestStore: Sendable {
     }
 
     /// Raw documents are keyed by content hash; only hashes not stored yet are sent.
-    private static func storeRawPayloads(_ db: any SQLDatabase, _ assets: [Inventory.Asset]) async throws {
+    private static func storeRawPayloads(_ db: any SQLDatabase, _ assets: [Inventory.Asset], backend: Store.Backend) async throws {
         var payloads: [String: String] = [:]
         for asset in assets { payloads[asset.rawHash] = asset.rawText }
         var missing: [(hash: String, text: String)] = []
@@ -371,32 +384,7 @@ struct IngestStore: Sendable {
             }
             for hash in chunk where !stored.contains(hash) { missing.append((hash, payloads[hash]!)) }
         }
-        try await insert(db, "INSERT INTO asset_raw_payloads (content_hash, payload) VALUES", missing,
-                         "ON CONFLICT (content_hash) DO NOTHING") { "(\(bind: $0.hash), \(bind: $0.text))" }
-    }
-
-    /// Multi-row inserts of `items`, `rowsPerStatement` rows a statement; each statement's rows are made just before
-    /// it is sent, so a large collect never holds every row's binds at once.
-    private static func insert<Items: Sequence>(
-        _ db: any SQLDatabase, _ head: SQLQueryString, _ items: Items, _ tail: SQLQueryString,
-        row: (Items.Element) -> SQLQueryString
-    ) async throws {
-        var rows: [SQLQueryString] = []
-        rows.reserveCapacity(rowsPerStatement)
-        func send() async throws {
-            var sql = head
-            sql += " "
-            sql += rows.joined(separator: ", ")
-            sql += " "
-            sql += tail
-            try await db.raw(sql).run()
-            rows.removeAll(keepingCapacity: true)
-        }
-        for item in items {
-            rows.append(row(item))
-            if rows.count == rowsPerStatement { try await send() }
-        }
-        if !rows.isEmpty { try await send() }
+        try await rawPayloads.run(missing, on: db, backend: backend) { [.text($0.hash), .text($0.text)] }
     }
 
     static func chunks<T>(_ items: [T], _ size: Int) -> [ArraySlice<T>] {

@@ -54,6 +54,9 @@ struct PostgresStoreDatabase: SQLDatabase {
             case let value as Int: bindings.append(value)
             case let value as Bool: bindings.append(value)
             case let value as Double: bindings.append(value)
+            // Columns of a bulk insert (`BulkInsert`), one array per column.
+            case let value as [String]: bindings.append(value)
+            case let value as [Int64]: bindings.append(value)
             default: return nil
             }
         }

@@ -73,7 +73,7 @@ import Testing
     }
 
     @Test func onlyTheSimpleBindTypesAreEncodedDirectly() {
-        #expect(PostgresStoreDatabase.simpleBindings(["a", 1, Int64(2), true, 0.5, String?.none, Int?.some(3)])?.count == 7)
+        #expect(PostgresStoreDatabase.simpleBindings(["a", 1, Int64(2), true, 0.5, String?.none, Int?.some(3), ["x", "y"], [Int64(1)]])?.count == 9)
         #expect(PostgresStoreDatabase.simpleBindings(["a", Date()]) == nil)
         #expect(PostgresStoreDatabase.simpleBindings([Date?.none]) == nil)
         #expect(PostgresStoreDatabase.simpleBindings([Data([1, 2])]) == nil)
