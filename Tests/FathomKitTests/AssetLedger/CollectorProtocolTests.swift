@@ -30,6 +30,30 @@ import Testing
     }
 
     /// The published schema files are the ones ingest validates with.
+    /// A large response is checked on several cores; what comes out is what an in-order check gives: assets in the
+    /// response's order, the first of a repeated key kept, and the first broken record the one reported.
+    @Test func aLargeResponseReadsAsInOrder() throws {
+        func asset(_ index: Int, name: String? = nil, bad: Bool = false) -> JSONValue {
+            let id = "vm-\(index % 4_990)"
+            var normalized: JSONValue = ["version": "normalized-v1", "kind": "vm", "identity": ["hostname": .string(name ?? id)]]
+            if bad { normalized = ["version": "normalized-v1", "kind": "vm", "surprise": true] }
+            return ["external_kind": "vm", "external_id": .string(id), "normalized": normalized, "raw_payload": ["n": .int(Int64(index))]]
+        }
+        let good = (0..<5_000).map { asset($0) }
+        let inventory = try Inventory.read(["assets": .array(good)]).get()
+        #expect(inventory.assets.map(\.externalId) == (0..<4_990).map { "vm-\($0)" })
+        #expect(inventory.duplicateAssets == 10)
+        #expect(inventory.assets[7].rawText == #"{"n":7}"#)
+        var broken = good
+        broken[4_500] = asset(4_500, bad: true)
+        broken[3_100] = asset(3_100, bad: true)
+        guard case .failure(let problem) = Inventory.read(["assets": .array(broken)]) else {
+            Issue.record("a broken record was accepted")
+            return
+        }
+        #expect(problem.path.hasPrefix("assets[3100].normalized"))
+    }
+
     @Test func publishedSchemasMatchTheValidator() throws {
         let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("docs/schemas")
