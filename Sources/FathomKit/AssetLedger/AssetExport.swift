@@ -5,7 +5,8 @@ import NIOCore
 /// memory stays constant however many assets there are. Key canonical values are the merged ones (hand-kept win).
 struct AssetExport: Sendable {
     let assets: AssetStore
-    static let batchSize = 1000
+    /// Assets a batch reads at once (a test sets a few, to cross many batches).
+    var batchSize = 1000
 
     static let canonicalColumns = [
         "identity.hostname", "network.ip_addresses", "identity.machine_uuid", "identity.serial_number", "os.name",
@@ -19,6 +20,14 @@ struct AssetExport: Sendable {
     static let header = ["asset_uuid", "asset_type", "status", "display_name", "last_seen_at", "sources"]
         + canonicalColumns + ledgerColumns
 
+    /// A batch of assets with what its rows are made of.
+    private struct Batch: Sendable {
+        var assets: [Asset]
+        var links: [String: [Asset.Link]]
+        var records: [String: [CanonicalMerge.Record]]
+        var manual: [String: [String: CanonicalMerge.Manual]]
+    }
+
     func body(_ filter: AssetStore.Filter) -> ResponseBody {
         let assets = self.assets
         return ResponseBody { writer in
@@ -26,27 +35,39 @@ struct AssetExport: Sendable {
             // The capacity ledger's CSV writer: one quoting and formula rule for every export.
             LedgerExport.appendLine(Self.header, to: &bytes)
             try await writer.write(ByteBuffer(bytes: bytes))
-            var after = ""
-            while true {
-                let batch = try await assets.exportBatch(filter, after: after, limit: Self.batchSize)
-                guard let last = batch.last else { break }
-                let uuids = batch.map(\.assetUuid)
-                let links = Dictionary(grouping: try await assets.links(of: uuids), by: \.assetUuid)
-                let records = try await assets.latestRecords(of: uuids)
-                let manual = try await assets.ledgerFields(of: uuids)
+            // The next batch is read (on the store's threads) while this one is written out: reading and writing
+            // take turns no more, and the export runs on both cores.
+            let batchSize = self.batchSize
+            var next: Task<Batch, any Error>? = Task { try await Self.fetch(assets, filter, after: "", limit: batchSize) }
+            defer { next?.cancel() }
+            while let pending = next {
+                let batch = try await pending.value
+                guard let last = batch.assets.last else { break }
+                next = batch.assets.count < batchSize
+                    ? nil : Task { try await Self.fetch(assets, filter, after: last.assetUuid, limit: batchSize) }
                 bytes.removeAll(keepingCapacity: true)
-                for asset in batch {
+                for asset in batch.assets {
                     let cells = Self.cells(
-                        asset, links: links[asset.assetUuid] ?? [], records: records[asset.assetUuid] ?? [],
-                        manual: manual[asset.assetUuid] ?? [:])
+                        asset, links: batch.links[asset.assetUuid] ?? [], records: batch.records[asset.assetUuid] ?? [],
+                        manual: batch.manual[asset.assetUuid] ?? [:])
                     LedgerExport.appendLine(cells, to: &bytes)
                 }
                 try await writer.write(ByteBuffer(bytes: bytes))
-                after = last.assetUuid
-                if batch.count < Self.batchSize { break }
             }
             try await writer.finish(nil)
         }
+    }
+
+    /// The batch after `after`, its links, latest records and hand-kept fields read side by side.
+    private static func fetch(_ assets: AssetStore, _ filter: AssetStore.Filter, after: String, limit: Int) async throws -> Batch {
+        let batch = try await assets.exportBatch(filter, after: after, limit: limit)
+        let uuids = batch.map(\.assetUuid)
+        async let links = assets.links(of: uuids)
+        async let records = assets.latestRecords(of: uuids)
+        async let manual = assets.ledgerFields(of: uuids)
+        return Batch(
+            assets: batch, links: Dictionary(grouping: try await links, by: \.assetUuid), records: try await records,
+            manual: try await manual)
     }
 
     /// One row; only the exported leaves are merged, not the whole canonical view.
