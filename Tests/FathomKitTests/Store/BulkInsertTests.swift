@@ -44,6 +44,36 @@ import Testing
         }
     }
 
+    /// A statement that fails after others have run (a key given twice, with no tail to settle it) fails the insert,
+    /// and the transaction rolls back whole: nothing of the earlier statements stays.
+    @Test(arguments: Backends.all)
+    func aFailingStatementLeavesNothing(_ backend: Store.Backend) async throws {
+        try await Harness.with(backend) { harness in
+            let store = harness.services.store
+            try await store.write { db in
+                try await db.raw("CREATE TABLE bulk_keys (id BIGINT PRIMARY KEY, label TEXT NOT NULL)").run()
+            }
+            let plain = BulkInsert("bulk_keys", [.bigint("id"), .text("label")])
+            let count = BulkInsert.rowsPerArrayStatement * 3
+            await #expect(throws: (any Error).self) {
+                try await store.write { db in
+                    try await plain.run(0..<count, on: db, backend: backend) { index in
+                        // Row 12,000 repeats key 11,999: the third array statement (or a late VALUES one) fails.
+                        [.bigint(Int64(index == 12_000 ? 11_999 : index)), .text("row \(index)")]
+                    }
+                }
+            }
+            let left = try await store.read { db in try await db.raw("SELECT COUNT(*) AS n FROM bulk_keys").first()?.int("n") }
+            #expect(left == 0)
+            // The store still works afterwards.
+            try await store.write { db in
+                try await plain.run([1, 2], on: db, backend: backend) { [.bigint(Int64($0)), .text("after")] }
+            }
+            let after = try await store.read { db in try await db.raw("SELECT COUNT(*) AS n FROM bulk_keys").first()?.int("n") }
+            #expect(after == 2)
+        }
+    }
+
     @Test(arguments: Backends.all)
     func nothingToInsertSendsNothing(_ backend: Store.Backend) async throws {
         try await Harness.with(backend) { harness in
