@@ -63,7 +63,7 @@ struct AssetExport: Sendable {
         let batch = try await assets.exportBatch(filter, after: after, limit: limit)
         let uuids = batch.map(\.assetUuid)
         async let links = assets.links(of: uuids)
-        async let records = assets.latestRecords(of: uuids)
+        async let records = assets.latestRecords(of: uuids, keeping: recordPaths)
         async let manual = assets.ledgerFields(of: uuids)
         return Batch(
             assets: batch, links: Dictionary(grouping: try await links, by: \.assetUuid), records: try await records,
@@ -92,4 +92,6 @@ struct AssetExport: Sendable {
 
     /// The merged columns' paths, split once (not once per cell).
     static let columnPaths = (canonicalColumns + ledgerColumns).map { (dotted: $0, keys: $0.split(separator: ".").map(String.init)) }
+    /// What of each record the columns read.
+    static let recordPaths = JSONPaths(columnPaths.map(\.keys))
 }

@@ -134,10 +134,13 @@ struct AssetStore: Sendable {
         }
     }
 
-    static func decodeRecord(_ row: any SQLRow) throws -> CanonicalMerge.Record {
-        CanonicalMerge.Record(
+    /// A record; with `paths`, only those parts of its normalized document are read.
+    static func decodeRecord(_ row: any SQLRow, keeping paths: JSONPaths? = nil) throws -> CanonicalMerge.Record {
+        let text = try row.string("normalized")
+        return CanonicalMerge.Record(
             sourceId: try row.string("source_id"), runId: try row.string("run_id"), recordId: try row.string("record_id"),
-            collectedAt: try row.int64("collected_at"), normalized: JSONText.decode(try row.string("normalized")))
+            collectedAt: try row.int64("collected_at"),
+            normalized: paths.map { JSONText.decode(text, keeping: $0) } ?? JSONText.decode(text))
     }
 
     /// The latest record of each link of the asset, newest first: what every source last said about it.
@@ -153,7 +156,7 @@ struct AssetStore: Sendable {
             WHERE l.asset_uuid = \(bind: uuid)
             ORDER BY r.collected_at DESC, r.record_id DESC
             """
-        ).all().map(Self.decodeRecord)
+        ).all().map { try Self.decodeRecord($0) }
     }
 
     func records(_ uuid: String, sourceId: String?, runId: String?, offset: Int, limit: Int) async throws
@@ -351,8 +354,8 @@ struct AssetStore: Sendable {
         }
     }
 
-    /// The latest record of every link of the given assets, newest first per asset.
-    func latestRecords(of uuids: [String]) async throws -> [String: [CanonicalMerge.Record]] {
+    /// The latest record of every link of the given assets, newest first per asset (only `paths` of each, if given).
+    func latestRecords(of uuids: [String], keeping paths: JSONPaths? = nil) async throws -> [String: [CanonicalMerge.Record]] {
         guard !uuids.isEmpty else { return [:] }
         return try await store.read { db in
             var result: [String: [CanonicalMerge.Record]] = [:]
@@ -363,7 +366,7 @@ struct AssetStore: Sendable {
                 WHERE l.asset_uuid IN (\(binds: uuids)) ORDER BY r.collected_at DESC, r.record_id DESC
                 """
             ).all() {
-                result[try row.string("asset_uuid"), default: []].append(try Self.decodeRecord(row))
+                result[try row.string("asset_uuid"), default: []].append(try Self.decodeRecord(row, keeping: paths))
             }
             return result
         }

@@ -22,7 +22,7 @@ struct CollectorJSON {
     let bytes: UnsafeBufferPointer<UInt8>
     var index = 0
 
-    private mutating func skipSpace() {
+    mutating func skipSpace() {
         while index < bytes.count {
             switch bytes[index] {
             case 0x20, 0x0A, 0x0D, 0x09: index += 1
@@ -31,7 +31,7 @@ struct CollectorJSON {
         }
     }
 
-    private func peek() throws -> UInt8 {
+    func peek() throws -> UInt8 {
         guard index < bytes.count else { throw Invalid() }
         return bytes[index]
     }
@@ -44,7 +44,7 @@ struct CollectorJSON {
         return value
     }
 
-    private mutating func value(depth: Int) throws -> JSONValue {
+    mutating func value(depth: Int) throws -> JSONValue {
         guard depth < 512 else { throw Invalid() }
         switch try peek() {
         case UInt8(ascii: "{"):
@@ -89,7 +89,7 @@ struct CollectorJSON {
         }
     }
 
-    private mutating func string() throws -> String {
+    mutating func string() throws -> String {
         index += 1
         let start = index
         // Fast path: no escapes, the bytes are the string.
@@ -179,7 +179,7 @@ struct CollectorJSON {
         return .double(value)
     }
 
-    private static let numberBytes = Set("0123456789.eE+-".utf8)
+    static let numberBytes = Set("0123456789.eE+-".utf8)
 }
 
 extension CollectorJSON {

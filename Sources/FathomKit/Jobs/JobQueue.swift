@@ -312,4 +312,10 @@ enum JSONText {
         var text = text
         return (try? text.withUTF8 { bytes in try CollectorJSON.parse(bytes) }) ?? .null
     }
+
+    /// Only `paths` of the text's object (see `JSONPaths`); text that is not JSON reads as null.
+    static func decode(_ text: String, keeping paths: JSONPaths) -> JSONValue {
+        var text = text
+        return (try? text.withUTF8 { bytes in try CollectorJSON.parse(bytes, keeping: paths) }) ?? .null
+    }
 }

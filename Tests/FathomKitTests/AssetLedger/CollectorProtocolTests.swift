@@ -15,6 +15,31 @@ import Testing
         }
     }
 
+    /// Reading only some paths gives exactly those parts of the whole reading; what is skipped is still checked.
+    @Test func readsOnlyTheKeptPaths() throws {
+        let text = #"{"identity":{"hostname":"h\"1","machine_uuid":"u-1","tags":[1,{"x":"}"}]},"network":{"ip_addresses":["10.0.0.1","10.0.0.2"],"mac":null},"os":{"name":"Debian","facts":{"a":[[],{}],"b":-1.5e3,"c":true}},"skipped":"a\\b\u00e9","n":12}"#
+        let whole = try CollectorJSON.parse(Data(text.utf8))
+        func kept(_ paths: [[String]]) throws -> JSONValue {
+            var text = text
+            return try text.withUTF8 { try CollectorJSON.parse($0, keeping: JSONPaths(paths)) }
+        }
+        #expect(try kept([["identity", "hostname"], ["network", "ip_addresses"], ["os", "name"]]) == [
+            "identity": ["hostname": "h\"1"], "network": ["ip_addresses": ["10.0.0.1", "10.0.0.2"]], "os": ["name": "Debian"],
+        ])
+        // A path that ends keeps its whole value, also when a longer one passes through it.
+        #expect(try kept([["os"], ["os", "name"]]) == ["os": whole["os"]!])
+        #expect(try kept([["os", "name"], ["os"]]) == ["os": whole["os"]!])
+        // Paths that are not there, or lead into a value that is not an object, keep what exists.
+        #expect(try kept([["missing", "x"], ["n", "deeper"], ["skipped"]]) == ["n": 12, "skipped": whole["skipped"]!])
+        #expect(try kept([]) == whole)
+        for bad in [#"{"a":[1,}"#, #"{"a":"x}"#, #"{"a":{"b":1}"#, #"{"a":tru}"#, #"{"a":1}x"#, #"{"a":-}"#] {
+            var text = bad
+            #expect(throws: CollectorJSON.Invalid.self, "\(bad)") {
+                try text.withUTF8 { try CollectorJSON.parse($0, keeping: JSONPaths([["z"]])) }
+            }
+        }
+    }
+
     @Test func writesSortedCompactJSON() throws {
         let value: JSONValue = ["b": [1, .double(2.5), .null, true], "a": "q\"\\\n\u{01}é"]
         let text = CollectorJSON.text(value)
