@@ -33,7 +33,7 @@ struct Serve: AsyncParsableCommand {
         }
         try applyConnectionOptions(to: &configuration)
         // Held shared while serving: `fathom store restore` takes it exclusive, so it never replaces a store in use.
-        guard let dataDirLock = try DataDirectoryLock.acquire(dataDir: configuration.dataDir, mode: .shared) else {
+        guard let dataDirLock = try await DataDirectoryLock.acquire(dataDir: configuration.dataDir, mode: .shared) else {
             throw ValidationError("a `fathom store restore` is running on \(configuration.dataDir)")
         }
         defer { withExtendedLifetime(dataDirLock) {} }

@@ -23,8 +23,19 @@ public final class DataDirectoryLock: Sendable {
         self.descriptor = descriptor
     }
 
-    /// Takes the lock without waiting; nil when another process holds it in a conflicting mode.
-    public static func acquire(dataDir: String, mode: Mode) throws -> DataDirectoryLock? {
+    /// Takes the lock; nil when another process holds it in a conflicting mode for longer than `patience`. The wait
+    /// covers a holder that is only passing: a process this one is starting keeps a copy of every descriptor until
+    /// it executes its program (and closes them), so a lock released a moment ago can still look taken.
+    public static func acquire(dataDir: String, mode: Mode, patience: Duration = .seconds(1)) async throws -> DataDirectoryLock? {
+        let deadline = ContinuousClock.now + patience
+        while true {
+            if let lock = try tryAcquire(dataDir: dataDir, mode: mode) { return lock }
+            guard ContinuousClock.now < deadline else { return nil }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    private static func tryAcquire(dataDir: String, mode: Mode) throws -> DataDirectoryLock? {
         try StoreFiles.secureDirectory(dataDir)
         let path = URL(fileURLWithPath: dataDir).appendingPathComponent("fathom.lock").path
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)

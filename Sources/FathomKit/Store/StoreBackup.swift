@@ -91,7 +91,7 @@ public enum StoreBackup {
         let key = try MasterKeyCopy(configuration: configuration)
         if withKey { try key.checkInstall(from: file + ".key", force: force) }
         // Held until the restore is done: a server starting meanwhile finds the data directory taken.
-        guard let lock = try DataDirectoryLock.acquire(dataDir: configuration.dataDir, mode: .exclusive) else {
+        guard let lock = try await DataDirectoryLock.acquire(dataDir: configuration.dataDir, mode: .exclusive) else {
             throw StoreBackupError.inUse("a `fathom serve` is running on the data directory \(configuration.dataDir)")
         }
         defer { withExtendedLifetime(lock) {} }

@@ -1,5 +1,6 @@
 import Foundation
 import FathomKit
+import Synchronization
 import Testing
 
 /// govmomi's vCenter simulator (vcsim/main.go here, built once by vcsim/build.sh) on a free loopback port, for the
@@ -67,9 +68,13 @@ final class VCSim: Sendable {
         return VCSim(child: child, endpoint: components.string ?? "", caPath: caPath, output: output)
     }
 
-    /// Kills the simulator (reaped in the background) and removes its output; safe to call twice.
+    private let stopped = Mutex(false)
+
+    /// Kills the simulator (reaped in the background) and removes its output; once only, so a reaped pid that the
+    /// system gave to another process is never signalled.
     func stop() {
-        if Subprocess.isAlive(child.pid) { child.kill() }
+        guard stopped.withLock({ done in defer { done = true }; return !done }) else { return }
+        child.kill()
         try? FileManager.default.removeItem(atPath: output)
     }
 

@@ -69,7 +69,7 @@ import Testing
 
             // In use: the lock `fathom serve` holds, or (PostgreSQL) a connected session.
             do {
-                let serving = try #require(try DataDirectoryLock.acquire(dataDir: target.dataDir, mode: .shared))
+                let serving = try #require(try await DataDirectoryLock.acquire(dataDir: target.dataDir, mode: .shared))
                 do {
                     _ = try await StoreBackup.restore(configuration: target, from: file, force: true, logger: logger)
                     Issue.record("restored over a data directory a server holds")

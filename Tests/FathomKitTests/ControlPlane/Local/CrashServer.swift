@@ -78,16 +78,22 @@ final class CrashServer: @unchecked Sendable {
         let died = try await waitUntil(timeout: timeout) { !processAlive(child.pid) }
         if !died { kill(child.pid, SIGKILL) }
         _ = await child.wait()
+        self.child = nil
         let announced = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("FATHOM_FAULT: killing the process at \(fault)\n")
         #expect(died && announced, "fault point \(fault) was never reached (server \(died ? "died otherwise" : "still running"))")
         guard died && announced else { throw HarnessError("fault point \(fault) was never reached") }
     }
 
+    /// Stops the server (SIGTERM, then SIGKILL after 30 s) and reaps it; forgets it, so its pid is never signalled
+    /// again once the system may have given it to another process.
     func stop() async {
-        guard let child, processAlive(child.pid) else { return }
-        kill(child.pid, SIGTERM)
-        if !(await waitUntil(timeout: .seconds(30)) { !processAlive(child.pid) }) { kill(child.pid, SIGKILL) }
+        guard let child else { return }
+        if processAlive(child.pid) {
+            kill(child.pid, SIGTERM)
+            if !(await waitUntil(timeout: .seconds(30)) { !processAlive(child.pid) }) { kill(child.pid, SIGKILL) }
+        }
         _ = await child.wait()
+        self.child = nil
     }
 
     /// Stops everything the server started and removes its files.
