@@ -9,8 +9,7 @@ struct AssetService: Sendable {
 
     func list(_ filter: AssetStore.Filter, page: PageRequest) async throws -> (items: [AssetSummaryView], total: Int) {
         let result = try await assets.list(filter, offset: page.offset, limit: page.size)
-        let links = Dictionary(grouping: try await assets.links(of: result.items.map(\.assetUuid)), by: \.assetUuid)
-        return (result.items.map { AssetSummaryView($0, links: links[$0.assetUuid] ?? []) }, result.total)
+        return (result.items.map { AssetSummaryView($0.asset, sources: $0.sources) }, result.total)
     }
 
     func require(_ uuid: String) async throws -> Asset {

@@ -70,24 +70,50 @@ struct AssetStore: Sendable {
             .joined(separator: "\u{1F}")
     }
 
-    /// A page and the filter's total. The total is counted once per version of the list (`AssetListTotals`); the
-    /// page is walked from the index of its order.
-    func list(_ filter: Filter, offset: Int, limit: Int) async throws -> (items: [Asset], total: Int) {
+    /// An asset of a list page with the sources that report it (in the order they first reported it).
+    struct Listed: Sendable {
+        var asset: Asset
+        var sources: [AssetSummaryView.SourceRef]
+        var assetUuid: String { asset.assetUuid }
+    }
+
+    /// A page with each asset's sources, and the filter's total. The page and its sources are one statement (the page
+    /// walked from the index of its order, then joined to its links): per request that is one statement to prepare,
+    /// run and hand back instead of two. The total is counted once per version of the list (`AssetListTotals`).
+    func list(_ filter: Filter, offset: Int, limit: Int) async throws -> (items: [Listed], total: Int) {
         let condition = Self.condition(filter)
         // The column comes from a fixed table (Asset.sortFields), never from the request text.
         let direction = filter.descending ? "DESC" : "ASC"
         let orderText = "a." + filter.sortColumn + " " + direction + ", a.asset_uuid " + direction
         let order = SQLQueryString(orderText)
+        let outerOrder = SQLQueryString(
+            "p." + filter.sortColumn + " " + direction + ", p.asset_uuid " + direction + ", l.first_seen_at, l.link_id")
         let key = Self.totalKey(filter)
         let totals = self.totals
         return try await store.read { db in
             let rows = try await db.raw(
                 """
-                SELECT \(Self.columns), \(AssetListTotals.versionColumn) FROM assets a WHERE \(condition)
-                ORDER BY \(order) LIMIT \(bind: limit) OFFSET \(bind: offset)
+                SELECT p.*, l.source_id AS link_source_id, s.name AS link_source_name, l.external_id AS link_external_id
+                FROM (SELECT \(Self.columns), \(AssetListTotals.versionColumn) FROM assets a WHERE \(condition)
+                      ORDER BY \(order) LIMIT \(bind: limit) OFFSET \(bind: offset)) p
+                LEFT JOIN asset_source_links l ON l.asset_uuid = p.asset_uuid
+                LEFT JOIN asset_sources s ON s.source_id = l.source_id
+                ORDER BY \(outerOrder)
                 """
             ).all()
-            let items = try rows.map(Self.decode)
+            var items: [Listed] = []
+            for row in rows {
+                let uuid = try row.string("asset_uuid")
+                if items.last?.assetUuid != uuid {
+                    items.append(Listed(asset: try Self.decode(row), sources: []))
+                }
+                // A link's source always exists (sources are only marked deleted); a missing one is no link.
+                if let sourceName = try row.optionalString("link_source_name") {
+                    items[items.count - 1].sources.append(.init(
+                        sourceId: try row.string("link_source_id"), sourceName: sourceName,
+                        externalId: try row.string("link_external_id")))
+                }
+            }
             // An empty page has no version to key a total by: it is counted (past the end, or nothing matches).
             guard let version = try rows.first?.int64("list_version") else {
                 return (items, try await Self.count(condition, on: db))
@@ -251,14 +277,62 @@ struct AssetStore: Sendable {
         return fields
     }
 
-    /// Everything an asset's detail shows, read on one connection (one checkout, not five); nil if the asset
-    /// does not exist.
+    /// Everything an asset's detail shows, read on one connection in three statements (each one costs a round trip
+    /// on PostgreSQL and a prepare on both backends): the asset with its links, the links' latest records with the
+    /// hand-kept fields, and the outgoing edges. nil if the asset does not exist.
     func detail(_ uuid: String) async throws -> Asset.Detail? {
         try await store.read { db in
-            guard let asset = try await Self.get(uuid, on: db) else { return nil }
+            var found: Asset?
+            var links: [Asset.Link] = []
+            for row in try await db.raw(
+                """
+                SELECT \(Self.columns), l.link_id, l.source_id AS link_source_id, s.name AS link_source_name,
+                       s.deleted_at AS link_source_deleted_at, l.external_kind, l.external_id, l.presence_status,
+                       l.last_seen_at AS link_last_seen_at
+                FROM assets a LEFT JOIN asset_source_links l ON l.asset_uuid = a.asset_uuid
+                LEFT JOIN asset_sources s ON s.source_id = l.source_id
+                WHERE a.asset_uuid = \(bind: uuid) ORDER BY l.first_seen_at, l.link_id
+                """
+            ).all() {
+                if found == nil { found = try Self.decode(row) }
+                // No link (the one row of an asset without links), or a link without its source: not a link (as the
+                // inner join of `links(of:)`).
+                guard let sourceName = try row.optionalString("link_source_name") else { continue }
+                links.append(Asset.Link(
+                    linkId: try row.string("link_id"), assetUuid: uuid, sourceId: try row.string("link_source_id"),
+                    sourceName: sourceName, sourceDeleted: try row.optionalInt64("link_source_deleted_at") != nil,
+                    externalKind: try row.string("external_kind"), externalId: try row.string("external_id"),
+                    presenceStatus: try row.string("presence_status"), lastSeenAt: try row.int64("link_last_seen_at")))
+            }
+            guard let asset = found else { return nil }
+            // The latest record of each link (newest first, as `latestRecords`) and the hand-kept leaves, as one
+            // result: `kind` tells them apart.
+            var records: [CanonicalMerge.Record] = []
+            var manual: [String: CanonicalMerge.Manual] = [:]
+            for row in try await db.raw(
+                """
+                SELECT 'record' AS kind, r.record_id AS item_id, r.run_id AS item_run, r.source_id AS item_source,
+                       r.collected_at AS item_at, r.normalized AS item_body
+                FROM asset_source_links l JOIN asset_source_records r ON r.asset_uuid = l.asset_uuid AND r.link_id = l.link_id AND r.run_id = l.last_seen_run_id
+                WHERE l.asset_uuid = \(bind: uuid)
+                UNION ALL
+                SELECT 'manual', f.field_path, f.updated_by, f.updated_by, f.updated_at, f.value
+                FROM asset_ledger_fields f WHERE f.asset_uuid = \(bind: uuid)
+                ORDER BY item_at DESC, item_id DESC
+                """
+            ).all() {
+                if try row.string("kind") == "record" {
+                    records.append(CanonicalMerge.Record(
+                        sourceId: try row.string("item_source"), runId: try row.string("item_run"), recordId: try row.string("item_id"),
+                        collectedAt: try row.int64("item_at"), normalized: JSONText.decode(try row.string("item_body"))))
+                } else {
+                    manual[try row.string("item_id")] = CanonicalMerge.Manual(
+                        value: JSONText.decode(try row.string("item_body")), updatedAt: try row.int64("item_at"),
+                        updatedBy: try row.string("item_run"))
+                }
+            }
             return Asset.Detail(
-                asset: asset, links: try await Self.links(of: [uuid], on: db), records: try await Self.latestRecords(uuid, on: db),
-                manual: try await Self.ledgerFields(uuid, on: db), outgoing: try await Self.outgoing(from: [uuid], on: db))
+                asset: asset, links: links, records: records, manual: manual, outgoing: try await Self.outgoing(from: [uuid], on: db))
         }
     }
 

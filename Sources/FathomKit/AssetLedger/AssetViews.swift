@@ -14,13 +14,13 @@ struct AssetSummaryView: Encodable, Sendable {
     var createdAt: String
     var updatedAt: String
 
-    init(_ asset: Asset, links: [Asset.Link]) {
+    init(_ asset: Asset, sources: [SourceRef]) {
         assetUuid = asset.assetUuid
         assetType = asset.assetType
         displayName = asset.displayName
         status = asset.status
         mergedInto = asset.mergedInto
-        sources = links.map { SourceRef(sourceId: $0.sourceId, sourceName: $0.sourceName, externalId: $0.externalId) }
+        self.sources = sources
         createdAt = Timestamp.iso8601(millis: asset.createdAt)
         updatedAt = Timestamp.iso8601(millis: asset.updatedAt)
     }
@@ -133,5 +133,28 @@ final class RelationNodeView: Encodable, Sendable {
         self.outgoing = outgoing
         self.missing = missing
         self.incoming = incoming
+    }
+}
+
+// A list page's items write their own JSON, in declaration order like their synthesized `Encodable`
+// (`DirectJSONTests` compares the two).
+extension AssetSummaryView: DirectJSON {
+    func writeJSON(to writer: JSONByteWriter) throws {
+        var object = JSONObjectWriter(writer)
+        object.string("assetUuid", assetUuid)
+        object.string("assetType", assetType)
+        object.string("displayName", displayName)
+        object.string("status", status)
+        try object.value("mergedInto", ifPresent: mergedInto)
+        try object.array("sources", sources)
+        object.string("createdAt", createdAt)
+        object.string("updatedAt", updatedAt)
+        object.end()
+    }
+}
+
+extension AssetSummaryView.SourceRef: DirectJSON {
+    func writeJSON(to writer: JSONByteWriter) throws {
+        JSONObjectWriter.strings(["sourceId": sourceId, "sourceName": sourceName, "externalId": externalId], to: writer)
     }
 }

@@ -5,8 +5,12 @@ import Foundation
 /// Same output conventions as `JSONCoding.encoder()`: nil optionals omitted, slashes unescaped, integral doubles
 /// without a fraction.
 struct ResponseJSONEncoder {
+    /// Whether values that write their own JSON (`DirectJSON`) do so; off, they go through `Encodable` (tests compare).
+    var direct = true
+
     func encode(_ value: some Encodable) throws -> [UInt8] {
         let writer = JSONByteWriter()
+        writer.direct = direct
         try writer.value(value, depth: 0)
         writer.close(downTo: 0)
         return writer.bytes
@@ -27,6 +31,7 @@ final class JSONByteWriter {
     // more than the appends.
     @exclusivity(unchecked) var bytes: [UInt8] = []
     @exclusivity(unchecked) var frames: [Frame] = []
+    var direct = true
 
     init() { bytes.reserveCapacity(4096) }
 
@@ -77,6 +82,8 @@ final class JSONByteWriter {
             try double(Double(value as! Float))
         } else if T.self == URL.self {
             string((value as! URL).absoluteString)
+        } else if direct, let own = value as? any DirectJSON {
+            try own.writeJSON(to: self)
         } else {
             let start = bytes.count
             try value.encode(to: ByteEncoder(writer: self, depth: depth))

@@ -75,7 +75,7 @@ final class SQLiteDriver: StoreDriver {
 
     func withReader<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         let index = nextReader.wrappingAdd(1, ordering: .relaxed).oldValue
-        return try await body(readers[abs(index) % readers.count].sql())
+        return try await body(SQLiteStoreDatabase(connection: readers[abs(index) % readers.count]))
     }
 
     func withTransaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
@@ -84,7 +84,7 @@ final class SQLiteDriver: StoreDriver {
         return try await Task {
             try await writeLock.withLock {
                 // IMMEDIATE takes the write lock up front so a transaction never fails half-way on a busy upgrade.
-                try await writer.sql().transaction(begin: "BEGIN IMMEDIATE", body)
+                try await SQLiteStoreDatabase(connection: writer).transaction(begin: "BEGIN IMMEDIATE", body)
             }
         }.value
     }

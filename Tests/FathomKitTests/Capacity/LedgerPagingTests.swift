@@ -2,6 +2,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import HummingbirdTesting
 import SQLKit
 import Testing
@@ -96,4 +97,55 @@ import Testing
             }
         }
     }
+
+    /// A page reads its instances' labels with its rows: every item's tags are its instance's labels, for an instance
+    /// without labels and for labels whose text needs escaping too, and the same as the export's batches read them.
+    @Test(arguments: Backends.all)
+    func pageTagsAreTheInstanceLabels(_ backend: Store.Backend) async throws {
+        try await Harness.with(backend) { harness in
+            _ = try await DemoSeeder.seed(services: harness.services, instances: 3, databasesPerInstance: 4, days: 5)
+            let ids = try await harness.services.store.read { db in
+                try await db.raw("SELECT instance_id FROM instances ORDER BY instance_id").all().map { try $0.int64("instance_id") }
+            }
+            try await harness.services.store.write { db in
+                try await db.raw("DELETE FROM instance_labels WHERE instance_id = \(bind: ids[0])").run()
+                for (key, value) in [("note", #"a "quoted" \ value é 🙂"#), ("solo", ""), ("tab\tkey", "x:y")] {
+                    try await db.raw(
+                        "INSERT INTO instance_labels (instance_id, key, value) VALUES (\(bind: ids[1]), \(bind: key), \(bind: value))"
+                    ).run()
+                }
+            }
+            let labels = try await harness.services.store.read { db in
+                var labels: [Int64: [String: String]] = [:]
+                for row in try await db.raw("SELECT instance_id, key, value FROM instance_labels").all() {
+                    labels[try row.int64("instance_id"), default: [:]][try row.string("key")] = try row.string("value")
+                }
+                return labels
+            }
+            #expect(labels[ids[0]] == nil && labels[ids[1]]?.count ?? 0 >= 3)
+            let active = try await Self.expectedOrder(harness.services).count
+            try await harness.test { client in
+                let admin = Auth.session(try await client.adminSession())
+                let response = try await client.send(.get, "/api/v1/databases/ledgers?page=1&limit=200", auth: admin)
+                guard case .array(let items) = response.json["data"]?["items"] else { Issue.record("no items"); return }
+                #expect(items.count == active && active > 0)
+                for item in items {
+                    let instanceId = try #require(item["instance"]?["instance_id"]?.intValue)
+                    var tags: [String] = []
+                    if case .array(let list)? = item["tags"] { tags = list.compactMap { $0["name"]?.stringValue } }
+                    #expect(tags == InstanceTags.tags(labels[instanceId] ?? [:]), "instance \(instanceId)")
+                }
+                // The export reads labels its own way (per batch); both must show the same tags.
+                let query = LedgerQuery(
+                    source: .init(store: harness.services.store, clock: harness.services.clock, positions: LedgerPositions()),
+                    query: QueryParameters(uri: URI("/api/v1/databases/ledgers"), scope: .fleet))
+                let batch = try await query.batch(filter: try query.filter(), after: 0, limit: 200)
+                let (page, _) = try await query.page(offset: 0, limit: 200)
+                #expect(batch.count == active && page.count == active)
+                let byId = Dictionary(uniqueKeysWithValues: batch.map { ($0.database_id, $0.tags.map(\.name)) })
+                for item in page { #expect(byId[item.database_id] == item.tags.map(\.name)) }
+            }
+        }
+    }
 }
+
