@@ -56,37 +56,47 @@ struct BulkInsert {
         return sql
     }
 
+    /// Each statement is built as one query string, row after row, bind after bind (no string per cell or per row:
+    /// a large collect writes millions of cells).
     private func runValues<Items: Sequence>(
         _ items: Items, on db: any SQLDatabase, row: (Items.Element) -> [Value]
     ) async throws {
-        var rows: [SQLQueryString] = []
-        rows.reserveCapacity(Self.rowsPerValuesStatement)
-        func send() async throws {
-            var sql = head
-            sql += " VALUES "
-            sql += rows.joined(separator: ", ")
-            sql += " "
-            sql += tail
-            try await db.raw(sql).run()
-            rows.removeAll(keepingCapacity: true)
-        }
+        var sql: SQLQueryString = ""
+        var count = 0
         for item in items {
+            if count == 0 {
+                sql = head
+                sql += " VALUES ("
+            } else {
+                sql += ", ("
+            }
             var values = row(item).makeIterator()
-            let cells = columns.map { column -> SQLQueryString in
+            for (position, column) in columns.enumerated() {
+                if position > 0 { sql += ", " }
                 switch column {
-                case .constant(_, let sql): return sql
+                case .constant(_, let constant): sql += constant
                 case .text, .bigint:
                     switch values.next() {
-                    case .text(let text): return "\(bind: text)"
-                    case .bigint(let number): return "\(bind: number)"
+                    case .text(let text): sql.appendInterpolation(bind: text)
+                    case .bigint(let number): sql.appendInterpolation(bind: number)
                     case nil: preconditionFailure("BulkInsert: fewer values than bound columns of \(table)")
                     }
                 }
             }
-            rows.append("(" + cells.joined(separator: ", ") + ")")
-            if rows.count == Self.rowsPerValuesStatement { try await send() }
+            sql += ")"
+            count += 1
+            if count == Self.rowsPerValuesStatement {
+                sql += " "
+                sql += tail
+                try await db.raw(sql).run()
+                count = 0
+            }
         }
-        if !rows.isEmpty { try await send() }
+        if count > 0 {
+            sql += " "
+            sql += tail
+            try await db.raw(sql).run()
+        }
     }
 
     /// While the server runs one statement, the next one's arrays are filled: building rows and the server's work

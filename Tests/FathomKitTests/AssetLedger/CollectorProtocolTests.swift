@@ -55,8 +55,8 @@ import Testing
     }
 
     /// The published schema files are the ones ingest validates with.
-    /// A large response is checked on several cores; what comes out is what an in-order check gives: assets in the
-    /// response's order, the first of a repeated key kept, and the first broken record the one reported.
+    /// A large response reads as an in-order check gives it: assets in the response's order, the first of a repeated
+    /// key kept, and the first broken record the one reported.
     @Test func aLargeResponseReadsAsInOrder() throws {
         func asset(_ index: Int, name: String? = nil, bad: Bool = false) -> JSONValue {
             let id = "vm-\(index % 4_990)"
