@@ -169,22 +169,6 @@ struct AssetStore: Sendable {
             normalized: paths.map { JSONText.decode(text, keeping: $0) } ?? JSONText.decode(text))
     }
 
-    /// The latest record of each link of the asset, newest first: what every source last said about it.
-    func latestRecords(_ uuid: String) async throws -> [CanonicalMerge.Record] {
-        try await store.read { db in try await Self.latestRecords(uuid, on: db) }
-    }
-
-    static func latestRecords(_ uuid: String, on db: any SQLDatabase) async throws -> [CanonicalMerge.Record] {
-        try await db.raw(
-            """
-            SELECT r.record_id, r.run_id, r.source_id, r.collected_at, r.normalized
-            FROM asset_source_links l JOIN asset_source_records r ON r.asset_uuid = l.asset_uuid AND r.link_id = l.link_id AND r.run_id = l.last_seen_run_id
-            WHERE l.asset_uuid = \(bind: uuid)
-            ORDER BY r.collected_at DESC, r.record_id DESC
-            """
-        ).all().map { try Self.decodeRecord($0) }
-    }
-
     func records(_ uuid: String, sourceId: String?, runId: String?, offset: Int, limit: Int) async throws
         -> (items: [(record: CanonicalMerge.Record, sourceName: String)], total: Int)
     {
@@ -261,21 +245,6 @@ struct AssetStore: Sendable {
         }
     }
 
-    func ledgerFields(_ uuid: String) async throws -> [String: CanonicalMerge.Manual] {
-        try await store.read { db in try await Self.ledgerFields(uuid, on: db) }
-    }
-
-    static func ledgerFields(_ uuid: String, on db: any SQLDatabase) async throws -> [String: CanonicalMerge.Manual] {
-        var fields: [String: CanonicalMerge.Manual] = [:]
-        for row in try await db.raw(
-            "SELECT field_path, value, updated_at, updated_by FROM asset_ledger_fields WHERE asset_uuid = \(bind: uuid)"
-        ).all() {
-            fields[try row.string("field_path")] = CanonicalMerge.Manual(
-                value: JSONText.decode(try row.string("value")), updatedAt: try row.int64("updated_at"),
-                updatedBy: try row.string("updated_by"))
-        }
-        return fields
-    }
 
     /// Everything an asset's detail shows, read on one connection in three statements (each one costs a round trip
     /// on PostgreSQL and a prepare on both backends): the asset with its links, the links' latest records with the
