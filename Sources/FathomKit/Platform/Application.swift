@@ -15,7 +15,7 @@ public func buildRouter(services: AppServices) -> (Router<AppRequestContext>, Ro
     router.add(
         middleware: RateLimitMiddleware(
             limiter: RateLimiter(
-                counters: RateCounters(store: services.store), clock: services.clock,
+                counters: services.identity.counters, clock: services.clock,
                 readLimit: configuration.readRequestsPerMinute, writeLimit: configuration.writeRequestsPerMinute),
             renderer: renderer))
     router.add(middleware: APIVersionMiddleware())

@@ -1,10 +1,12 @@
 import SQLKit
 
-/// Fixed-window counters in the store, so every replica on one PostgreSQL shares the same budgets.
+/// Fixed-window counters. On PostgreSQL they live in the store, so every replica shares the same budgets; on the
+/// embedded SQLite store, which one process serves alone, in that process's memory (`MemoryRateCounters`).
 public struct RateCounters: Sendable {
     let store: Store
     /// Concurrent requests share one transaction for their increments (one write per batch, not per request).
     private let increments: GroupCommit<Increment, Int>
+    private let memory: MemoryRateCounters?
 
     struct Increment: Sendable {
         var bucket: String
@@ -12,9 +14,11 @@ public struct RateCounters: Sendable {
         var windowLength: Int64
     }
 
-    init(store: Store) {
+    /// `inMemory` defaults to the store's backend: memory for SQLite, the store for PostgreSQL.
+    init(store: Store, inMemory: Bool? = nil) {
         self.store = store
         increments = GroupCommit { items in try await Self.apply(items, store: store) }
+        memory = (inMemory ?? (store.backend == .sqlite)) ? MemoryRateCounters() : nil
     }
 
     /// Start of the window of `length` milliseconds that contains `now`.
@@ -22,7 +26,8 @@ public struct RateCounters: Sendable {
 
     /// Adds one to the bucket's counter for the window; returns the count including this one.
     func increment(bucket: String, windowStart: Int64, windowLength: Int64) async throws -> Int {
-        try await increments.submit(Increment(bucket: bucket, windowStart: windowStart, windowLength: windowLength))
+        if let memory { return memory.increment(bucket: bucket, windowStart: windowStart, windowLength: windowLength) }
+        return try await increments.submit(Increment(bucket: bucket, windowStart: windowStart, windowLength: windowLength))
     }
 
     /// One upsert for the whole batch, one row per counter; each request gets its own place in the new count, in
@@ -67,7 +72,8 @@ public struct RateCounters: Sendable {
     }
 
     func count(bucket: String, windowStart: Int64) async throws -> Int {
-        try await store.read { db in
+        if let memory { return memory.count(bucket: bucket, windowStart: windowStart) }
+        return try await store.read { db in
             try await db.raw(
                 "SELECT count FROM rate_counters WHERE bucket = \(bind: bucket) AND window_start = \(bind: windowStart)"
             ).first()?.int("count") ?? 0
@@ -75,6 +81,7 @@ public struct RateCounters: Sendable {
     }
 
     func reset(bucket: String, windowStart: Int64) async throws {
+        if let memory { return memory.reset(bucket: bucket, windowStart: windowStart) }
         try await store.write { db in
             try await db.raw(
                 "DELETE FROM rate_counters WHERE bucket = \(bind: bucket) AND window_start = \(bind: windowStart)"
@@ -83,6 +90,7 @@ public struct RateCounters: Sendable {
     }
 
     func purgeExpired(now: Int64) async throws {
+        if let memory { return memory.purgeExpired(now: now) }
         try await store.write { db in
             try await db.raw("DELETE FROM rate_counters WHERE expires_at <= \(bind: now)").run()
         }
