@@ -75,20 +75,20 @@ struct CapacityRoutes: RouteGroup {
                 .get, "/api/v1/capacity/databases", access: .scoped(.view), tag: "capacity",
                 summary: "Capacity per database and period (avg/max/min, change vs the previous period, growth, trend)",
                 query: Self.databaseFilters + Self.paging, response: CapacityResponses.page(CapacityResponses.databaseRow),
-                databases),
+                cached: true, databases),
             Route(
                 .get, "/api/v1/capacity/databases/summary", access: .scoped(.view), tag: "capacity",
                 summary: "Totals over the filtered databases, each counted once (its latest and earliest period)",
-                query: Self.databaseFilters, response: CapacityResponses.summary(databases: true), databasesSummary),
+                query: Self.databaseFilters, response: CapacityResponses.summary(databases: true), cached: true, databasesSummary),
             Route(
                 .get, "/api/v1/capacity/instances", access: .scoped(.view), tag: "capacity",
                 summary: "Capacity per instance and period (avg/max/min, change vs the previous period, growth, trend)",
                 query: Self.instanceFilters + Self.paging, response: CapacityResponses.page(CapacityResponses.instanceRow),
-                instances),
+                cached: true, instances),
             Route(
                 .get, "/api/v1/capacity/instances/summary", access: .scoped(.view), tag: "capacity",
                 summary: "Totals over the filtered instances, each counted once (its latest and earliest period)",
-                query: Self.instanceFilters, response: CapacityResponses.summary(databases: false), instancesSummary),
+                query: Self.instanceFilters, response: CapacityResponses.summary(databases: false), cached: true, instancesSummary),
             Route(
                 .post, "/api/v1/capacity/aggregations/current", access: .permission(.admin), tag: "capacity",
                 summary: "Aggregate the current period (today's) now", requestBody: Self.aggregateBody, bodyRequired: false,

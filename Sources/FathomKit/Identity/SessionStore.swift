@@ -48,7 +48,7 @@ public struct SessionStore: Sendable {
     }
 
     func touch(idHash: String, now: Int64) async throws {
-        try await store.write { db in
+        try await store.write(observed: false) { db in
             try await db.raw("UPDATE sessions SET last_seen_at = \(bind: now) WHERE id_hash = \(bind: idHash)").run()
         }
     }

@@ -87,7 +87,7 @@ public struct TokenStore: Sendable {
     }
 
     func markUsed(tokenId: String, now: Int64) async throws {
-        try await store.write { db in
+        try await store.write(observed: false) { db in
             try await db.raw("UPDATE api_tokens SET last_used_at = \(bind: now) WHERE id = \(bind: tokenId)").run()
         }
     }

@@ -57,7 +57,7 @@ public struct JobQueue: Sendable {
     func claim(owner: String, kinds: [String], limit: Int, leaseMillis: Int64) async throws -> [Job] {
         let now = clock.millis()
         let skipLocked: SQLQueryString = store.backend == .postgres ? "FOR UPDATE SKIP LOCKED" : ""
-        return try await store.write { db in
+        return try await store.write(observed: false) { db in
             try await db.raw(
                 """
                 UPDATE jobs SET state = 'running', lease_owner = \(bind: owner),
@@ -82,7 +82,7 @@ public struct JobQueue: Sendable {
     /// Extends the leases of `owner`'s running jobs.
     func heartbeat(owner: String, leaseMillis: Int64) async throws -> Heartbeat {
         let now = clock.millis()
-        return try await store.write { db in
+        return try await store.write(observed: false) { db in
             let rows = try await db.raw(
                 """
                 UPDATE jobs SET lease_expires_at = \(bind: now + leaseMillis)
@@ -177,7 +177,7 @@ public struct JobQueue: Sendable {
 
     func progress(_ id: Int64, owner: String, attempt: Int, percent: Int, message: String?) async throws {
         let now = clock.millis()
-        try await store.write { db in
+        try await store.write(observed: false) { db in
             try await db.raw(
                 """
                 UPDATE jobs SET progress_percent = \(bind: max(0, min(100, percent))), progress_message = \(bind: message),

@@ -25,7 +25,10 @@ public func buildRouter(services: AppServices) -> (Router<AppRequestContext>, Ro
             store: services.store, secrets: services.secrets, clock: services.clock, renderer: renderer, routes: table,
             access: services.tenancy, waitForInFlight: services.configuration.idempotencyWait))
 
-    let routes = Routes(router: router, table: table, tenancy: services.tenancy)
+    var routes = Routes(router: router, table: table, tenancy: services.tenancy)
+    if configuration.responseCache {
+        routes.cache = ResponseCache(changes: services.store.changes, clock: services.clock, metrics: services.metrics)
+    }
     routes.add(SystemRoutes(store: services.store, metrics: services.metrics, table: table))
     // A worker-only process answers probes and metrics; the API and console are for `api` and `all`.
     guard configuration.role != .worker else { return (router, table) }

@@ -68,6 +68,8 @@ public struct FathomConfiguration: Sendable {
     public var idempotencyWait: Duration = .seconds(30)
     /// Business time zone (IANA) for daily schedules and capacity days.
     public var timezone = "UTC"
+    /// Keep the answers of the ledger, capacity and asset pages until a write or the next second (`ResponseCache`).
+    public var responseCache = true
 
     public init() {}
 
@@ -138,6 +140,12 @@ public struct FathomConfiguration: Sendable {
         if let value = try int("FATHOM_IDLE_TIMEOUT_SECONDS") { idleTimeout = .seconds(value) }
         if let value = try int("FATHOM_HEADER_TIMEOUT_SECONDS") { headerTimeout = .seconds(value) }
         if let value = try int("FATHOM_MAX_CONNECTIONS") { maxConnections = value }
+        if let value = environment["FATHOM_RESPONSE_CACHE"], !value.isEmpty {
+            guard ["on", "off"].contains(value) else {
+                throw ConfigurationError.invalid("FATHOM_RESPONSE_CACHE", "on or off")
+            }
+            responseCache = value == "on"
+        }
         if let value = try int("FATHOM_LISTEN_BACKLOG") { listenBacklog = value }
         if let value = environment["FATHOM_TRUST_PROXY"] { trustProxy = ["1", "true", "yes"].contains(value) }
     }

@@ -144,22 +144,6 @@ struct ReplayAuthorization {
     }
 }
 
-/// Captures a response body so it can be stored and sent.
-private struct BodyCollector: ResponseBodyWriter {
-    private final class Box: Sendable {
-        let buffer = Mutex(ByteBuffer())
-    }
-    private let box = Box()
-
-    var text: String { box.buffer.withLock { String(buffer: $0) } }
-
-    mutating func write(_ buffer: ByteBuffer) async throws {
-        box.buffer.withLock { var incoming = buffer; $0.writeBuffer(&incoming) }
-    }
-
-    consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
-}
-
 /// `Accept: application/vnd.dbaas.v1+json` (or JSON, or anything) is served; another version is 406.
 struct APIVersionMiddleware: RouterMiddleware {
     func handle(

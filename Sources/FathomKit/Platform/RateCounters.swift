@@ -44,7 +44,7 @@ public struct RateCounters: Sendable {
             let item = items[positions[key]![0]]
             return "(\(bind: item.bucket), \(bind: item.windowStart), \(bind: positions[key]!.count), \(bind: item.windowStart + item.windowLength))"
         }
-        let totals = try await store.writeStatement { db in
+        let totals = try await store.writeStatement(observed: false) { db in
             try await db.raw(
                 """
                 INSERT INTO rate_counters (bucket, window_start, count, expires_at)
@@ -82,7 +82,7 @@ public struct RateCounters: Sendable {
 
     func reset(bucket: String, windowStart: Int64) async throws {
         if let memory { return memory.reset(bucket: bucket, windowStart: windowStart) }
-        try await store.write { db in
+        try await store.write(observed: false) { db in
             try await db.raw(
                 "DELETE FROM rate_counters WHERE bucket = \(bind: bucket) AND window_start = \(bind: windowStart)"
             ).run()
@@ -91,7 +91,7 @@ public struct RateCounters: Sendable {
 
     func purgeExpired(now: Int64) async throws {
         if let memory { return memory.purgeExpired(now: now) }
-        try await store.write { db in
+        try await store.write(observed: false) { db in
             try await db.raw("DELETE FROM rate_counters WHERE expires_at <= \(bind: now)").run()
         }
     }

@@ -42,6 +42,8 @@ public struct RouteSpec: Sendable {
     public var otherStatuses: [Int] = []
     /// The success body's media type when it is not what `mediaType` derives (JSON, console HTML, CSV exports).
     public var produces: String?
+    /// A read whose answers `ResponseCache` may keep until a write or the next second.
+    public var cached = false
     /// Where the route is declared (its row in the handler's `endpoints` table): what `fathom routes` prints.
     public var file: String
     public var line: Int
@@ -137,7 +139,7 @@ public struct Route: Sendable {
         _ method: HTTPRequest.Method, _ path: String, access: Access, tag: String, summary: String,
         requestBody: JSONValue? = nil, bodyRequired: Bool = true, query: [(String, JSONValue)] = [],
         successStatus: Int = 200, response: JSONValue? = nil, otherStatuses: [Int] = [], produces: String? = nil,
-        file: String = #filePath, line: Int = #line, _ handler: @escaping Routes.Handler
+        cached: Bool = false, file: String = #filePath, line: Int = #line, _ handler: @escaping Routes.Handler
     ) {
         spec = RouteSpec(
             method, path, access: access, tag: tag, summary: summary, requestBody: requestBody, query: query,
@@ -146,6 +148,7 @@ public struct Route: Sendable {
         spec.response = response
         spec.otherStatuses = otherStatuses
         spec.produces = produces
+        spec.cached = cached
         self.handler = handler
     }
 }
@@ -163,6 +166,8 @@ public struct Routes {
     let router: Router<AppRequestContext>
     public let table: RouteTable
     let tenancy: ProjectAccess
+    /// Keeps the answers of `cached` routes; nil serves every request afresh.
+    var cache: ResponseCache? = nil
 
     public func add(_ group: any RouteGroup) {
         for endpoint in group.endpoints { add(endpoint.spec, endpoint.handler) }
@@ -171,9 +176,13 @@ public struct Routes {
     public func add(_ spec: RouteSpec, _ handler: @escaping Handler) {
         table.append(spec)
         let tenancy = tenancy
+        let cache = spec.cached && spec.method == .get ? cache : nil
         router.on(RouterPath(spec.routerPath), method: spec.method) { request, context in
             try Authorization.check(spec, request: request, context: context)
-            guard case .project(let permission) = spec.access else { return try await handler(request, context) }
+            guard case .project(let permission) = spec.access else {
+                guard let cache else { return try await handler(request, context) }
+                return try await cache.respond(request, context: context, handler)
+            }
             var scoped = context
             scoped.project = try await tenancy.require(
                 context.principal, projectId: try context.parameters.require("project_id"), permission)

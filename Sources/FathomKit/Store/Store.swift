@@ -11,6 +11,8 @@ public final class Store: Sendable {
     public let backend: Backend
     let driver: any StoreDriver
     public let logger: Logger
+    /// Counts this process's writes, so answers kept in memory (`ResponseCache`) know they may be out of date.
+    public let changes = StoreChanges()
 
     init(backend: Backend, driver: any StoreDriver, logger: Logger) {
         self.backend = backend
@@ -42,7 +44,13 @@ public final class Store: Sendable {
     ///
     /// A transaction, once started, runs to COMMIT or ROLLBACK even if the calling task is cancelled: cancelling
     /// half-way would leave the connection inside an open transaction.
-    public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    ///
+    /// `observed: false` is for writes of bookkeeping that no cached answer shows (rate counters, session activity, job
+    /// claims and heartbeats): every other write makes `changes` move on, committed or not.
+    public func write<T: Sendable>(
+        observed: Bool = true, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
+    ) async throws -> T {
+        defer { if observed { changes.advance() } }
         do {
             return try await driver.withTransaction(body)
         } catch {
@@ -53,7 +61,10 @@ public final class Store: Sendable {
     /// Runs `body`, which sends exactly one statement that writes. A single statement is atomic by itself, so on
     /// PostgreSQL it goes without BEGIN and COMMIT (two round trips fewer); on SQLite it takes the writer like
     /// `write`. Like `write`, it runs to its end even if the calling task is cancelled.
-    public func writeStatement<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    public func writeStatement<T: Sendable>(
+        observed: Bool = true, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
+    ) async throws -> T {
+        defer { if observed { changes.advance() } }
         do {
             return try await driver.withSingleStatement(body)
         } catch {

@@ -1,0 +1,191 @@
+import Hummingbird
+import NIOCore
+import Synchronization
+
+/// Keeps the answers of the read routes declared `cached` (the ledger, capacity and asset pages) for as long as
+/// nothing could have changed them: the same principal, scope and URL, within the same second of the clock and with
+/// no write made by this process since (`StoreChanges`). So an answer is never older than the last write here, and a
+/// write made elsewhere (another replica, a `fathom` command) is seen within a second, as answers that depend on the
+/// time (freshness, today's date) are. Many callers asking for the same page at once wait for one computation.
+///
+/// Only the `data` part is kept: each answer gets its own `meta` (request id, timestamp).
+final class ResponseCache: Sendable {
+    private let changes: StoreChanges
+    private let clock: WallClock
+    private let metrics: MetricsRegistry?
+    private let state = Mutex(State())
+
+    /// Bodies larger than this are not kept; past `maximumBytes` in all, everything is dropped and kept afresh.
+    static let maximumBody = 1 << 20
+    static let maximumBytes = 64 << 20
+
+    init(changes: StoreChanges, clock: WallClock, metrics: MetricsRegistry? = nil) {
+        self.changes = changes
+        self.clock = clock
+        self.metrics = metrics
+    }
+
+    /// What an answer was computed under: the store's generation and the clock's second, both read before computing.
+    private struct Epoch: Equatable {
+        var generation: Int64
+        var second: Int64
+    }
+
+    private struct State {
+        var epoch = Epoch(generation: -1, second: .min)
+        var entries: [String: Entry] = [:]
+        var bytes = 0
+    }
+
+    private enum Entry {
+        case ready(Answer)
+        case computing(Flight)
+    }
+
+    /// A kept answer: status, headers and the body up to `"meta":`.
+    struct Answer: Sendable {
+        var status: HTTPResponse.Status
+        var headers: HTTPFields
+        var head: ByteBuffer
+    }
+
+    private enum Lookup {
+        case hit(Answer)
+        case wait(Flight)
+        case compute(Flight)
+    }
+
+    /// Answers from the cache, or computes with `handler` and keeps what it answered.
+    func respond(
+        _ request: Request, context: AppRequestContext,
+        _ handler: (Request, AppRequestContext) async throws -> Response
+    ) async throws -> Response {
+        guard let principal = context.principal else { return try await handler(request, context) }
+        let key = Self.key(request, principal: principal, scope: context.tenantScope)
+        let epoch = Epoch(generation: changes.generation, second: Self.second(clock.millis()))
+        switch lookup(key, epoch: epoch) {
+        case .hit(let answer):
+            count("hit")
+            return try Self.response(answer, context: context)
+        case .wait(let flight):
+            count("wait")
+            if let answer = await flight.answer() { return try Self.response(answer, context: context) }
+            return try await handler(request, context)
+        case .compute(let flight):
+            count("miss")
+            do {
+                var response = try await handler(request, context)
+                let answer = try await Self.keep(&response, requestId: context.requestId)
+                finish(key, epoch: epoch, flight: flight, answer: answer)
+                return response
+            } catch {
+                finish(key, epoch: epoch, flight: flight, answer: nil)
+                throw error
+            }
+        }
+    }
+
+    private func lookup(_ key: String, epoch: Epoch) -> Lookup {
+        state.withLock { state in
+            if state.epoch != epoch {
+                // Another second or a write since: everything kept is out of date.
+                state = State(epoch: epoch)
+            }
+            switch state.entries[key] {
+            case .ready(let answer)?: return .hit(answer)
+            case .computing(let flight)?: return .wait(flight)
+            case nil:
+                let flight = Flight()
+                state.entries[key] = .computing(flight)
+                return .compute(flight)
+            }
+        }
+    }
+
+    private func finish(_ key: String, epoch: Epoch, flight: Flight, answer: Answer?) {
+        state.withLock { state in
+            guard state.epoch == epoch, case .computing(let current)? = state.entries[key], current === flight else { return }
+            guard let answer, state.bytes + answer.head.readableBytes <= Self.maximumBytes else {
+                state.entries[key] = nil
+                return
+            }
+            state.entries[key] = .ready(answer)
+            state.bytes += answer.head.readableBytes
+        }
+        flight.finish(answer)
+    }
+
+    private func count(_ result: String) {
+        metrics?.increment("fathom_response_cache_total", help: "Cached read routes: answers kept (hit), waited for (wait) or computed (miss)", labels: ["result": result])
+    }
+
+    static func key(_ request: Request, principal: Principal, scope: TenantScope?) -> String {
+        let projects = scope?.projectIds.map { $0.joined(separator: ",") } ?? (scope == nil ? "-" : "fleet")
+        return [principal.userId, principal.role.rawValue, principal.projectId ?? "", projects,
+                request.uri.path, request.uri.query ?? ""].joined(separator: "\u{1}")
+    }
+
+    static func second(_ millis: Int64) -> Int64 { millis >= 0 ? millis / 1000 : (millis - 999) / 1000 }
+
+    /// Reads the body of a successful JSON answer into memory (the response is given it back) and returns what is
+    /// kept of it: everything before this request's `meta`, which the envelope writes last. Nil for anything else.
+    static func keep(_ response: inout Response, requestId: String) async throws -> Answer? {
+        guard response.status == .ok, let length = response.body.contentLength, length <= maximumBody else { return nil }
+        let collector = BodyCollector()
+        try await response.body.write(collector)
+        let body = collector.buffer
+        response.body = .init(byteBuffer: body)
+        let marker = Array(#""meta":{"requestId":"\#(requestId)""#.utf8)
+        let bytes = body.readableBytesView
+        guard bytes.last == UInt8(ascii: "}"), let start = lastIndex(of: marker, in: bytes) else { return nil }
+        let headLength = start - bytes.startIndex + #""meta":"#.utf8.count
+        return Answer(status: response.status, headers: response.headers, head: body.getSlice(at: body.readerIndex, length: headLength)!)
+    }
+
+    /// The kept answer with this request's `meta`.
+    static func response(_ answer: Answer, context: AppRequestContext) throws -> Response {
+        let meta = try ResponseJSONEncoder().encode(context.meta)
+        var body = ByteBuffer()
+        body.reserveCapacity(answer.head.readableBytes + meta.count + 1)
+        body.writeImmutableBuffer(answer.head)
+        body.writeBytes(meta)
+        body.writeInteger(UInt8(ascii: "}"))
+        return Response(status: answer.status, headers: answer.headers, body: .init(byteBuffer: body))
+    }
+
+    private static func lastIndex(of marker: [UInt8], in bytes: ByteBufferView) -> Int? {
+        guard bytes.count >= marker.count else { return nil }
+        var index = bytes.endIndex - marker.count
+        while index >= bytes.startIndex {
+            if bytes[index] == marker[0], bytes[index..<(index + marker.count)].elementsEqual(marker) { return index }
+            index -= 1
+        }
+        return nil
+    }
+
+    /// One computation that callers of the same key wait for; nil when it kept nothing (they then compute their own).
+    final class Flight: Sendable {
+        private let state = Mutex<(done: Bool, answer: Answer?, waiters: [CheckedContinuation<Answer?, Never>])>((false, nil, []))
+
+        func answer() async -> Answer? {
+            await withCheckedContinuation { continuation in
+                let ready: Answer?? = state.withLock { state in
+                    if state.done { return .some(state.answer) }
+                    state.waiters.append(continuation)
+                    return .none
+                }
+                if let ready { continuation.resume(returning: ready) }
+            }
+        }
+
+        func finish(_ answer: Answer?) {
+            let waiters = state.withLock { state in
+                state.done = true
+                state.answer = answer
+                defer { state.waiters = [] }
+                return state.waiters
+            }
+            for waiter in waiters { waiter.resume(returning: answer) }
+        }
+    }
+}

@@ -1,0 +1,131 @@
+@testable import FathomKit
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import SQLKit
+import Testing
+
+/// Answers of the cached read routes are kept only while nothing could have changed them: no write here, the same
+/// second, the same principal and scope. Each answer still gets its own `meta`.
+@Suite(.timeLimit(.minutes(5))) struct ResponseCacheTests {
+    static let ledger = "/api/v1/databases/ledgers?page=1&limit=5"
+
+    /// `fathom_response_cache_total` per result, from the metrics page.
+    static func counts(_ services: AppServices) async -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for line in await services.metrics.render().split(separator: "\n") where line.hasPrefix("fathom_response_cache_total{") {
+            guard let result = line.split(separator: "\"").dropFirst().first, let value = line.split(separator: " ").last else { continue }
+            counts[String(result)] = Int(Double(value) ?? -1)
+        }
+        return counts
+    }
+
+    static func names(_ response: TestResponse) -> [String] {
+        guard case .array(let items)? = response.json["data"]?["items"] else { return [] }
+        return items.compactMap { $0["database_name"]?.stringValue }
+    }
+
+    @Test(arguments: Backends.all)
+    func keptUntilAWriteOrTheNextSecond(_ backend: Store.Backend) async throws {
+        try await Harness.with(backend) { harness in
+            _ = try await DemoSeeder.seed(services: harness.services, instances: 2, databasesPerInstance: 3, days: 5)
+            let store = harness.services.store
+            try await harness.test { client in
+                let admin = Auth.session(try await client.adminSession())
+                let first = try await client.send(.get, Self.ledger, auth: admin)
+                let second = try await client.send(.get, Self.ledger, auth: admin)
+                #expect(first.status == .ok && second.status == .ok)
+                #expect(first.json["data"] == second.json["data"])
+                #expect(first.json["meta"]?["requestId"] != second.json["meta"]?["requestId"])
+                #expect(second.json["meta"]?["requestId"]?.stringValue == second.headers[.requestId])
+                #expect(second.headers[.contentType] == first.headers[.contentType])
+                #expect(await Self.counts(harness.services) == ["miss": 1, "hit": 1])
+
+                // A write through the store (no API call) is seen by the next answer.
+                let name = try #require(Self.names(first).first)
+                try await store.write { db in
+                    try await db.raw("UPDATE instance_databases SET name = 'renamed_db' WHERE name = \(bind: name)").run()
+                }
+                let names = Self.names(try await client.send(.get, Self.ledger, auth: admin))
+                #expect(names.contains("renamed_db") && !names.contains(name), "\(names)")
+                #expect(await Self.counts(harness.services)["miss"] == 2)
+
+                // Bookkeeping writes (a session's activity, rate counters) keep what is kept.
+                try await store.write(observed: false) { db in try await db.raw("UPDATE sessions SET last_seen_at = 1").run() }
+                _ = try await client.send(.get, Self.ledger, auth: admin)
+                #expect(await Self.counts(harness.services)["hit"] == 2)
+
+                // The next second computes afresh (freshness and today's date depend on the time).
+                harness.clock.advance(by: 1)
+                _ = try await client.send(.get, Self.ledger, auth: admin)
+                #expect(await Self.counts(harness.services)["miss"] == 3)
+            }
+        }
+    }
+
+    /// Principals and scopes never share answers; errors are not kept.
+    @Test(arguments: Backends.all)
+    func keptPerPrincipalAndNeverAnError(_ backend: Store.Backend) async throws {
+        try await Harness.with(backend) { harness in
+            _ = try await DemoSeeder.seed(services: harness.services, instances: 2, databasesPerInstance: 2, days: 3)
+            _ = try await harness.createUser("viewer1", role: .viewer)
+            _ = try await harness.createUser("tenant1", role: .member)
+            try await harness.test { client in
+                let admin = Auth.session(try await client.adminSession())
+                let viewer = Auth.session(try await client.login("viewer1", "password-123"))
+                let tenant = Auth.session(try await client.login("tenant1", "password-123"))
+                let all = try await client.send(.get, Self.ledger, auth: admin)
+                let asViewer = try await client.send(.get, Self.ledger, auth: viewer)
+                let asTenant = try await client.send(.get, Self.ledger, auth: tenant)
+                #expect(all.json["data"]?["total"]?.intValue == 4)
+                #expect(asViewer.json["data"]?["total"]?.intValue == 4)
+                // A tenant without projects sees none of the fleet, even right after the fleet's answer was kept.
+                #expect(asTenant.json["data"]?["total"]?.intValue == 0)
+                #expect(await Self.counts(harness.services) == ["miss": 3])
+
+                let bad = "/api/v1/capacity/databases?period_type=hourly"
+                let refused = try await client.send(.get, bad, auth: admin)
+                #expect(refused.status == .badRequest)
+                #expect(try await client.send(.get, bad, auth: admin).status == .badRequest)
+                #expect(await Self.counts(harness.services)["miss"] == 5)
+                // Without credentials: 401 before the cache is asked.
+                #expect(try await client.send(.get, Self.ledger).status == .unauthorized)
+            }
+        }
+    }
+
+    /// Many callers of one page at once: one computation, the rest wait for it and get the same data.
+    @Test(arguments: Backends.all)
+    func concurrentCallersShareOneComputation(_ backend: Store.Backend) async throws {
+        try await Harness.with(backend) { harness in
+            _ = try await DemoSeeder.seed(services: harness.services, instances: 2, databasesPerInstance: 3, days: 5)
+            let token = try await harness.test { client in try await client.createToken(try await client.adminSession()) }
+            let app = buildApplication(services: harness.services)
+            try await app.test(.router) { client in
+                let bodies = try await withThrowingTaskGroup(of: JSONValue?.self) { group in
+                    for _ in 0..<40 {
+                        group.addTask { try await client.send(.get, Self.ledger, auth: .bearer(token)).json["data"] }
+                    }
+                    return try await group.reduce(into: [JSONValue?]()) { $0.append($1) }
+                }
+                #expect(bodies.allSatisfy { $0 != nil && $0 == bodies[0] })
+                let counts = await Self.counts(harness.services)
+                #expect(counts["miss"] == 1 && (counts["hit"] ?? 0) + (counts["wait"] ?? 0) == 39, "\(counts)")
+            }
+        }
+    }
+
+    @Test func offByConfiguration() async throws {
+        try await Harness.with(.sqlite, configure: { $0.responseCache = false }) { harness in
+            try await harness.test { client in
+                let admin = Auth.session(try await client.adminSession())
+                #expect(try await client.send(.get, Self.ledger, auth: admin).status == .ok)
+                #expect(try await client.send(.get, Self.ledger, auth: admin).status == .ok)
+                #expect(await Self.counts(harness.services).isEmpty)
+            }
+        }
+        var configuration = FathomConfiguration()
+        #expect(throws: (any Error).self) { try configuration.apply(environment: ["FATHOM_RESPONSE_CACHE": "maybe"]) }
+    }
+}
