@@ -6,6 +6,8 @@
 # Usage: scripts/bench-api.sh [sqlite|postgres] [SCALE]     (BENCH_SECONDS per run, default 20)
 # BENCH_ENDPOINTS: a regular expression of endpoint names to run (default all; auth/me always runs).
 # At 64 connections each endpoint also prints the server's CPU per request (PostgreSQL: its CPU and statements too).
+# FATHOM_RESPONSE_CACHE=off measures every page computed afresh (the default keeps answers until a write or the next
+# second; the counts of hits, waits and misses are printed at the end).
 # Needs wrk (Debian: apt-get install -y wrk), curl, python3; PostgreSQL server binaries for `postgres`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -105,4 +107,5 @@ for entry in "${endpoints[@]}"; do
 done
 # The fixed cost of an authenticated request: CPU and store statements per request.
 measured_wrk "auth/me" "$base/auth/me"
+bench_cache_counts
 ps -o rss= -p "$server" | awk '{printf "server RSS: %.0f MB\n", $1 / 1024}'

@@ -76,4 +76,5 @@ seconds = float(sys.argv[2])
 print(f"export: {rows} rows in {seconds:.2f} s = {rows / seconds:,.0f} rows/s")
 PY
 done
+bench_cache_counts
 ps -o rss= -p "$server" | awk '{printf "server RSS: %.0f MB\n", $1 / 1024}'

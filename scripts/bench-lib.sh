@@ -49,3 +49,10 @@ bench_wrk() {
         END{printf "%-44s %3d conns  %9s req/s  p50 %8s  p99 %8s  non-2xx %s  cpu %6.0f us/req\n", name, c, rps, p50, p99, (bad==""?0:bad), (n>0?(after-before)*1e6/n:0)}'
     echo "$out" | awk '/requests in/{print $1}' > "$dir/count"
 }
+
+# What the response cache did over the whole run (hits, waits, misses), from /metrics. FATHOM_RESPONSE_CACHE=off in the
+# environment measures every request computed afresh.
+bench_cache_counts() {
+    curl -s "http://127.0.0.1:$port/metrics" | awk -F'[{}" ]' '/^fathom_response_cache_total/{c[$4]=$NF}
+        END{printf "response cache: %d hits, %d waits, %d misses%s\n", c["hit"], c["wait"], c["miss"], (length(c)==0?" (off)":"")}'
+}
