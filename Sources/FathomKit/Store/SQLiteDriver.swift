@@ -11,7 +11,8 @@ import Synchronization
 final class SQLiteDriver: StoreDriver {
     private let writer: SQLiteConnection
     let readers: SQLiteReaderPool
-    private let readerDatabase: SQLiteReaderDatabase
+    private let readerLogger: Logger
+    private let version: (any SQLDatabaseReportedVersion)?
     /// Its own threads: a statement waiting on another process's lock blocks one of these, never shared ones.
     /// The writer has a thread of its own, so writes never queue behind a burst of reads.
     private let threadPool: NIOThreadPool
@@ -21,8 +22,9 @@ final class SQLiteDriver: StoreDriver {
     private init(writer: SQLiteConnection, readers: SQLiteReaderPool, readerLogger: Logger, threadPool: NIOThreadPool, writerThread: NIOThreadPool) {
         self.writer = writer
         self.readers = readers
-        self.readerDatabase = SQLiteReaderDatabase(
-            readers: readers, logger: readerLogger, eventLoop: writer.eventLoop, version: writer.sql().version)
+        self.readerLogger = readerLogger
+        // One SQLite library serves every connection: the writer's answer is the readers' too.
+        self.version = writer.sql().version
         self.threadPool = threadPool
         self.writerThread = writerThread
     }
@@ -79,7 +81,7 @@ final class SQLiteDriver: StoreDriver {
     }
 
     func withReader<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await body(readerDatabase)
+        try await body(SQLiteReaderDatabase(readers: readers, logger: readerLogger, eventLoop: writer.eventLoop, version: version))
     }
 
     func withTransaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {

@@ -38,7 +38,8 @@ final class SQLiteReader {
     var cachedStatements: Int { statements.count }
 
     /// Runs one statement, calling `onRow` for each row as SQLite steps to it (nothing is gathered here: a caller
-    /// that streams keeps constant memory). Read-only statements are kept prepared; others are finalized after use.
+    /// that streams keeps constant memory). Read-only statements are kept prepared; others (and pragmas) are
+    /// finalized after use.
     func run(_ sql: String, _ binds: [SQLiteData], _ onRow: (SQLiteReaderRow) -> Void) throws {
         guard let handle else { throw SQLiteReaderError.closed }
         let statement: SQLiteCachedStatement
@@ -52,7 +53,7 @@ final class SQLiteReader {
             // Only whitespace or a comment: no statement, no rows.
             guard let prepared else { return }
             statement = SQLiteCachedStatement(handle: prepared)
-            kept = sqlite_nio_sqlite3_stmt_readonly(prepared) != 0
+            kept = sqlite_nio_sqlite3_stmt_readonly(prepared) != 0 && !Self.isPragma(sql)
             if kept { statements.keep(statement, for: sql) }
         }
         var dropped = false
@@ -77,6 +78,13 @@ final class SQLiteReader {
             dropped = true
             throw error
         }
+    }
+
+    /// SQLite runs a pragma's work when it prepares it (setting a flag, or reading one into the program as a
+    /// constant): a kept `PRAGMA foreign_keys` would answer what was true when it was first prepared.
+    static func isPragma(_ sql: String) -> Bool {
+        let start = sql.utf8.drop { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
+        return start.prefix(6).map { $0 | 0x20 } == Array("pragma".utf8)
     }
 
     private func step(_ statement: SQLiteCachedStatement, _ onRow: (SQLiteReaderRow) -> Void) throws {

@@ -3,10 +3,18 @@ import SQLKit
 import SQLiteNIO
 import Synchronization
 
-/// Fathom's SQLite reader connections and the threads their statements run on. A statement takes whichever reader
-/// is free, runs to its end on one of the pool's threads (it may wait on a lock or walk millions of rows: never on
-/// Swift's cooperative threads) and resumes its caller once, with no event loop in between.
+/// Fathom's SQLite reader connections and the threads their statements run on. A statement runs to its end on one of
+/// the pool's threads (it may wait on a lock or walk millions of rows: never on Swift's cooperative threads) and
+/// resumes its caller once, with no event loop in between.
 final class SQLiteReaderPool: Sendable {
+    /// The reader one `Store.read` body uses. Its first statement takes whichever reader is free; the rest follow it
+    /// to the same connection, as with SQLiteNIO's readers: what a statement sets on its connection (a `PRAGMA`) is
+    /// seen by the next statement of the body.
+    final class Pin: Sendable {
+        fileprivate let index = Atomic<Int>(-1)
+        init() {}
+    }
+
     /// A reader behind its lock; nil once closed.
     private final class Slot: Sendable {
         let reader: Mutex<SQLiteReader?>
@@ -37,31 +45,54 @@ final class SQLiteReaderPool: Sendable {
         self.threadPool = threadPool
     }
 
-    /// Runs one statement; `onRow` is called on the pool's thread for each row, as SQLite steps to it.
-    func run(_ sql: String, _ binds: [SQLiteData], _ onRow: @escaping @Sendable (SQLiteReaderRow) -> Void) async throws {
+    /// Runs one statement on `pin`'s reader; `onRow` is called on the pool's thread for each row, as SQLite steps
+    /// to it.
+    func run(
+        _ sql: String, _ binds: [SQLiteData], pin: Pin, _ onRow: @escaping @Sendable (SQLiteReaderRow) -> Void
+    ) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             threadPool.submit { state in
                 guard case .active = state else { return continuation.resume(throwing: SQLiteReaderError.closed) }
-                continuation.resume(with: Result { try self.withFreeReader { try $0.run(sql, binds, onRow) } })
+                continuation.resume(with: Result { try self.withReader(pin) { try $0.run(sql, binds, onRow) } })
             }
         }
     }
 
-    /// Runs `body` with the first reader no other thread holds, starting from a rotating one; if all are taken,
-    /// waits for that one.
-    private func withFreeReader(_ body: (SQLiteReader) throws -> Void) throws {
+    /// Runs `body` with `pin`'s reader, waiting for it if another thread holds it. An unpinned body takes the first
+    /// reader no other thread holds, starting from a rotating one (if all are taken, waits for that one).
+    private func withReader(_ pin: Pin, _ body: (SQLiteReader) throws -> Void) throws {
+        let pinned = pin.index.load(ordering: .acquiring)
+        if pinned >= 0 {
+            try run(body, on: pinned, pin: nil)
+            return
+        }
         let start = Int(next.wrappingAdd(1, ordering: .relaxed).oldValue % UInt(slots.count))
         for offset in 0..<slots.count {
-            let done = try slots[(start + offset) % slots.count].reader.withLockIfAvailable { reader throws in
+            let index = (start + offset) % slots.count
+            if try run(body, on: index, pin: pin, waiting: false) { return }
+        }
+        try run(body, on: start, pin: pin)
+    }
+
+    /// Runs `body` on reader `index` (pinning `pin` to it first); false if not `waiting` and another thread holds it.
+    @discardableResult
+    private func run(_ body: (SQLiteReader) throws -> Void, on index: Int, pin: Pin?, waiting: Bool = true) throws -> Bool {
+        // Two statements of one body started side by side may both find no pin: the first to set it wins.
+        let claim = { _ = pin?.index.compareExchange(expected: -1, desired: index, ordering: .acquiringAndReleasing) }
+        if waiting {
+            try slots[index].reader.withLock { reader throws in
                 guard let reader else { throw SQLiteReaderError.closed }
+                claim()
                 try body(reader)
             }
-            if done != nil { return }
+            return true
         }
-        try slots[start].reader.withLock { reader throws in
+        let ran: Void? = try slots[index].reader.withLockIfAvailable { reader throws in
             guard let reader else { throw SQLiteReaderError.closed }
+            claim()
             try body(reader)
         }
+        return ran != nil
     }
 
     /// Statements kept prepared by each reader (for tests).

@@ -246,6 +246,27 @@ import Testing
         }
     }
 
+    @Test func statementsOfOneReadShareTheirConnection() async throws {
+        try await Harness.with(.sqlite) { harness in
+            let store = harness.services.store
+            // What a statement sets on its connection is seen by the next one of the same body (as with SQLiteNIO's
+            // readers; bodies running side by side may share a connection, so such settings are not theirs alone).
+            for _ in 0..<12 {
+                let seen = try await store.read { db in
+                    try await db.raw("PRAGMA foreign_keys=OFF").run()
+                    let off = try await db.raw("PRAGMA foreign_keys").first()?.int("foreign_keys")
+                    try await db.raw("PRAGMA foreign_keys=ON").run()
+                    let on = try await db.raw("PRAGMA foreign_keys").first()?.int("foreign_keys")
+                    return [off, on]
+                }
+                #expect(seen == [0, 1])
+            }
+            #expect(SQLiteReader.isPragma("  \n\tPrAgMa foreign_keys"))
+            #expect(!SQLiteReader.isPragma("SELECT 'pragma'"))
+            #expect(!SQLiteReader.isPragma("prag"))
+        }
+    }
+
     @Test func closedStoreRefusesReads() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fathom-reader-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
