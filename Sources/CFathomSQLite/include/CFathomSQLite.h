@@ -13,13 +13,9 @@ typedef long long fathom_sqlite3_int64;
 typedef unsigned long long fathom_sqlite3_uint64;
 typedef void (*fathom_sqlite3_destructor)(void *);
 
-// Result codes (primary; extended codes keep the primary one in their low byte).
+// Result codes.
 #define FATHOM_SQLITE_OK 0
-#define FATHOM_SQLITE_ERROR 1
-#define FATHOM_SQLITE_BUSY 5
-#define FATHOM_SQLITE_LOCKED 6
 #define FATHOM_SQLITE_NOMEM 7
-#define FATHOM_SQLITE_MISUSE 21
 #define FATHOM_SQLITE_ROW 100
 #define FATHOM_SQLITE_DONE 101
 
@@ -48,7 +44,6 @@ int sqlite_nio_sqlite3_open_v2(const char *filename, sqlite3 **db, int flags, co
 int sqlite_nio_sqlite3_close_v2(sqlite3 *db);
 int sqlite_nio_sqlite3_exec(sqlite3 *db, const char *sql, int (*callback)(void *, int, char **, char **), void *argument,
                             char **error);
-int sqlite_nio_sqlite3_busy_timeout(sqlite3 *db, int milliseconds);
 const char *sqlite_nio_sqlite3_errmsg(sqlite3 *db);
 const char *sqlite_nio_sqlite3_errstr(int code);
 int sqlite_nio_sqlite3_extended_errcode(sqlite3 *db);

@@ -124,8 +124,10 @@ final class SQLiteReader {
             var buffer = ByteBufferAllocator().buffer(capacity: length)
             if let bytes { buffer.writeBytes(UnsafeRawBufferPointer(start: bytes, count: length)) }
             return .blob(buffer)
-        default:
+        case FATHOM_SQLITE_NULL:
             return .null
+        default:
+            throw SQLiteReaderError(code: 1, message: "unexpected storage class of column \(index)")
         }
     }
 
