@@ -24,9 +24,13 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
+        // Declarations only, for the store's own SQLite reader connections: the functions are SQLiteNIO's vendored
+        // SQLite (already linked), never a second copy of SQLite.
+        .target(name: "CFathomSQLite"),
         .target(
             name: "FathomKit",
             dependencies: [
+                "CFathomSQLite",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 // The server's child channel and acceptor hooks (connection limit, header timeout).
                 .product(name: "HummingbirdCore", package: "hummingbird"),

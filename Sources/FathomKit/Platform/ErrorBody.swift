@@ -65,7 +65,7 @@ public struct ErrorRenderer: Sendable {
             return AppError(.routeNotFound, "No route for \(request.method) \(request.uri.path)")
         case let error as any HTTPResponseError where error.status.code < 500:
             return AppError(Self.genericCode(for: error.status))
-        case is PSQLError, is SQLiteError:
+        case is PSQLError, is SQLiteError, is SQLiteReaderError:
             if let storeError = StoreError(error) { return storeError.appError }
             fallthrough
         default:

@@ -6,20 +6,25 @@ import SQLKit
 import SQLiteKit
 import Synchronization
 
-/// Embedded SQLite in WAL mode: one writer connection behind a FIFO lock, a few reader connections.
+/// Embedded SQLite in WAL mode: one writer connection (SQLiteNIO) behind a FIFO lock, a few reader connections of
+/// Fathom's own that keep their statements prepared (`SQLiteReaderPool`).
 final class SQLiteDriver: StoreDriver {
     private let writer: SQLiteConnection
-    private let readers: [SQLiteConnection]
+    let readers: SQLiteReaderPool
+    private let readerLogger: Logger
+    private let version: (any SQLDatabaseReportedVersion)?
     /// Its own threads: a statement waiting on another process's lock blocks one of these, never shared ones.
     /// The writer has a thread of its own, so writes never queue behind a burst of reads.
     private let threadPool: NIOThreadPool
     private let writerThread: NIOThreadPool
     private let writeLock = AsyncLock()
-    private let nextReader = Atomic<Int>(0)
 
-    private init(writer: SQLiteConnection, readers: [SQLiteConnection], threadPool: NIOThreadPool, writerThread: NIOThreadPool) {
+    private init(writer: SQLiteConnection, readers: SQLiteReaderPool, readerLogger: Logger, threadPool: NIOThreadPool, writerThread: NIOThreadPool) {
         self.writer = writer
         self.readers = readers
+        self.readerLogger = readerLogger
+        // One SQLite library serves every connection: the writer's answer is the readers' too.
+        self.version = writer.sql().version
         self.threadPool = threadPool
         self.writerThread = writerThread
     }
@@ -44,25 +49,27 @@ final class SQLiteDriver: StoreDriver {
         try await configure(writer)
         // The WAL and SHM files exist from here on; an older install may have left them readable by everyone.
         try StoreFiles.secureDatabaseFiles(path)
-        var readers: [SQLiteConnection] = []
-        for _ in 0..<readerCount {
-            let reader = try await SQLiteConnection.open(
-                storage: .file(path: path), threadPool: threadPool, logger: quiet, on: eventLoop)
-            try await configure(reader)
-            // Readers see the file through a memory map: a page already in the kernel's cache costs no read call (an
-            // export or a deep page walks hundreds of thousands of them). The mapped pages are the kernel's file
-            // cache, shared by every reader. The writer keeps plain reads (a map made a large collect no faster).
-            _ = try await reader.query("PRAGMA mmap_size=\(Self.readerMapBytes)")
-            readers.append(reader)
+        // Readers see the file through a memory map: a page already in the kernel's cache costs no read call (an
+        // export or a deep page walks hundreds of thousands of them). The mapped pages are the kernel's file
+        // cache, shared by every reader. The writer keeps plain reads (a map made a large collect no faster).
+        let readers: SQLiteReaderPool
+        do {
+            readers = try await SQLiteReaderPool.open(
+                path: path, count: readerCount, mapBytes: Self.readerMapBytes, threadPool: threadPool)
+        } catch {
+            try? await writer.close()
+            try? await threadPool.shutdownGracefully()
+            try? await writerThread.shutdownGracefully()
+            throw error
         }
-        return SQLiteDriver(writer: writer, readers: readers, threadPool: threadPool, writerThread: writerThread)
+        return SQLiteDriver(writer: writer, readers: readers, readerLogger: quiet, threadPool: threadPool, writerThread: writerThread)
     }
 
     static let readerMapBytes = 1 << 30
 
     private static func configure(_ connection: SQLiteConnection) async throws {
         // Other processes (a second `fathom` command) may hold the write lock briefly: wait instead of failing.
-        // Each connection keeps 16 MiB of pages, so walks over millions of samples do not go to the kernel for every
+        // The readers (SQLiteReader) set the same three. Each connection keeps 16 MiB of pages, so walks over millions of samples do not go to the kernel for every
         // page. (A memory map and a larger cache for the writer were tried: they added their pages to the resident
         // set and made a large collect no faster.)
         let pragmas = [
@@ -74,8 +81,7 @@ final class SQLiteDriver: StoreDriver {
     }
 
     func withReader<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        let index = nextReader.wrappingAdd(1, ordering: .relaxed).oldValue
-        return try await body(SQLiteStoreDatabase(connection: readers[abs(index) % readers.count]))
+        try await body(SQLiteReaderDatabase(readers: readers, logger: readerLogger, eventLoop: writer.eventLoop, version: version))
     }
 
     func withTransaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
@@ -90,9 +96,8 @@ final class SQLiteDriver: StoreDriver {
     }
 
     func close() async {
-        for connection in readers + [writer] {
-            try? await connection.close()
-        }
+        await readers.close()
+        try? await writer.close()
         try? await threadPool.shutdownGracefully()
         try? await writerThread.shutdownGracefully()
     }

@@ -20,9 +20,7 @@ struct SQLiteStoreDatabase: SQLDatabase {
 
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) -> EventLoopFuture<Void> {
         let (sql, binds) = serialize(query)
-        if let level = queryLogLevel {
-            logger.log(level: level, "Executing query", metadata: ["sql": .string(sql), "binds": .array(binds.map { .string("\($0)") })])
-        }
+        logStatement(sql, binds)
         do {
             return connection.query(sql, try binds.map(Self.data), { onRow(SQLiteStoreRow(row: $0)) })
         } catch {
@@ -32,9 +30,7 @@ struct SQLiteStoreDatabase: SQLDatabase {
 
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
         let (sql, binds) = serialize(query)
-        if let level = queryLogLevel {
-            logger.log(level: level, "Executing query", metadata: ["sql": .string(sql), "binds": .array(binds.map { .string("\($0)") })])
-        }
+        logStatement(sql, binds)
         try await connection.query(sql, try binds.map(Self.data), { onRow(SQLiteStoreRow(row: $0)) })
     }
 
@@ -48,6 +44,14 @@ struct SQLiteStoreDatabase: SQLDatabase {
         case let value as Double: .float(value)
         default: try SQLiteDataEncoder().encode(bind)
         }
+    }
+}
+
+extension SQLDatabase {
+    /// Logs a statement at the database's query log level, as SQLiteKit's database does.
+    func logStatement(_ sql: String, _ binds: [any Encodable & Sendable]) {
+        guard let level = queryLogLevel else { return }
+        logger.log(level: level, "Executing query", metadata: ["sql": .string(sql), "binds": .array(binds.map { .string("\($0)") })])
     }
 }
 

@@ -30,6 +30,9 @@ public enum StoreError: Error, Sendable {
             default:
                 return nil
             }
+        case let error as SQLiteReaderError:
+            guard let mapped = error.storeError else { return nil }
+            self = mapped
         case let error as ConnectionPoolError where error == .connectionCreationCircuitBreakerTripped || error == .poolShutdown:
             self = .unavailable
         case let error as SQLiteError:
