@@ -99,9 +99,14 @@ enum CanonicalMerge {
     /// The merged value of one leaf without its sources (what an export cell shows): the hand-kept value, else the
     /// union of arrays, else the latest run's value — the `value` that `fields` gives the same path.
     static func value(at path: [String], dotted: String? = nil, _ records: [Record], manual: [String: Manual]) -> JSONValue? {
-        if !manual.isEmpty, let kept = manual[dotted ?? path.joined(separator: ".")] { return kept.value }
-        let values = records.compactMap { record -> JSONValue? in
-            var node: JSONValue? = record.normalized
+        value(at: path, dotted: dotted, documents: records.map(\.normalized), manual: manual.mapValues(\.value))
+    }
+
+    /// `value(at:)` over the records' normalized documents (newest first) and the hand-kept values by dotted path.
+    static func value(at path: [String], dotted: String? = nil, documents: [JSONValue], manual: [String: JSONValue]) -> JSONValue? {
+        if !manual.isEmpty, let kept = manual[dotted ?? path.joined(separator: ".")] { return kept }
+        let values = documents.compactMap { document -> JSONValue? in
+            var node: JSONValue? = document
             for key in path { node = node?[key] }
             switch node {
             case nil, .null?, .object?: return nil
