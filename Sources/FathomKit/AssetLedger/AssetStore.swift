@@ -398,14 +398,35 @@ struct AssetStore: Sendable {
     }
 
     /// One export batch in one statement: the filter's assets after `after` in uuid order (keyset paging keeps each
-    /// batch O(batch)), each with its links, the latest record of each link and the hand-kept values. Links, records
-    /// and hand-kept values are joined by the batch's uuid range, not looked up asset by asset (or through a list of a
-    /// thousand binds): PostgreSQL walks each index once per batch, and one statement is planned instead of four.
+    /// batch O(batch)), each with its links, the latest record of each link and the hand-kept values.
     func exportBatch(_ filter: Filter, after: String, limit: Int, keeping paths: JSONPaths) async throws -> [ExportItem] {
         let condition = Self.condition(filter)
+        let joins: SQLQueryString
+        if store.backend == .postgres {
+            // PostgreSQL: links and records are joined by the batch's uuid range, so each index is walked once per
+            // batch (merge and hash joins) instead of probed per asset; probing was four fifths of its time.
+            joins = """
+                LEFT JOIN (asset_source_links l JOIN asset_sources s ON s.source_id = l.source_id
+                           LEFT JOIN asset_source_records r ON r.asset_uuid = l.asset_uuid AND r.link_id = l.link_id
+                                AND r.run_id = l.last_seen_run_id AND r.asset_uuid > \(bind: after)
+                                AND r.asset_uuid <= (SELECT MAX(asset_uuid) FROM b))
+                     ON l.asset_uuid = b.asset_uuid AND l.asset_uuid > \(bind: after)
+                        AND l.asset_uuid <= (SELECT MAX(asset_uuid) FROM b)
+                """
+        } else {
+            // SQLite: per-asset index lookups cost next to nothing in process, but a range bound makes it read the
+            // records by run (a whole run per link): the records' asset index is named.
+            joins = """
+                LEFT JOIN asset_source_links l ON l.asset_uuid = b.asset_uuid
+                LEFT JOIN asset_sources s ON s.source_id = l.source_id
+                LEFT JOIN asset_source_records r INDEXED BY asset_source_records_asset
+                     ON r.asset_uuid = l.asset_uuid AND r.link_id = l.link_id AND r.run_id = l.last_seen_run_id
+                """
+        }
         return try await store.read { db in
             // Rows: per asset its links (kind 0, in first-seen order, each with its latest record if any, the record's
             // place among the asset's records newest first in `record_rank`), then its hand-kept values (kind 1).
+            // One statement instead of four: one to plan and one round trip per batch.
             let rows = try await db.raw(
                 """
                 WITH b AS (SELECT a.asset_uuid, a.asset_type, a.display_name, a.status FROM assets a
@@ -413,12 +434,7 @@ struct AssetStore: Sendable {
                 SELECT b.asset_uuid, b.asset_type, b.display_name, b.status, 0 AS kind, l.first_seen_at AS first_seen,
                        l.link_id AS item_id, s.name AS source_name, l.external_id, l.last_seen_at, r.normalized AS body,
                        RANK() OVER (PARTITION BY b.asset_uuid ORDER BY r.collected_at DESC, r.record_id DESC) AS record_rank
-                FROM b LEFT JOIN (asset_source_links l JOIN asset_sources s ON s.source_id = l.source_id
-                                  LEFT JOIN asset_source_records r ON r.asset_uuid = l.asset_uuid AND r.link_id = l.link_id
-                                       AND r.run_id = l.last_seen_run_id AND r.asset_uuid > \(bind: after)
-                                       AND r.asset_uuid <= (SELECT MAX(asset_uuid) FROM b))
-                       ON l.asset_uuid = b.asset_uuid AND l.asset_uuid > \(bind: after)
-                          AND l.asset_uuid <= (SELECT MAX(asset_uuid) FROM b)
+                FROM b \(joins)
                 UNION ALL
                 SELECT f.asset_uuid, '', '', '', 1, 0, f.field_path, NULL, NULL, NULL, f.value, 0
                 FROM asset_ledger_fields f JOIN b ON b.asset_uuid = f.asset_uuid
