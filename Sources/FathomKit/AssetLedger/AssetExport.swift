@@ -20,14 +20,6 @@ struct AssetExport: Sendable {
     static let header = ["asset_uuid", "asset_type", "status", "display_name", "last_seen_at", "sources"]
         + canonicalColumns + ledgerColumns
 
-    /// A batch of assets with what its rows are made of.
-    private struct Batch: Sendable {
-        var assets: [Asset]
-        var links: [String: [Asset.Link]]
-        var records: [String: [CanonicalMerge.Record]]
-        var manual: [String: [String: CanonicalMerge.Manual]]
-    }
-
     func body(_ filter: AssetStore.Filter) -> ResponseBody {
         let assets = self.assets
         return ResponseBody { writer in
@@ -38,44 +30,28 @@ struct AssetExport: Sendable {
             // The next batch is read (on the store's threads) while this one is written out: reading and writing
             // take turns no more, and the export runs on both cores.
             let batchSize = self.batchSize
-            var next: Task<Batch, any Error>? = Task { try await Self.fetch(assets, filter, after: "", limit: batchSize) }
+            let paths = Self.recordPaths
+            let read = { @Sendable (after: String) in
+                Task { try await assets.exportBatch(filter, after: after, limit: batchSize, keeping: paths) }
+            }
+            var next: Task<[AssetStore.ExportItem], any Error>? = read("")
             defer { next?.cancel() }
             while let pending = next {
                 let batch = try await pending.value
-                guard let last = batch.assets.last else { break }
-                next = batch.assets.count < batchSize
-                    ? nil : Task { try await Self.fetch(assets, filter, after: last.assetUuid, limit: batchSize) }
+                guard let last = batch.last else { break }
+                next = batch.count < batchSize ? nil : read(last.assetUuid)
                 bytes.removeAll(keepingCapacity: true)
-                for asset in batch.assets {
-                    let cells = Self.cells(
-                        asset, links: batch.links[asset.assetUuid] ?? [], records: batch.records[asset.assetUuid] ?? [],
-                        manual: batch.manual[asset.assetUuid] ?? [:])
-                    LedgerExport.appendLine(cells, to: &bytes)
-                }
+                for item in batch { LedgerExport.appendLine(Self.cells(item), to: &bytes) }
                 try await writer.write(ByteBuffer(bytes: bytes))
             }
             try await writer.finish(nil)
         }
     }
 
-    /// The batch after `after`, its links, latest records and hand-kept fields read side by side.
-    private static func fetch(_ assets: AssetStore, _ filter: AssetStore.Filter, after: String, limit: Int) async throws -> Batch {
-        let batch = try await assets.exportBatch(filter, after: after, limit: limit)
-        let uuids = batch.map(\.assetUuid)
-        async let links = assets.links(of: uuids)
-        async let records = assets.latestRecords(of: uuids, keeping: recordPaths)
-        async let manual = assets.ledgerFields(of: uuids)
-        return Batch(
-            assets: batch, links: Dictionary(grouping: try await links, by: \.assetUuid), records: try await records,
-            manual: try await manual)
-    }
-
     /// One row; only the exported leaves are merged, not the whole canonical view.
-    static func cells(
-        _ asset: Asset, links: [Asset.Link], records: [CanonicalMerge.Record], manual: [String: CanonicalMerge.Manual]
-    ) -> [String] {
+    static func cells(_ item: AssetStore.ExportItem) -> [String] {
         func text(_ path: (dotted: String, keys: [String])) -> String {
-            switch CanonicalMerge.value(at: path.keys, dotted: path.dotted, records, manual: manual) {
+            switch CanonicalMerge.value(at: path.keys, dotted: path.dotted, documents: item.documents, manual: item.manual) {
             case .string(let value)?: return value
             case .int(let value)?: return String(value)
             case .bool(let value)?: return value ? "true" : "false"
@@ -84,9 +60,8 @@ struct AssetExport: Sendable {
             default: return ""
             }
         }
-        let lastSeen = links.map(\.lastSeenAt).max().map { Timestamp.iso8601(millis: $0) } ?? ""
-        let sources = links.map { $0.sourceName + ":" + $0.externalId }.joined(separator: ";")
-        return [asset.assetUuid, asset.assetType, asset.status, asset.displayName, lastSeen, sources]
+        let lastSeen = item.lastSeenAt.map { Timestamp.iso8601(millis: $0) } ?? ""
+        return [item.assetUuid, item.assetType, item.status, item.displayName, lastSeen, item.sources.joined(separator: ";")]
             + columnPaths.map(text)
     }
 

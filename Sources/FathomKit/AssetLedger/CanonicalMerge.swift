@@ -99,17 +99,28 @@ enum CanonicalMerge {
     /// The merged value of one leaf without its sources (what an export cell shows): the hand-kept value, else the
     /// union of arrays, else the latest run's value — the `value` that `fields` gives the same path.
     static func value(at path: [String], dotted: String? = nil, _ records: [Record], manual: [String: Manual]) -> JSONValue? {
-        if !manual.isEmpty, let kept = manual[dotted ?? path.joined(separator: ".")] { return kept.value }
-        let values = records.compactMap { record -> JSONValue? in
-            var node: JSONValue? = record.normalized
+        value(at: path, dotted: dotted, documents: records.map(\.normalized), manual: manual.mapValues(\.value))
+    }
+
+    /// `value(at:)` over the records' normalized documents (newest first) and the hand-kept values by dotted path.
+    static func value(at path: [String], dotted: String? = nil, documents: [JSONValue], manual: [String: JSONValue]) -> JSONValue? {
+        if !manual.isEmpty, let kept = manual[dotted ?? path.joined(separator: ".")] { return kept }
+        func leaf(_ document: JSONValue) -> JSONValue? {
+            var node: JSONValue? = document
             for key in path { node = node?[key] }
             switch node {
             case nil, .null?, .object?: return nil
             default: return node
             }
         }
-        guard let latest = values.first else { return nil }
-        return union(values) ?? latest
+        // The latest value wins unless it and every other value are arrays: only then is a list of values made (the
+        // export asks 18 leaves of every asset, most of them single values of one record).
+        for (index, document) in documents.enumerated() {
+            guard let latest = leaf(document) else { continue }
+            guard case .array = latest else { return latest }
+            return union([latest] + documents[(index + 1)...].compactMap(leaf)) ?? latest
+        }
+        return nil
     }
 
     /// A hand-kept value wins; what the collectors say stays visible as alternatives.
