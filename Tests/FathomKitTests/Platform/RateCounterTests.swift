@@ -67,4 +67,18 @@ import Testing
             #expect(try await counters.count(bucket: "r:b", windowStart: 120_000) == 0)
         }
     }
+
+    /// PostgreSQL keeps the counters out of the write-ahead log (migration 20): their commits never wait for a flush.
+    @Test(arguments: Backends.all.filter { $0 == .postgres })
+    func postgresCountersAreUnlogged(_ backend: Store.Backend) async throws {
+        try await Harness.with(backend) { harness in
+            let persistence = try await harness.services.store.read { db in
+                try await db.raw("SELECT relpersistence::text AS p FROM pg_class WHERE relname = 'rate_counters'").first()?.string("p")
+            }
+            #expect(persistence == "u")
+            let counters = RateCounters(store: harness.services.store, inMemory: false)
+            #expect(try await counters.increment(bucket: "r:x", windowStart: 60_000, windowLength: 60_000) == 1)
+            #expect(try await counters.count(bucket: "r:x", windowStart: 60_000) == 1)
+        }
+    }
 }
