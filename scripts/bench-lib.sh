@@ -53,6 +53,6 @@ bench_wrk() {
 # What the response cache did over the whole run (hits, waits, misses), from /metrics. FATHOM_RESPONSE_CACHE=off in the
 # environment measures every request computed afresh.
 bench_cache_counts() {
-    curl -s "http://127.0.0.1:$port/metrics" | awk -F'[{}" ]' '/^fathom_response_cache_total/{c[$3]=$NF}
-        END{printf "response cache: %d hits, %d waits, %d misses%s\n", c["hit"], c["wait"], c["miss"], (length(c)==0?" (off)":"")}'
+    curl -s "http://127.0.0.1:$port/metrics" | awk -F'[{}" ]' '/^fathom_response_cache_total/{c[$3]=$NF; seen=1}
+        END{printf "response cache: %d hits, %d waits, %d misses%s\n", c["hit"], c["wait"], c["miss"], (seen?"":" (off)")}'
 }
