@@ -54,5 +54,5 @@ bench_wrk() {
 # environment measures every request computed afresh.
 bench_cache_counts() {
     curl -s "http://127.0.0.1:$port/metrics" | awk -F'[{}" ]' '/^fathom_response_cache_total/{c[$3]=$NF; seen=1}
-        END{printf "response cache: %d hits, %d waits, %d misses%s\n", c["hit"], c["wait"], c["miss"], (seen?"":" (off)")}'
+        END{printf "response cache: %d hits, %d from the second before, %d waits, %d misses%s\n", c["hit"], c["previous"], c["wait"], c["miss"], (seen?"":" (off)")}'
 }

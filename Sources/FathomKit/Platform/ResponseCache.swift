@@ -5,8 +5,10 @@ import Synchronization
 /// Keeps the answers of the read routes declared `cached` (the ledger, capacity and asset pages) for as long as
 /// nothing could have changed them: the same principal, scope and URL, within the same second of the clock and with
 /// no write made by this process since (`StoreChanges`). So an answer is never older than the last write here, and a
-/// write made elsewhere (another replica, a `fathom` command) is seen within a second, as answers that depend on the
-/// time (freshness, today's date) are. Many callers asking for the same page at once wait for one computation.
+/// write made elsewhere (another replica, a `fathom` command) is seen within about two seconds, as answers that
+/// depend on the time (freshness, today's date) are. Many callers asking for the same page at once wait for one
+/// computation; when only the second has moved on (no write), they get the previous second's answer meanwhile, so
+/// a page's callers do not all wait for it once a second.
 ///
 /// Only the `data` part is kept: each answer gets its own `meta` (request id, timestamp).
 final class ResponseCache: Sendable {
@@ -15,7 +17,7 @@ final class ResponseCache: Sendable {
     private let metrics: MetricsRegistry?
     private let state = Mutex(State())
 
-    /// Bodies larger than this are not kept; past `maximumBytes` in all, everything is dropped and kept afresh.
+    /// Bodies larger than this are not kept, nor more than `maximumBytes` of answers per second.
     static let maximumBody = 1 << 20
     static let maximumBytes = 64 << 20
 
@@ -26,18 +28,20 @@ final class ResponseCache: Sendable {
     }
 
     /// What an answer was computed under: the store's generation and the clock's second, both read before computing.
-    private struct Epoch: Equatable {
+    struct Epoch: Equatable {
         var generation: Int64
         var second: Int64
     }
 
-    private struct State {
+    struct State {
         var epoch = Epoch(generation: -1, second: .min)
         var entries: [String: Entry] = [:]
         var bytes = 0
+        /// The answers of the second just before `epoch`'s, with no write since: given while `entries` computes anew.
+        var previous: [String: Answer] = [:]
     }
 
-    private enum Entry {
+    enum Entry {
         case ready(Answer)
         case computing(Flight)
     }
@@ -49,8 +53,10 @@ final class ResponseCache: Sendable {
         var head: ByteBuffer
     }
 
-    private enum Lookup {
+    enum Lookup {
         case hit(Answer)
+        /// The previous second's answer, while this second's is computed.
+        case previous(Answer)
         case wait(Flight)
         case compute(Flight)
     }
@@ -66,6 +72,9 @@ final class ResponseCache: Sendable {
         switch lookup(key, epoch: epoch) {
         case .hit(let answer):
             count("hit")
+            return try Self.response(answer, context: context)
+        case .previous(let answer):
+            count("previous")
             return try Self.response(answer, context: context)
         case .wait(let flight):
             count("wait")
@@ -85,15 +94,22 @@ final class ResponseCache: Sendable {
         }
     }
 
-    private func lookup(_ key: String, epoch: Epoch) -> Lookup {
+    func lookup(_ key: String, epoch: Epoch) -> Lookup {
         state.withLock { state in
             if state.epoch != epoch {
-                // Another second or a write since: everything kept is out of date.
-                state = State(epoch: epoch)
+                // Another second or a write since: everything kept is out of date. Only the very next second, with
+                // no write between, may still give the last answers while they are computed again.
+                var previous: [String: Answer] = [:]
+                if epoch.generation == state.epoch.generation, epoch.second == state.epoch.second + 1 {
+                    for (key, entry) in state.entries { if case .ready(let answer) = entry { previous[key] = answer } }
+                }
+                state = State(epoch: epoch, previous: previous)
             }
             switch state.entries[key] {
             case .ready(let answer)?: return .hit(answer)
-            case .computing(let flight)?: return .wait(flight)
+            case .computing(let flight)?:
+                if let answer = state.previous[key] { return .previous(answer) }
+                return .wait(flight)
             case nil:
                 let flight = Flight()
                 state.entries[key] = .computing(flight)
@@ -102,7 +118,7 @@ final class ResponseCache: Sendable {
         }
     }
 
-    private func finish(_ key: String, epoch: Epoch, flight: Flight, answer: Answer?) {
+    func finish(_ key: String, epoch: Epoch, flight: Flight, answer: Answer?) {
         state.withLock { state in
             guard state.epoch == epoch, case .computing(let current)? = state.entries[key], current === flight else { return }
             guard let answer, state.bytes + answer.head.readableBytes <= Self.maximumBytes else {
@@ -116,7 +132,7 @@ final class ResponseCache: Sendable {
     }
 
     private func count(_ result: String) {
-        metrics?.increment("fathom_response_cache_total", help: "Cached read routes: answers kept (hit), waited for (wait) or computed (miss)", labels: ["result": result])
+        metrics?.increment("fathom_response_cache_total", help: "Cached read routes: answers kept (hit), kept from the second before while computed again (previous), waited for (wait) or computed (miss)", labels: ["result": result])
     }
 
     static func key(_ request: Request, principal: Principal, scope: TenantScope?) -> String {

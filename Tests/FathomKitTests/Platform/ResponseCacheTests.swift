@@ -128,4 +128,44 @@ import Testing
         var configuration = FathomConfiguration()
         #expect(throws: (any Error).self) { try configuration.apply(environment: ["FATHOM_RESPONSE_CACHE": "maybe"]) }
     }
+
+    /// When only the second moves on, the previous second's answer is given while one caller computes the new one;
+    /// never across a write, and never from an older second than the one just before.
+    @Test func thePreviousSecondsAnswerOnlyWhileComputingAndNeverAcrossAWrite() async throws {
+        let changes = StoreChanges()
+        let cache = ResponseCache(changes: changes, clock: .system)
+        func answer(_ text: String) -> ResponseCache.Answer {
+            ResponseCache.Answer(status: .ok, headers: [:], head: ByteBuffer(string: text))
+        }
+        func kind(_ lookup: ResponseCache.Lookup) -> String {
+            switch lookup {
+            case .hit(let kept): "hit " + String(buffer: kept.head)
+            case .previous(let kept): "previous " + String(buffer: kept.head)
+            case .wait: "wait"
+            case .compute: "compute"
+            }
+        }
+        func computed(_ text: String, second: Int64, generation: Int64 = 0) {
+            let epoch = ResponseCache.Epoch(generation: generation, second: second)
+            guard case .compute(let flight) = cache.lookup("k", epoch: epoch) else { Issue.record("not computing"); return }
+            cache.finish("k", epoch: epoch, flight: flight, answer: answer(text))
+        }
+        computed("a", second: 10)
+        #expect(kind(cache.lookup("k", epoch: .init(generation: 0, second: 10))) == "hit a")
+        // Second 11: the first caller computes, the others get second 10's answer meanwhile.
+        #expect(kind(cache.lookup("k", epoch: .init(generation: 0, second: 11))) == "compute")
+        #expect(kind(cache.lookup("k", epoch: .init(generation: 0, second: 11))) == "previous a")
+        #expect(kind(cache.lookup("other", epoch: .init(generation: 0, second: 11))) == "compute")
+        // Second 12 before 11's answer came: nothing was kept in 11, so callers wait.
+        #expect(kind(cache.lookup("k", epoch: .init(generation: 0, second: 12))) == "compute")
+        #expect(kind(cache.lookup("k", epoch: .init(generation: 0, second: 12))) == "wait")
+        computed("b", second: 13)
+        // A write: no answer from before it.
+        #expect(kind(cache.lookup("k", epoch: .init(generation: 1, second: 14))) == "compute")
+        #expect(kind(cache.lookup("k", epoch: .init(generation: 1, second: 14))) == "wait")
+        computed("c", second: 20, generation: 1)
+        // A gap of more than a second: nothing that old is given.
+        #expect(kind(cache.lookup("k", epoch: .init(generation: 1, second: 22))) == "compute")
+        #expect(kind(cache.lookup("k", epoch: .init(generation: 1, second: 22))) == "wait")
+    }
 }
