@@ -41,24 +41,29 @@ struct SQLiteReaderRow: SQLRow {
     }
 
     func decode<T: Decodable>(column: String, as type: T.Type) throws -> T {
-        switch cell(column) {
-        case .text(let text)? where T.self == String.self:
-            return text as! T
-        case .integer(let number)? where T.self == Int64.self:
-            return Int64(number) as! T
-        case .integer(let number)? where T.self == Int.self:
-            return number as! T
-        case .float(let number)? where T.self == Double.self:
-            return number as! T
-        case .integer(let number)? where T.self == Double.self:
-            return Double(number) as! T
-        // SQLiteKit's rule for booleans: 0 and 1 only; anything else goes to its decoder (and its error).
-        case .integer(let number)? where T.self == Bool.self && (number == 0 || number == 1):
-            return (number == 1) as! T
+        let data = cell(column)
+        if let value = SQLiteCell.direct(data, as: type) { return value }
+        switch data {
         case let data?:
             return try Self.decoder.decode(type, from: data)
         case nil:
             throw MissingColumn(column: column)
+        }
+    }
+}
+
+/// The cells both SQLite row types read without SQLiteKit: text, integers, doubles and 0/1 booleans (SQLiteKit's rule;
+/// any other value goes to its decoder and its error).
+enum SQLiteCell {
+    static func direct<T>(_ data: SQLiteData?, as type: T.Type) -> T? {
+        switch data {
+        case .text(let text)? where T.self == String.self: text as? T
+        case .integer(let number)? where T.self == Int64.self: Int64(number) as? T
+        case .integer(let number)? where T.self == Int.self: number as? T
+        case .float(let number)? where T.self == Double.self: number as? T
+        case .integer(let number)? where T.self == Double.self: Double(number) as? T
+        case .integer(let number)? where T.self == Bool.self && (number == 0 || number == 1): (number == 1) as? T
+        default: nil
         }
     }
 }

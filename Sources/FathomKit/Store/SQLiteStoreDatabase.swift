@@ -73,19 +73,7 @@ struct SQLiteStoreRow: SQLRow {
     }
 
     func decode<T: Decodable>(column: String, as type: T.Type) throws -> T {
-        switch row.column(column) {
-        case .text(let text)? where T.self == String.self:
-            return text as! T
-        case .integer(let number)? where T.self == Int64.self:
-            return Int64(number) as! T
-        case .integer(let number)? where T.self == Int.self:
-            return number as! T
-        case .float(let number)? where T.self == Double.self:
-            return number as! T
-        case .integer(let number)? where T.self == Double.self:
-            return Double(number) as! T
-        default:
-            return try general.decode(column: column, as: type)
-        }
+        if let value = SQLiteCell.direct(row.column(column), as: type) { return value }
+        return try general.decode(column: column, as: type)
     }
 }
