@@ -43,10 +43,6 @@ final class MemoryRateCounters: Sendable {
         table.withLock { $0.counters[Key(bucket: bucket, windowStart: windowStart)]?.count ?? 0 }
     }
 
-    func reset(bucket: String, windowStart: Int64) {
-        _ = table.withLock { $0.counters.removeValue(forKey: Key(bucket: bucket, windowStart: windowStart)) }
-    }
-
     func purgeExpired(now: Int64) {
         table.withLock { table in table.counters = table.counters.filter { $0.value.expiresAt > now } }
     }

@@ -80,15 +80,6 @@ public struct RateCounters: Sendable {
         }
     }
 
-    func reset(bucket: String, windowStart: Int64) async throws {
-        if let memory { return memory.reset(bucket: bucket, windowStart: windowStart) }
-        try await store.write(observed: false) { db in
-            try await db.raw(
-                "DELETE FROM rate_counters WHERE bucket = \(bind: bucket) AND window_start = \(bind: windowStart)"
-            ).run()
-        }
-    }
-
     func purgeExpired(now: Int64) async throws {
         if let memory { return memory.purgeExpired(now: now) }
         try await store.write(observed: false) { db in

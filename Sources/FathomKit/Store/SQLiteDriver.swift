@@ -67,15 +67,14 @@ final class SQLiteDriver: StoreDriver {
 
     static let readerMapBytes = 1 << 30
 
+    /// Set on every connection, the readers' (`SQLiteReader`) too. Other processes (a second `fathom` command) may
+    /// hold the write lock briefly: wait instead of failing. Each connection keeps 16 MiB of pages, so walks over
+    /// millions of samples do not go to the kernel for every page. (A memory map and a larger cache for the writer
+    /// were tried: they added their pages to the resident set and made a large collect no faster.)
+    static let connectionPragmas = ["PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=5000", "PRAGMA cache_size=-16384"]
+
     private static func configure(_ connection: SQLiteConnection) async throws {
-        // Other processes (a second `fathom` command) may hold the write lock briefly: wait instead of failing.
-        // The readers (SQLiteReader) set the same three. Each connection keeps 16 MiB of pages, so walks over millions of samples do not go to the kernel for every
-        // page. (A memory map and a larger cache for the writer were tried: they added their pages to the resident
-        // set and made a large collect no faster.)
-        let pragmas = [
-            "PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=5000", "PRAGMA cache_size=-16384",
-        ]
-        for pragma in pragmas {
+        for pragma in connectionPragmas {
             _ = try await connection.query(pragma)
         }
     }

@@ -22,10 +22,8 @@ final class SQLiteReader {
             self.handle = nil
             throw error
         }
-        // The same as SQLiteDriver's other connections (see `SQLiteDriver.configure` for why), plus the readers' map.
-        let pragmas = """
-            PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000; PRAGMA cache_size=-16384; PRAGMA mmap_size=\(mapBytes);
-            """
+        // The same as SQLiteDriver's other connections, plus the readers' map.
+        let pragmas = (SQLiteDriver.connectionPragmas + ["PRAGMA mmap_size=\(mapBytes)"]).joined(separator: "; ")
         let configured = sqlite_nio_sqlite3_exec(handle, pragmas, nil, nil, nil)
         guard configured == FATHOM_SQLITE_OK else {
             let error = lastError(configured)
