@@ -16,9 +16,15 @@ final class PostgresDriver: StoreDriver {
     private let unreachable = Flag()
     /// Deadlines of the requests still waiting for a connection.
     private let deadlines = AcquireDeadlines()
+    /// Whether reads are prepared once per connection (`PostgresPreparedStatements`; off with `FATHOM_PG_PREPARED=0`).
+    let prepareReads: Bool
 
-    init(url: String, logger: Logger, maximumConnections: Int = 20, acquireTimeout: Duration = .seconds(3)) throws {
+    init(
+        url: String, logger: Logger, maximumConnections: Int = 20, acquireTimeout: Duration = .seconds(3),
+        prepareReads: Bool = PostgresPreparedStatements.enabledByEnvironment
+    ) throws {
         self.acquireTimeout = acquireTimeout
+        self.prepareReads = prepareReads
         var configuration = try Self.configuration(from: url)
         configuration.options.maximumConnections = maximumConnections
         configuration.options.minimumConnections = 0
@@ -50,9 +56,13 @@ final class PostgresDriver: StoreDriver {
             password: components.password?.removingPercentEncoding, database: database, tls: tls)
     }
 
+    /// Reads run their statements prepared: outside a transaction, a prepared statement that fails (lost by the
+    /// server, or its tables changed) can simply run again unnamed. Writes do not: inside a transaction that error
+    /// would abort all of it.
     func withReader<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await withBoundedConnection { connection in
-            try await body(PostgresStoreDatabase(connection: connection))
+        let prepareReads = self.prepareReads
+        return try await withBoundedConnection { connection in
+            try await body(PostgresStoreDatabase(connection: connection, prepareReads: prepareReads))
         }
     }
 

@@ -12,6 +12,8 @@ import SQLKit
 /// bind type is run by it, a cell of another type is decoded by its row.
 struct PostgresStoreDatabase: SQLDatabase {
     let connection: PostgresConnection
+    /// Whether reads are prepared once per connection (`PostgresPreparedStatements`), or sent unnamed.
+    var prepareReads = false
 
     /// PostgresKit's own database on the same connection: the fallback, and the reference for every answer.
     private var general: any SQLDatabase { connection.sql() }
@@ -26,11 +28,16 @@ struct PostgresStoreDatabase: SQLDatabase {
 
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
         let (sql, binds) = serialize(query)
-        guard let bindings = Self.simpleBindings(binds) else {
+        guard let (bindings, types) = Self.simpleBinds(binds) else {
             return try await general.execute(sql: query, onRow)
         }
         if let level = queryLogLevel {
             logger.log(level: level, "Executing query", metadata: ["sql": .string(sql), "binds": .array(binds.map { .string("\($0)") })])
+        }
+        if prepareReads {
+            return try await PostgresPreparedStatements.run(sql, bindings: bindings, types: types, on: connection, logger: logger) { row in
+                onRow(PostgresStoreRow(row: row))
+            }
         }
         let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
         for try await row in rows {
@@ -40,27 +47,36 @@ struct PostgresStoreDatabase: SQLDatabase {
 
     /// The binds encoded as PostgresKit would encode them, or nil if one of them is of a type this path leaves to it.
     static func simpleBindings(_ binds: [any Encodable & Sendable]) -> PostgresBindings? {
+        simpleBinds(binds)?.bindings
+    }
+
+    /// The binds encoded as PostgresKit would encode them, with each one's PostgreSQL type (what a prepared
+    /// statement declares), or nil if one of them is of a type this path leaves to PostgresKit.
+    static func simpleBinds(_ binds: [any Encodable & Sendable]) -> (bindings: PostgresBindings, types: [PostgresDataType])? {
         var bindings = PostgresBindings(capacity: binds.count)
+        var types: [PostgresDataType] = []
+        types.reserveCapacity(binds.count)
         for bind in binds {
             if let optional = bind as? any NullableBind, optional.isNone {
                 // PostgresKit sends an absent optional as a NULL of the wrapped type, not an untyped NULL.
                 guard let type = nullType(type(of: bind)) else { return nil }
                 bindings.append(PostgresData(type: type, value: nil))
+                types.append(type)
                 continue
             }
             switch bind {
-            case let value as String: bindings.append(value)
-            case let value as Int64: bindings.append(value)
-            case let value as Int: bindings.append(value)
-            case let value as Bool: bindings.append(value)
-            case let value as Double: bindings.append(value)
+            case let value as String: bindings.append(value); types.append(.text)
+            case let value as Int64: bindings.append(value); types.append(.int8)
+            case let value as Int: bindings.append(value); types.append(.int8)
+            case let value as Bool: bindings.append(value); types.append(.bool)
+            case let value as Double: bindings.append(value); types.append(.float8)
             // Columns of a bulk insert (`BulkInsert`), one array per column.
-            case let value as [String]: bindings.append(value)
-            case let value as [Int64]: bindings.append(value)
+            case let value as [String]: bindings.append(value); types.append(.textArray)
+            case let value as [Int64]: bindings.append(value); types.append(.int8Array)
             default: return nil
             }
         }
-        return bindings
+        return (bindings, types)
     }
 
     /// The PostgreSQL type of a NULL bound from an absent optional of `type`, for the types this path encodes.
