@@ -28,6 +28,10 @@ final class PostgresDriver: StoreDriver {
         var configuration = try Self.configuration(from: url)
         configuration.options.maximumConnections = maximumConnections
         configuration.options.minimumConnections = 0
+        if prepareReads && PostgresPreparedStatements.forcesGenericPlansByEnvironment {
+            // Unnamed statements are planned per call whatever this says; it changes only the prepared reads.
+            configuration.options.additionalStartupParameters.append(("plan_cache_mode", "force_generic_plan"))
+        }
         // A server that is down refuses at once; one that does not answer must not hold a request for long.
         configuration.options.connectTimeout = acquireTimeout
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)

@@ -46,6 +46,13 @@ enum PostgresPreparedStatements {
         ProcessInfo.processInfo.environment["FATHOM_PG_PREPARED"] != "0"
     }
 
+    /// `FATHOM_PG_PREPARED=generic`, for measurement only: prepared reads always use their generic plan. By default
+    /// PostgreSQL keeps planning a page statement per call, because a generic plan estimates a bound LIMIT as a
+    /// tenth of the table and so looks far dearer than the custom plans (though it is the same plan).
+    static var forcesGenericPlansByEnvironment: Bool {
+        ProcessInfo.processInfo.environment["FATHOM_PG_PREPARED"] == "generic"
+    }
+
     /// Statements worth preparing: reads, and not one-off shapes with a very long list of binds.
     static func isPreparable(_ sql: String) -> Bool {
         let start = sql.drop { $0.isWhitespace || $0 == "(" }.prefix(6).uppercased()
