@@ -35,7 +35,7 @@ struct Asset: Sendable {
         var to: Asset
     }
 
-    /// An asset with what its detail shows: links, each link's latest record, hand-kept fields and outgoing edges.
+    /// An asset with what its detail shows: links, each link's latest record, hand-kept fields and active outgoing edges.
     struct Detail: Sendable {
         var asset: Asset
         var links: [Link]

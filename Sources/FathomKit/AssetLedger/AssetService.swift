@@ -25,7 +25,7 @@ struct AssetService: Sendable {
         }
         let (asset, links) = (detail.asset, detail.links)
         let fields = CanonicalMerge.fields(detail.records, manual: detail.manual)
-        let outgoing = detail.outgoing.filter { $0.status == "active" }.map {
+        let outgoing = detail.outgoing.map {
             AssetDetailView.Canonical.Outgoing(type: $0.type, to: AssetRefView($0.to), sourceId: $0.sourceId)
         }
         return AssetDetailView(

@@ -191,21 +191,19 @@ struct AssetStore: Sendable {
     /// Edges leaving the given assets (active and inactive), with their targets.
     func outgoing(from uuids: [String]) async throws -> [Asset.Edge] {
         guard !uuids.isEmpty else { return [] }
-        return try await store.read { db in try await Self.outgoing(from: uuids, on: db) }
-    }
-
-    static func outgoing(from uuids: [String], on db: any SQLDatabase) async throws -> [Asset.Edge] {
-        try await db.raw(
-            """
-            SELECT e.relation_type, e.from_asset_uuid, e.source_id, e.status AS edge_status, \(Self.columns)
-            FROM asset_relations e JOIN assets a ON a.asset_uuid = e.to_asset_uuid
-            WHERE e.from_asset_uuid IN (\(binds: uuids))
-            ORDER BY CASE e.status WHEN 'active' THEN 0 ELSE 1 END, e.last_seen_at DESC, e.relation_id
-            """
-        ).all().map { row in
-            Asset.Edge(
-                type: try row.string("relation_type"), fromUuid: try row.string("from_asset_uuid"),
-                sourceId: try row.string("source_id"), status: try row.string("edge_status"), to: try Self.decode(row))
+        return try await store.read { db in
+            try await db.raw(
+                """
+                SELECT e.relation_type, e.from_asset_uuid, e.source_id, e.status AS edge_status, \(Self.columns)
+                FROM asset_relations e JOIN assets a ON a.asset_uuid = e.to_asset_uuid
+                WHERE e.from_asset_uuid IN (\(binds: uuids))
+                ORDER BY CASE e.status WHEN 'active' THEN 0 ELSE 1 END, e.last_seen_at DESC, e.relation_id
+                """
+            ).all().map { row in
+                Asset.Edge(
+                    type: try row.string("relation_type"), fromUuid: try row.string("from_asset_uuid"),
+                    sourceId: try row.string("source_id"), status: try row.string("edge_status"), to: try Self.decode(row))
+            }
         }
     }
 
@@ -245,63 +243,94 @@ struct AssetStore: Sendable {
     }
 
 
-    /// Everything an asset's detail shows, read on one connection in three statements (each one costs a round trip
-    /// on PostgreSQL and a prepare on both backends): the asset with its links, the links' latest records with the
-    /// hand-kept fields, and the outgoing edges. nil if the asset does not exist.
+    /// Everything an asset's detail shows, in one statement: on PostgreSQL each statement is a round trip, and with
+    /// three of them the statements' overhead was most of a detail's cost (BENCHMARKS.md, issue 14). nil if the
+    /// asset does not exist.
+    ///
+    /// Its rows are of five kinds, in columns shared by all (`t*` text, `n*` integers):
+    /// - `asset`: t1 asset_uuid, t2 asset_type, t3 display_name, t4 status, t5 merged_into; n1 created_at, n2 updated_at;
+    /// - `link`: t1 link_id, t2 source_id, t3 the source's name, t4 external_kind, t5 external_id, t6 presence_status;
+    ///   n1 last_seen_at, n2 first_seen_at, n3 the source's deleted_at;
+    /// - `record` (each link's latest): t1 record_id, t2 run_id, t3 source_id, t4 normalized; n1 collected_at;
+    /// - `manual` (a hand-kept leaf): t1 field_path, t2 updated_by, t4 value; n1 updated_at;
+    /// - `edge` (active ones only: the detail shows no other): t1 relation_id, t2 relation_type, t3 source_id, t4–t8 the
+    ///   target's asset_uuid, asset_type, display_name, status, merged_into; n1 last_seen_at, n2–n3 the target's
+    ///   created_at, updated_at.
+    ///
+    /// Rows come unordered and are put in the detail's orders here: links by first sighting, records newest first
+    /// (as the export orders them), edges most recently seen first.
     func detail(_ uuid: String) async throws -> Asset.Detail? {
-        try await store.read { db in
-            var found: Asset?
-            var links: [Asset.Link] = []
-            for row in try await db.raw(
+        let rows = try await store.read { db in
+            try await db.raw(
                 """
-                SELECT \(Self.columns), l.link_id, l.source_id AS link_source_id, s.name AS link_source_name,
-                       s.deleted_at AS link_source_deleted_at, l.external_kind, l.external_id, l.presence_status,
-                       l.last_seen_at AS link_last_seen_at
-                FROM assets a LEFT JOIN asset_source_links l ON l.asset_uuid = a.asset_uuid
-                LEFT JOIN asset_sources s ON s.source_id = l.source_id
-                WHERE a.asset_uuid = \(bind: uuid) ORDER BY l.first_seen_at, l.link_id
-                """
-            ).all() {
-                if found == nil { found = try Self.decode(row) }
-                // No link (the one row of an asset without links), or a link without its source: not a link (as the
-                // inner join of `links(of:)`).
-                guard let sourceName = try row.optionalString("link_source_name") else { continue }
-                links.append(Asset.Link(
-                    linkId: try row.string("link_id"), assetUuid: uuid, sourceId: try row.string("link_source_id"),
-                    sourceName: sourceName, sourceDeleted: try row.optionalInt64("link_source_deleted_at") != nil,
-                    externalKind: try row.string("external_kind"), externalId: try row.string("external_id"),
-                    presenceStatus: try row.string("presence_status"), lastSeenAt: try row.int64("link_last_seen_at")))
-            }
-            guard let asset = found else { return nil }
-            // The latest record of each link (newest first, as the export orders them) and the hand-kept leaves, as one
-            // result: `kind` tells them apart.
-            var records: [CanonicalMerge.Record] = []
-            var manual: [String: CanonicalMerge.Manual] = [:]
-            for row in try await db.raw(
-                """
-                SELECT 'record' AS kind, r.record_id AS item_id, r.run_id AS item_run, r.source_id AS item_source,
-                       r.collected_at AS item_at, r.normalized AS item_body
+                SELECT 'asset' AS kind, a.asset_uuid AS t1, a.asset_type AS t2, a.display_name AS t3, a.status AS t4,
+                       a.merged_into AS t5, CAST(NULL AS TEXT) AS t6, CAST(NULL AS TEXT) AS t7, CAST(NULL AS TEXT) AS t8,
+                       a.created_at AS n1, a.updated_at AS n2, CAST(NULL AS BIGINT) AS n3
+                FROM assets a WHERE a.asset_uuid = \(bind: uuid)
+                UNION ALL
+                SELECT 'link', l.link_id, l.source_id, s.name, l.external_kind, l.external_id, l.presence_status, NULL, NULL,
+                       l.last_seen_at, l.first_seen_at, s.deleted_at
+                FROM asset_source_links l JOIN asset_sources s ON s.source_id = l.source_id
+                WHERE l.asset_uuid = \(bind: uuid)
+                UNION ALL
+                SELECT 'record', r.record_id, r.run_id, r.source_id, r.normalized, NULL, NULL, NULL, NULL,
+                       r.collected_at, NULL, NULL
                 FROM asset_source_links l JOIN asset_source_records r ON r.asset_uuid = l.asset_uuid AND r.link_id = l.link_id AND r.run_id = l.last_seen_run_id
                 WHERE l.asset_uuid = \(bind: uuid)
                 UNION ALL
-                SELECT 'manual', f.field_path, f.updated_by, f.updated_by, f.updated_at, f.value
+                SELECT 'manual', f.field_path, f.updated_by, NULL, f.value, NULL, NULL, NULL, NULL, f.updated_at, NULL, NULL
                 FROM asset_ledger_fields f WHERE f.asset_uuid = \(bind: uuid)
-                ORDER BY item_at DESC, item_id DESC
+                UNION ALL
+                SELECT 'edge', e.relation_id, e.relation_type, e.source_id, a.asset_uuid, a.asset_type, a.display_name, a.status,
+                       a.merged_into, e.last_seen_at, a.created_at, a.updated_at
+                FROM asset_relations e JOIN assets a ON a.asset_uuid = e.to_asset_uuid
+                WHERE e.from_asset_uuid = \(bind: uuid) AND e.status = 'active'
                 """
-            ).all() {
-                if try row.string("kind") == "record" {
-                    records.append(CanonicalMerge.Record(
-                        sourceId: try row.string("item_source"), runId: try row.string("item_run"), recordId: try row.string("item_id"),
-                        collectedAt: try row.int64("item_at"), normalized: JSONText.decode(try row.string("item_body"))))
-                } else {
-                    manual[try row.string("item_id")] = CanonicalMerge.Manual(
-                        value: JSONText.decode(try row.string("item_body")), updatedAt: try row.int64("item_at"),
-                        updatedBy: try row.string("item_run"))
-                }
-            }
-            return Asset.Detail(
-                asset: asset, links: links, records: records, manual: manual, outgoing: try await Self.outgoing(from: [uuid], on: db))
+            ).all()
         }
+        var found: Asset?
+        var links: [(link: Asset.Link, firstSeenAt: Int64)] = []
+        var records: [CanonicalMerge.Record] = []
+        var manual: [(path: String, leaf: CanonicalMerge.Manual)] = []
+        var edges: [(edge: Asset.Edge, lastSeenAt: Int64, id: String)] = []
+        for row in rows {
+            switch try row.string("kind") {
+            case "asset":
+                found = Asset(
+                    assetUuid: try row.string("t1"), assetType: try row.string("t2"), displayName: try row.string("t3"),
+                    status: try row.string("t4"), mergedInto: try row.optionalString("t5"), createdAt: try row.int64("n1"),
+                    updatedAt: try row.int64("n2"))
+            case "link":
+                links.append((Asset.Link(
+                    linkId: try row.string("t1"), assetUuid: uuid, sourceId: try row.string("t2"), sourceName: try row.string("t3"),
+                    sourceDeleted: try row.optionalInt64("n3") != nil, externalKind: try row.string("t4"),
+                    externalId: try row.string("t5"), presenceStatus: try row.string("t6"), lastSeenAt: try row.int64("n1")),
+                    try row.int64("n2")))
+            case "record":
+                records.append(CanonicalMerge.Record(
+                    sourceId: try row.string("t3"), runId: try row.string("t2"), recordId: try row.string("t1"),
+                    collectedAt: try row.int64("n1"), normalized: JSONText.decode(try row.string("t4"))))
+            case "manual":
+                manual.append((try row.string("t1"), CanonicalMerge.Manual(
+                    value: JSONText.decode(try row.string("t4")), updatedAt: try row.int64("n1"), updatedBy: try row.string("t2"))))
+            default:
+                let target = Asset(
+                    assetUuid: try row.string("t4"), assetType: try row.string("t5"), displayName: try row.string("t6"),
+                    status: try row.string("t7"), mergedInto: try row.optionalString("t8"), createdAt: try row.int64("n2"),
+                    updatedAt: try row.int64("n3"))
+                edges.append((Asset.Edge(
+                    type: try row.string("t2"), fromUuid: uuid, sourceId: try row.string("t3"), status: "active", to: target),
+                    try row.int64("n1"), try row.string("t1")))
+            }
+        }
+        guard let asset = found else { return nil }
+        links.sort { ($0.firstSeenAt, $0.link.linkId) < ($1.firstSeenAt, $1.link.linkId) }
+        records.sort { ($0.collectedAt, $0.recordId) > ($1.collectedAt, $1.recordId) }
+        edges.sort { $0.lastSeenAt != $1.lastSeenAt ? $0.lastSeenAt > $1.lastSeenAt : $0.id < $1.id }
+        return Asset.Detail(
+            asset: asset, links: links.map(\.link), records: records,
+            manual: Dictionary(manual.map { ($0.path, $0.leaf) }, uniquingKeysWith: { first, _ in first }),
+            outgoing: edges.map(\.edge))
     }
 
     /// Sets (or, for nil, clears) hand-kept leaves on every asset in one transaction; returns the uuids that do not

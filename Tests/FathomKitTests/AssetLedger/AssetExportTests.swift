@@ -143,6 +143,10 @@ import Testing
             LedgerExport.appendLine(AssetExport.header, to: &expected)
             for letter in ["a", "b", "c", "d"] {
                 let detail = try #require(try await store.detail(uuid(letter)))
+                // The detail's one statement reads the links as the list's own read does, in the same order.
+                let links = try await store.links(of: [uuid(letter)])
+                #expect(detail.links.map { [$0.linkId, $0.sourceName, $0.externalId, String($0.lastSeenAt), String($0.sourceDeleted)] }
+                    == links.map { [$0.linkId, $0.sourceName, $0.externalId, String($0.lastSeenAt), String($0.sourceDeleted)] })
                 LedgerExport.appendLine(AssetExport.cells(AssetStore.ExportItem(
                     assetUuid: detail.asset.assetUuid, assetType: detail.asset.assetType, status: detail.asset.status,
                     displayName: detail.asset.displayName, lastSeenAt: detail.links.map(\.lastSeenAt).max(),

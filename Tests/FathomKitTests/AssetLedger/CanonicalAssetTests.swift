@@ -275,6 +275,9 @@ import Testing
                     let reasons = moved["missing"]?.arrayItems ?? []
                     #expect(reasons.count == 1 && reasons.first?["sourceId"]?.stringValue == sourceA)
                     #expect(reasons.first?["reason"] == "target_not_collected")
+                    // The detail's canonical relations are the active edges only.
+                    let detailEdges = try await get("/api/v1/assets/\(vm1)")["data"]?["canonical"]?["relations"]?["outgoing"]?.arrayItems ?? []
+                    #expect(detailEdges.count == 1 && detailEdges.first?["sourceId"]?.stringValue == sourceB, "\(detailEdges)")
                 }
                 // Without a runner a triggered run stays Queued: a second trigger is suppressed, then it is cancelled.
                 let queued = try await Ledger.trigger(client, admin, sourceA)
