@@ -20,28 +20,42 @@ enum CanonicalMerge {
 
     /// `fields` of canonical-v1: nested like normalized-v1, each leaf `{value, sources, conflict?, alternatives?}`.
     static func fields(_ records: [Record], manual: [String: Manual]) -> JSONValue {
-        var order: [[String]] = []
-        var found: [[String]: [(value: JSONValue, record: Record)]] = [:]
-        for record in records {
+        // Each record's entry in a leaf's `sources`, made once: a record has dozens of leaves.
+        let sources = records.map(source)
+        var order: [(path: [String], values: [Collected])] = []
+        var slots: [[String]: Int] = [:]
+        for (index, record) in records.enumerated() {
             for (path, value) in leaves(record.normalized, prefix: []) {
-                if found[path] == nil { order.append(path) }
-                found[path, default: []].append((value, record))
+                let collected = Collected(value: value, source: sources[index])
+                if let slot = slots[path] {
+                    order[slot].values.append(collected)
+                } else {
+                    slots[path] = order.count
+                    order.append((path, [collected]))
+                }
             }
         }
         var tree: [String: JSONValue] = [:]
-        for path in order {
-            guard let values = found[path] else { continue }
+        var dottedFound = Set<String>()
+        for (path, values) in order {
             let dotted = path.joined(separator: ".")
             if let kept = manual[dotted] {
-                insert(manualLeaf(kept, collected: values), at: path, into: &tree)
+                dottedFound.insert(dotted)
+                insert(manualLeaf(kept, collected: values), at: path[...], into: &tree)
             } else {
-                insert(collectedLeaf(values), at: path, into: &tree)
+                insert(collectedLeaf(values), at: path[...], into: &tree)
             }
         }
-        for (dotted, kept) in manual where found[dotted.split(separator: ".").map(String.init)] == nil {
-            insert(manualLeaf(kept, collected: []), at: dotted.split(separator: ".").map(String.init), into: &tree)
+        for (dotted, kept) in manual where !dottedFound.contains(dotted) {
+            insert(manualLeaf(kept, collected: []), at: dotted.split(separator: ".").map(String.init)[...], into: &tree)
         }
         return .object(tree)
+    }
+
+    /// One source's value of a leaf, with that source's entry for the leaf's `sources`.
+    struct Collected {
+        var value: JSONValue
+        var source: JSONValue
     }
 
     /// Leaves of a normalized record: objects are walked, arrays and scalars are leaves; nulls say nothing and
@@ -64,23 +78,22 @@ enum CanonicalMerge {
 
     /// Arrays: the de-duplicated union (newest source's order first). Single values: the latest run's value; others
     /// that differ are alternatives and make the leaf a conflict.
-    static func collectedLeaf(_ values: [(value: JSONValue, record: Record)]) -> JSONValue {
-        let sources = JSONValue.array(values.map { source($0.record) })
-        if let union = union(values.map(\.value)) { return ["value": union, "sources": sources] }
-        var groups: [(value: JSONValue, records: [Record])] = []
-        for (value, record) in values {
-            if let index = groups.firstIndex(where: { $0.value == value }) {
-                groups[index].records.append(record)
+    static func collectedLeaf(_ values: [Collected]) -> JSONValue {
+        if let union = union(values.map(\.value)) { return ["value": union, "sources": .array(values.map(\.source))] }
+        var groups: [(value: JSONValue, sources: [JSONValue])] = []
+        for collected in values {
+            if let index = groups.firstIndex(where: { $0.value == collected.value }) {
+                groups[index].sources.append(collected.source)
             } else {
-                groups.append((value, [record]))
+                groups.append((collected.value, [collected.source]))
             }
         }
         var leaf: [String: JSONValue] = [
-            "value": groups[0].value, "sources": .array(groups[0].records.map(source)), "conflict": .bool(groups.count > 1),
+            "value": groups[0].value, "sources": .array(groups[0].sources), "conflict": .bool(groups.count > 1),
         ]
         if groups.count > 1 {
             leaf["alternatives"] = .array(groups.dropFirst().map { group -> JSONValue in
-                ["value": group.value, "sources": .array(group.records.map(source))]
+                ["value": group.value, "sources": .array(group.sources)]
             })
         }
         return .object(leaf)
@@ -124,7 +137,7 @@ enum CanonicalMerge {
     }
 
     /// A hand-kept value wins; what the collectors say stays visible as alternatives.
-    static func manualLeaf(_ kept: Manual, collected: [(value: JSONValue, record: Record)]) -> JSONValue {
+    static func manualLeaf(_ kept: Manual, collected: [Collected]) -> JSONValue {
         var leaf: [String: JSONValue] = [
             "value": kept.value,
             "sources": [["sourceId": "manual", "updatedAt": .string(Timestamp.iso8601(millis: kept.updatedAt)),
@@ -132,22 +145,24 @@ enum CanonicalMerge {
             "conflict": false,
         ]
         var alternatives: [JSONValue] = []
-        for (value, record) in collected where value != kept.value {
-            alternatives.append(["value": value, "sources": [source(record)]])
+        for other in collected where other.value != kept.value {
+            alternatives.append(["value": other.value, "sources": [other.source]])
         }
         if !alternatives.isEmpty { leaf["alternatives"] = .array(alternatives) }
         return .object(leaf)
     }
 
-    static func insert(_ leaf: JSONValue, at path: [String], into tree: inout [String: JSONValue]) {
+    /// Puts `leaf` at `path`, making the objects on the way. Each object on the path is taken out of its parent
+    /// while it changes, so it is changed in place rather than copied (a detail inserts hundreds of leaves).
+    static func insert(_ leaf: JSONValue, at path: ArraySlice<String>, into tree: inout [String: JSONValue]) {
         guard let first = path.first else { return }
         if path.count == 1 {
             tree[first] = leaf
             return
         }
-        var child: [String: JSONValue]
-        if case .object(let existing)? = tree[first] { child = existing } else { child = [:] }
-        insert(leaf, at: Array(path.dropFirst()), into: &child)
+        var child: [String: JSONValue] = [:]
+        if case .object(let existing)? = tree.removeValue(forKey: first) { child = existing }
+        insert(leaf, at: path.dropFirst(), into: &child)
         tree[first] = .object(child)
     }
 }
