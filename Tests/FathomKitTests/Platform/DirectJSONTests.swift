@@ -55,6 +55,26 @@ import Testing
                                           meta: ResponseMeta(requestId: "req_1", timestamp: "2026-12-01T10:00:00Z")))
     }
 
+    @Test func assetDetails() throws {
+        let asset = Asset(assetUuid: "a-1", assetType: "vm", displayName: "web \"1\"", status: "in_service", mergedInto: nil,
+                          createdAt: 1_700_000_000_000, updatedAt: 1_700_000_500_123)
+        let host = Asset(assetUuid: "h-1", assetType: "host", displayName: "esx\\1", status: "offline", mergedInto: nil,
+                         createdAt: 1, updatedAt: 2)
+        let link = Asset.Link(linkId: "lnk_1", assetUuid: "a-1", sourceId: "src_1", sourceName: "vCenter \u{1F642}", sourceDeleted: false,
+                              externalKind: "vm", externalId: "vm-1", presenceStatus: "present", lastSeenAt: 1_700_000_400_000)
+        let fields: JSONValue = ["network": ["ip_addresses": ["value": ["10.0.0.1", "fe80::1"], "sources": [["sourceId": "src_1"]]]]]
+        var detail = AssetDetailView(
+            assetUuid: asset.assetUuid, assetType: asset.assetType, displayName: asset.displayName, status: asset.status,
+            mergedInto: nil, canonical: .init(fields: fields, relations: ["outgoing": [.init(type: "runs_on", to: AssetRefView(host), sourceId: "src_1")]]),
+            sourceLinks: [SourceLinkView(link), SourceLinkView(link)], createdAt: "2026-12-01T10:00:00Z", updatedAt: "2026-12-01T10:00:01Z")
+        try Self.expectSame(detail)
+        detail.mergedInto = "a-2"
+        detail.sourceLinks = []
+        detail.canonical = .init(fields: [:], relations: ["outgoing": []])
+        try Self.expectSame(detail)
+        try Self.expectSame(DataEnvelope(message: "Success", data: detail, meta: ResponseMeta(requestId: "req_1", timestamp: "t")))
+    }
+
     @Test func openValues() throws {
         let value: JSONValue = .object([
             "fields": .object(["name": .object(["value": "web \"1\"", "sources": .array([.object(["runId": "r", "n": .int(-3)])]),
