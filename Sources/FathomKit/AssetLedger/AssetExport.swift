@@ -1,5 +1,6 @@
 import Hummingbird
 import NIOCore
+import SQLKit
 
 /// `GET /api/v1/assets/exports`: the asset list's filter as CSV (RFC 4180, formula-safe cells), streamed in batches so
 /// memory stays constant however many assets there are. Key canonical values are the merged ones (hand-kept win).
@@ -27,22 +28,37 @@ struct AssetExport: Sendable {
             // The capacity ledger's CSV writer: one quoting and formula rule for every export.
             LedgerExport.appendLine(Self.header, to: &bytes)
             try await writer.write(ByteBuffer(bytes: bytes))
-            // The next batch is read (on the store's threads) while this one is written out: reading and writing
-            // take turns no more, and the export runs on both cores.
+            // Three stages, each one batch behind the one before, so the export keeps both cores and the store busy:
+            // the store reads a batch's rows while the batch before is taken apart (its records parsed) and the one
+            // before that is written out. A batch's rows end with its last asset, where the next batch starts; an
+            // empty batch ends the export. At most three batches are held at once, whatever the export's size.
             let batchSize = self.batchSize
             let paths = Self.recordPaths
             let read = { @Sendable (after: String) in
-                Task { try await assets.exportBatch(filter, after: after, limit: batchSize, keeping: paths) }
+                Task { try await assets.exportRows(filter, after: after, limit: batchSize) }
             }
-            var next: Task<[AssetStore.ExportItem], any Error>? = read("")
-            defer { next?.cancel() }
-            while let pending = next {
-                let batch = try await pending.value
-                guard let last = batch.last else { break }
-                next = batch.count < batchSize ? nil : read(last.assetUuid)
-                bytes.removeAll(keepingCapacity: true)
-                for item in batch { LedgerExport.appendLine(Self.cells(item), to: &bytes) }
-                try await writer.write(ByteBuffer(bytes: bytes))
+            let parse = { @Sendable (rows: [any SQLRow]) in
+                Task { try AssetStore.exportItems(rows, keeping: paths) }
+            }
+            var reading: Task<[any SQLRow], any Error>? = read("")
+            var parsing: Task<[AssetStore.ExportItem], any Error>?
+            defer {
+                reading?.cancel()
+                parsing?.cancel()
+            }
+            while reading != nil || parsing != nil {
+                var parsed: Task<[AssetStore.ExportItem], any Error>?
+                if let pending = reading {
+                    let rows = try await pending.value
+                    reading = try rows.last.map { read(try $0.string("asset_uuid")) }
+                    if !rows.isEmpty { parsed = parse(rows) }
+                }
+                if let pending = parsing {
+                    bytes.removeAll(keepingCapacity: true)
+                    for item in try await pending.value { LedgerExport.appendLine(Self.cells(item), to: &bytes) }
+                    try await writer.write(ByteBuffer(bytes: bytes))
+                }
+                parsing = parsed
             }
             try await writer.finish(nil)
         }

@@ -426,9 +426,11 @@ struct AssetStore: Sendable {
         var manual: [String: JSONValue] = [:]
     }
 
-    /// One export batch in one statement: the filter's assets after `after` in uuid order (keyset paging keeps each
-    /// batch O(batch)), each with its links, the latest record of each link and the hand-kept values.
-    func exportBatch(_ filter: Filter, after: String, limit: Int, keeping paths: JSONPaths) async throws -> [ExportItem] {
+    /// One export batch's rows, in one statement: the filter's assets after `after` in uuid order (keyset paging keeps
+    /// each batch O(batch)), each with its links, the latest record of each link and the hand-kept values. The rows
+    /// are ordered by asset uuid, so the last one's is where the next batch starts. `exportItems` reads them: the
+    /// export reads the next batch's rows while this one's are taken apart.
+    func exportRows(_ filter: Filter, after: String, limit: Int) async throws -> [any SQLRow] {
         let condition = Self.condition(filter)
         let joins: SQLQueryString
         if store.backend == .postgres {
@@ -456,7 +458,7 @@ struct AssetStore: Sendable {
             // Rows: per asset its links (kind 0, in first-seen order, each with its latest record if any, the record's
             // place among the asset's records newest first in `record_rank`), then its hand-kept values (kind 1).
             // One statement instead of four: one to plan and one round trip per batch.
-            let rows = try await db.raw(
+            try await db.raw(
                 """
                 WITH b AS (SELECT a.asset_uuid, a.asset_type, a.display_name, a.status FROM assets a
                            WHERE \(condition) AND a.asset_uuid > \(bind: after) ORDER BY a.asset_uuid LIMIT \(bind: limit))
@@ -471,44 +473,48 @@ struct AssetStore: Sendable {
                 ORDER BY 1, 5, 6, 7
                 """
             ).all()
-            var items: [ExportItem] = []
-            var records: [(rank: Int64, document: JSONValue)] = []
-            var lastLink = ""
-            func finish() {
-                guard !records.isEmpty else { return }
-                records.sort { $0.rank < $1.rank }
-                items[items.count - 1].documents = records.map(\.document)
-                records.removeAll(keepingCapacity: true)
-            }
-            for row in rows {
-                let uuid = try row.string("asset_uuid")
-                if items.last?.assetUuid != uuid {
-                    finish()
-                    items.append(ExportItem(
-                        assetUuid: uuid, assetType: try row.string("asset_type"), status: try row.string("status"),
-                        displayName: try row.string("display_name")))
-                    lastLink = ""
-                }
-                if try row.int("kind") == 1 {
-                    items[items.count - 1].manual[try row.string("item_id")] = JSONText.decode(try row.string("body"))
-                    continue
-                }
-                // No link (the one row of an asset without links).
-                guard let sourceName = try row.optionalString("source_name") else { continue }
-                // A link with two records of its latest run is two rows: it is one link.
-                let linkId = try row.string("item_id")
-                if linkId != lastLink {
-                    lastLink = linkId
-                    let seen = try row.int64("last_seen_at")
-                    items[items.count - 1].lastSeenAt = max(items[items.count - 1].lastSeenAt ?? seen, seen)
-                    items[items.count - 1].sources.append(sourceName + ":" + (try row.string("external_id")))
-                }
-                if let body = try row.optionalString("body") {
-                    records.append((try row.int64("record_rank"), JSONText.decode(body, keeping: paths)))
-                }
-            }
-            finish()
-            return items
         }
+    }
+
+    /// The assets of an export batch's rows (`exportRows`), keeping only `paths` of each record.
+    static func exportItems(_ rows: [any SQLRow], keeping paths: JSONPaths) throws -> [ExportItem] {
+        var items: [ExportItem] = []
+        var records: [(rank: Int64, document: JSONValue)] = []
+        var lastLink = ""
+        func finish() {
+            guard !records.isEmpty else { return }
+            records.sort { $0.rank < $1.rank }
+            items[items.count - 1].documents = records.map(\.document)
+            records.removeAll(keepingCapacity: true)
+        }
+        for row in rows {
+            let uuid = try row.string("asset_uuid")
+            if items.last?.assetUuid != uuid {
+                finish()
+                items.append(ExportItem(
+                    assetUuid: uuid, assetType: try row.string("asset_type"), status: try row.string("status"),
+                    displayName: try row.string("display_name")))
+                lastLink = ""
+            }
+            if try row.int("kind") == 1 {
+                items[items.count - 1].manual[try row.string("item_id")] = JSONText.decode(try row.string("body"))
+                continue
+            }
+            // No link (the one row of an asset without links).
+            guard let sourceName = try row.optionalString("source_name") else { continue }
+            // A link with two records of its latest run is two rows: it is one link.
+            let linkId = try row.string("item_id")
+            if linkId != lastLink {
+                lastLink = linkId
+                let seen = try row.int64("last_seen_at")
+                items[items.count - 1].lastSeenAt = max(items[items.count - 1].lastSeenAt ?? seen, seen)
+                items[items.count - 1].sources.append(sourceName + ":" + (try row.string("external_id")))
+            }
+            if let body = try row.optionalString("body") {
+                records.append((try row.int64("record_rank"), JSONText.decode(body, keeping: paths)))
+            }
+        }
+        finish()
+        return items
     }
 }

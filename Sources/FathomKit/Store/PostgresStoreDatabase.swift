@@ -34,15 +34,18 @@ struct PostgresStoreDatabase: SQLDatabase {
         if let level = queryLogLevel {
             logger.log(level: level, "Executing query", metadata: ["sql": .string(sql), "binds": .array(binds.map { .string("\($0)") })])
         }
+        // The rows of one statement share their columns' positions, found once.
+        var positions: PostgresColumnPositions?
+        func deliver(_ row: PostgresRow) {
+            let shared = positions ?? PostgresColumnPositions(row)
+            positions = shared
+            onRow(PostgresStoreRow(row: row, positions: shared))
+        }
         if prepareReads {
-            return try await PostgresPreparedStatements.run(sql, bindings: bindings, types: types, on: connection, logger: logger) { row in
-                onRow(PostgresStoreRow(row: row))
-            }
+            return try await PostgresPreparedStatements.run(sql, bindings: bindings, types: types, on: connection, logger: logger, deliver)
         }
         let rows = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
-        for try await row in rows {
-            onRow(PostgresStoreRow(row: row))
-        }
+        for try await row in rows { deliver(row) }
     }
 
     /// The binds encoded as PostgresKit would encode them, or nil if one of them is of a type this path leaves to it.
@@ -100,25 +103,28 @@ extension Optional: NullableBind { fileprivate var isNone: Bool { self == nil } 
 struct PostgresStoreRow: SQLRow {
     let row: PostgresRow
     private let cells: PostgresRandomAccessRow
+    private let positions: PostgresColumnPositions
 
-    init(row: PostgresRow) {
+    init(row: PostgresRow, positions: PostgresColumnPositions) {
         self.row = row
         self.cells = row.makeRandomAccess()
+        self.positions = positions
     }
 
     private var general: some SQLRow { row.sql() }
 
     var allColumns: [String] { general.allColumns }
 
-    func contains(column: String) -> Bool { cells.contains(column) }
+    func contains(column: String) -> Bool { positions.of[column] != nil }
 
     func decodeNil(column: String) throws -> Bool {
-        !cells.contains(column) || cells[column].bytes == nil
+        guard let index = positions.of[column] else { return true }
+        return cells[index].bytes == nil
     }
 
     func decode<T: Decodable>(column: String, as type: T.Type) throws -> T {
-        guard cells.contains(column) else { return try general.decode(column: column, as: type) }
-        let cell = cells[column]
+        guard let index = positions.of[column] else { return try general.decode(column: column, as: type) }
+        let cell = cells[index]
         if T.self == String.self, !cell.dataType.isUserDefined {
             return try cell.decode(String.self) as! T
         } else if T.self == Int64.self {
@@ -131,5 +137,18 @@ struct PostgresStoreRow: SQLRow {
             return try cell.decode(Double.self) as! T
         }
         return try general.decode(column: column, as: type)
+    }
+}
+
+/// A statement's column names and their positions, found from its first row and shared by all of its rows: a cell is
+/// then one lookup (PostgresNIO's named access looks a name up twice per cell, with a hash of its own each time).
+final class PostgresColumnPositions: Sendable {
+    /// Name → position; the last of two equal names wins, as in PostgresNIO's own rows.
+    let of: [String: Int]
+
+    init(_ row: PostgresRow) {
+        var positions: [String: Int] = [:]
+        for (index, cell) in row.enumerated() { positions[cell.columnName] = index }
+        of = positions
     }
 }

@@ -72,6 +72,34 @@ import Testing
         }
     }
 
+    /// The rows of one statement share their column positions, yet each answers its own cells; a name that appears
+    /// twice gives the cell PostgresKit's general row gives.
+    @Test(arguments: Backends.all)
+    func rowsOfOneStatementShareColumnPositions(_ backend: Store.Backend) async throws {
+        guard backend == .postgres else { return }
+        try await Harness.with(backend) { harness in
+            let rows = try await harness.services.store.read { db in
+                try await db.raw(
+                    """
+                    SELECT n AS id, 'row ' || n AS label, CASE WHEN n % 2 = 0 THEN NULL ELSE n * 10 END AS maybe,
+                           'first' AS twice, 'second' AS twice
+                    FROM generate_series(1, \(bind: 300)) AS n ORDER BY n
+                    """
+                ).all()
+            }
+            #expect(rows.count == 300)
+            for (index, row) in rows.enumerated() {
+                let n = index + 1
+                #expect(try row.int("id") == n)
+                #expect(try row.string("label") == "row \(n)")
+                #expect(try row.decodeNil(column: "maybe") == (n % 2 == 0))
+                if n % 2 == 1 { #expect(try row.int("maybe") == n * 10) }
+                let general = try #require(row as? PostgresStoreRow).row.sql()
+                #expect(try row.string("twice") == (try general.decode(column: "twice", as: String.self)))
+            }
+        }
+    }
+
     @Test func onlyTheSimpleBindTypesAreEncodedDirectly() {
         #expect(PostgresStoreDatabase.simpleBindings(["a", 1, Int64(2), true, 0.5, String?.none, Int?.some(3), ["x", "y"], [Int64(1)]])?.count == 9)
         #expect(PostgresStoreDatabase.simpleBindings(["a", Date()]) == nil)
