@@ -7,8 +7,9 @@ import Synchronization
 /// no write made by this process since (`StoreChanges`). So an answer is never older than the last write here, and a
 /// write made elsewhere (another replica, a `fathom` command) is seen within about two seconds, as answers that
 /// depend on the time (freshness, today's date) are. Many callers asking for the same page at once wait for one
-/// computation; when only the second has moved on (no write), they get the previous second's answer meanwhile, so
-/// a page's callers do not all wait for it once a second.
+/// computation. When only the second has moved on (no write), callers get the previous second's answer while the
+/// page is computed again, the first caller of the second included: the computation then runs on its own, so no
+/// caller of a page asked for every second waits for it (a page's computation time is not its callers' tail).
 ///
 /// Only the `data` part is kept: each answer gets its own `meta` (request id, timestamp).
 final class ResponseCache: Sendable {
@@ -57,6 +58,8 @@ final class ResponseCache: Sendable {
         case hit(Answer)
         /// The previous second's answer, while this second's is computed.
         case previous(Answer)
+        /// The previous second's answer; this caller starts this second's computation, which it does not wait for.
+        case refresh(Answer, Flight)
         case wait(Flight)
         case compute(Flight)
     }
@@ -64,7 +67,7 @@ final class ResponseCache: Sendable {
     /// Answers from the cache, or computes with `handler` and keeps what it answered.
     func respond(
         _ request: Request, context: AppRequestContext,
-        _ handler: (Request, AppRequestContext) async throws -> Response
+        _ handler: @escaping @Sendable (Request, AppRequestContext) async throws -> Response
     ) async throws -> Response {
         guard let principal = context.principal else { return try await handler(request, context) }
         let key = Self.key(request, principal: principal, scope: context.tenantScope)
@@ -76,21 +79,34 @@ final class ResponseCache: Sendable {
         case .previous(let answer):
             count("previous")
             return try Self.response(answer, context: context)
+        case .refresh(let answer, let flight):
+            count("previous")
+            count("miss")
+            Task { _ = try? await compute(key, epoch: epoch, flight: flight, request, context: context, handler) }
+            return try Self.response(answer, context: context)
         case .wait(let flight):
             count("wait")
             if let answer = await flight.answer() { return try Self.response(answer, context: context) }
             return try await handler(request, context)
         case .compute(let flight):
             count("miss")
-            do {
-                var response = try await handler(request, context)
-                let answer = try await Self.keep(&response, requestId: context.requestId)
-                finish(key, epoch: epoch, flight: flight, answer: answer)
-                return response
-            } catch {
-                finish(key, epoch: epoch, flight: flight, answer: nil)
-                throw error
-            }
+            return try await compute(key, epoch: epoch, flight: flight, request, context: context, handler)
+        }
+    }
+
+    /// Runs the route and keeps what it answered (for the flight's waiters too).
+    private func compute(
+        _ key: String, epoch: Epoch, flight: Flight, _ request: Request, context: AppRequestContext,
+        _ handler: (Request, AppRequestContext) async throws -> Response
+    ) async throws -> Response {
+        do {
+            var response = try await handler(request, context)
+            let answer = try await Self.keep(&response, requestId: context.requestId)
+            finish(key, epoch: epoch, flight: flight, answer: answer)
+            return response
+        } catch {
+            finish(key, epoch: epoch, flight: flight, answer: nil)
+            throw error
         }
     }
 
@@ -113,6 +129,7 @@ final class ResponseCache: Sendable {
             case nil:
                 let flight = Flight()
                 state.entries[key] = .computing(flight)
+                if let answer = state.previous[key] { return .refresh(answer, flight) }
                 return .compute(flight)
             }
         }
