@@ -75,20 +75,20 @@ struct CapacityRoutes: RouteGroup {
                 .get, "/api/v1/capacity/databases", access: .scoped(.view), tag: "capacity",
                 summary: "Capacity per database and period (avg/max/min, change vs the previous period, growth, trend)",
                 query: Self.databaseFilters + Self.paging, response: CapacityResponses.page(CapacityResponses.databaseRow),
-                cached: true, databases),
+                cached: .perSecond, databases),
             Route(
                 .get, "/api/v1/capacity/databases/summary", access: .scoped(.view), tag: "capacity",
                 summary: "Totals over the filtered databases, each counted once (its latest and earliest period)",
-                query: Self.databaseFilters, response: CapacityResponses.summary(databases: true), cached: true, databasesSummary),
+                query: Self.databaseFilters, response: CapacityResponses.summary(databases: true), cached: .perSecond, databasesSummary),
             Route(
                 .get, "/api/v1/capacity/instances", access: .scoped(.view), tag: "capacity",
                 summary: "Capacity per instance and period (avg/max/min, change vs the previous period, growth, trend)",
                 query: Self.instanceFilters + Self.paging, response: CapacityResponses.page(CapacityResponses.instanceRow),
-                cached: true, instances),
+                cached: .perSecond, instances),
             Route(
                 .get, "/api/v1/capacity/instances/summary", access: .scoped(.view), tag: "capacity",
                 summary: "Totals over the filtered instances, each counted once (its latest and earliest period)",
-                query: Self.instanceFilters, response: CapacityResponses.summary(databases: false), cached: true, instancesSummary),
+                query: Self.instanceFilters, response: CapacityResponses.summary(databases: false), cached: .perSecond, instancesSummary),
             Route(
                 .post, "/api/v1/capacity/aggregations/current", access: .permission(.admin), tag: "capacity",
                 summary: "Aggregate the current period (today's) now", requestBody: Self.aggregateBody, bodyRequired: false,

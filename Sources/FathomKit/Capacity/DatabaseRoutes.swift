@@ -31,7 +31,7 @@ struct DatabaseRoutes: RouteGroup {
         [
             Route(.get, "/api/v1/databases/ledgers", access: .scoped(.view), tag: "databases",
                 summary: "Database ledger: every active database with its instance, latest size, freshness and tags",
-                query: Self.ledgerQuery, response: CapacityResponses.ledger, cached: true, ledger),
+                query: Self.ledgerQuery, response: CapacityResponses.ledger, cached: .perSecond, ledger),
             Route(.post, "/api/v1/databases/ledgers/actions/sync-all", access: .scoped(.update), tag: "databases",
                 summary: "Collect the inventory and sizes of every instance now (a task run)", syncAll),
             Route(.get, "/api/v1/databases/options", access: .scoped(.view), tag: "databases",

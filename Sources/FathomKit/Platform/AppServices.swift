@@ -91,9 +91,12 @@ public struct AppServices: Sendable {
         [runner, makeScheduler()] + features.all.flatMap(\.workerServices)
     }
 
-    /// What every process runs, whatever its role: each feature's replica services.
+    /// What every process runs, whatever its role: on PostgreSQL the listener for other processes' writes, and each
+    /// feature's replica services.
     public func replicaServices() -> [any Service] {
-        features.all.flatMap(\.replicaServices)
+        let changes: [any Service] = store.backend == .postgres
+            ? [StoreChangeListener(url: configuration.resolvedDatabaseURL, store: store, logger: logger)] : []
+        return changes + features.all.flatMap(\.replicaServices)
     }
 
     /// Opens the configured store, applies pending migrations, loads the secret key and inserts the features'

@@ -28,6 +28,8 @@ public func buildRouter(services: AppServices) -> (Router<AppRequestContext>, Ro
     var routes = Routes(router: router, table: table, tenancy: services.tenancy)
     if configuration.responseCache {
         routes.cache = ResponseCache(changes: services.store.changes, clock: services.clock, metrics: services.metrics)
+        routes.lastingCache = ResponseCache(
+            changes: services.store.changes, clock: services.clock, metrics: services.metrics, untilWrite: true)
     }
     routes.add(SystemRoutes(store: services.store, metrics: services.metrics, table: table))
     // A worker-only process answers probes and metrics; the API and console are for `api` and `all`.

@@ -4,34 +4,53 @@ import Synchronization
 
 /// Keeps the answers of the read routes declared `cached` (the ledger, capacity and asset pages) for as long as
 /// nothing could have changed them: the same principal, scope and URL, within the same second of the clock and with
-/// no write made by this process since (`StoreChanges`). So an answer is never older than the last write here, and a
-/// write made elsewhere (another replica, a `fathom` command) is seen within about two seconds, as answers that
-/// depend on the time (freshness, today's date) are. Many callers asking for the same page at once wait for one
-/// computation. When only the second has moved on (no write), callers get the previous second's answer while the
-/// page is computed again, the first caller of the second included: the computation then runs on its own, so no
-/// caller of a page asked for every second waits for it (a page's computation time is not its callers' tail).
+/// no write since (`StoreChanges`: this process's writes, and on PostgreSQL those other processes announce). So an
+/// answer is never older than the last write here; a write made elsewhere is seen once announced (milliseconds), or
+/// within about two seconds where it cannot be (SQLite, a lost listener), as answers that depend on the time
+/// (freshness, today's date) are. Routes declared `.untilWrite` depend on nothing but what is stored: while other
+/// processes' writes are announced, their answers are kept for a minute instead of a second (one instance of this
+/// type per policy).
+///
+/// Many callers asking for the same page at once wait for one computation. When only the second has moved on (no
+/// write), callers get the previous second's answer while the page is computed again, the first caller of the second
+/// included: the computation then runs on its own, so no caller of a page asked for every second waits for it (a
+/// page's computation time is not its callers' tail).
 ///
 /// Only the `data` part is kept: each answer gets its own `meta` (request id, timestamp).
 final class ResponseCache: Sendable {
     private let changes: StoreChanges
     private let clock: WallClock
     private let metrics: MetricsRegistry?
+    /// Keeps answers of `.untilWrite` routes: for a minute rather than a second while other processes' writes are
+    /// announced (`StoreChanges.othersAnnounced`), since any write then moves the generation on as it commits.
+    private let untilWrite: Bool
     private let state = Mutex(State())
 
     /// Bodies larger than this are not kept, nor more than `maximumBytes` of answers per second.
     static let maximumBody = 1 << 20
     static let maximumBytes = 64 << 20
 
-    init(changes: StoreChanges, clock: WallClock, metrics: MetricsRegistry? = nil) {
+    init(changes: StoreChanges, clock: WallClock, metrics: MetricsRegistry? = nil, untilWrite: Bool = false) {
         self.changes = changes
         self.clock = clock
         self.metrics = metrics
+        self.untilWrite = untilWrite
     }
 
-    /// What an answer was computed under: the store's generation and the clock's second, both read before computing.
+    /// What an answer was computed under: the store's generation and the clock's second (or minute: `span`), both
+    /// read before computing.
     struct Epoch: Equatable {
         var generation: Int64
         var second: Int64
+        var span: Int64 = 1
+    }
+
+    /// The epoch now. A minute, not a second, only where nothing but a write changes an answer and every write is
+    /// known at once; the minute still bounds how long an answer a lost announcement left stale is given.
+    func epoch() -> Epoch {
+        let generation = changes.generation
+        let span: Int64 = untilWrite && changes.othersAnnounced ? 60 : 1
+        return Epoch(generation: generation, second: Self.second(clock.millis()) / span, span: span)
     }
 
     struct State {
@@ -71,7 +90,7 @@ final class ResponseCache: Sendable {
     ) async throws -> Response {
         guard let principal = context.principal else { return try await handler(request, context) }
         let key = Self.key(request, principal: principal, scope: context.tenantScope)
-        let epoch = Epoch(generation: changes.generation, second: Self.second(clock.millis()))
+        let epoch = epoch()
         switch lookup(key, epoch: epoch) {
         case .hit(let answer):
             count("hit")
@@ -116,7 +135,9 @@ final class ResponseCache: Sendable {
                 // Another second or a write since: everything kept is out of date. Only the very next second, with
                 // no write between, may still give the last answers while they are computed again.
                 var previous: [String: Answer] = [:]
-                if epoch.generation == state.epoch.generation, epoch.second == state.epoch.second + 1 {
+                if epoch.generation == state.epoch.generation, epoch.span == state.epoch.span,
+                    epoch.second == state.epoch.second + 1
+                {
                     for (key, entry) in state.entries { if case .ready(let answer) = entry { previous[key] = answer } }
                 }
                 state = State(epoch: epoch, previous: previous)

@@ -42,8 +42,8 @@ public struct RouteSpec: Sendable {
     public var otherStatuses: [Int] = []
     /// The success body's media type when it is not what `mediaType` derives (JSON, console HTML, CSV exports).
     public var produces: String?
-    /// A read whose answers `ResponseCache` may keep until a write or the next second.
-    public var cached = false
+    /// A read whose answers `ResponseCache` may keep, and for how long.
+    public var cached: CachePolicy?
     /// Where the route is declared (its row in the handler's `endpoints` table): what `fathom routes` prints.
     public var file: String
     public var line: Int
@@ -139,7 +139,7 @@ public struct Route: Sendable {
         _ method: HTTPRequest.Method, _ path: String, access: Access, tag: String, summary: String,
         requestBody: JSONValue? = nil, bodyRequired: Bool = true, query: [(String, JSONValue)] = [],
         successStatus: Int = 200, response: JSONValue? = nil, otherStatuses: [Int] = [], produces: String? = nil,
-        cached: Bool = false, file: String = #filePath, line: Int = #line, _ handler: @escaping Routes.Handler
+        cached: CachePolicy? = nil, file: String = #filePath, line: Int = #line, _ handler: @escaping Routes.Handler
     ) {
         spec = RouteSpec(
             method, path, access: access, tag: tag, summary: summary, requestBody: requestBody, query: query,
@@ -151,6 +151,15 @@ public struct Route: Sendable {
         spec.cached = cached
         self.handler = handler
     }
+}
+
+/// How long `ResponseCache` may keep a read route's answers.
+public enum CachePolicy: Sendable, Equatable {
+    /// Until a write or the next second: answers that depend on the time (freshness, today's date).
+    case perSecond
+    /// Until a write, wherever it is made: for answers that depend only on what is stored. While writes elsewhere
+    /// cannot be known at once (SQLite, or PostgreSQL without its change announcements), as `perSecond`.
+    case untilWrite
 }
 
 /// A routes type: the handlers of one resource as named methods, listed in one table.
@@ -167,7 +176,10 @@ public struct Routes {
     public let table: RouteTable
     let tenancy: ProjectAccess
     /// Keeps the answers of `cached` routes; nil serves every request afresh.
+    /// Keeps the answers of `.perSecond` routes.
     var cache: ResponseCache? = nil
+    /// Keeps the answers of `.untilWrite` routes.
+    var lastingCache: ResponseCache? = nil
 
     public func add(_ group: any RouteGroup) {
         for endpoint in group.endpoints { add(endpoint.spec, endpoint.handler) }
@@ -176,7 +188,7 @@ public struct Routes {
     public func add(_ spec: RouteSpec, _ handler: @escaping Handler) {
         table.append(spec)
         let tenancy = tenancy
-        let cache = spec.cached && spec.method == .get ? cache : nil
+        let cache = spec.method != .get ? nil : spec.cached == .untilWrite ? lastingCache : spec.cached == .perSecond ? cache : nil
         router.on(RouterPath(spec.routerPath), method: spec.method) { request, context in
             try Authorization.check(spec, request: request, context: context)
             guard case .project(let permission) = spec.access else {

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import SQLKit
 import Synchronization
@@ -13,6 +14,8 @@ public final class Store: Sendable {
     public let logger: Logger
     /// Counts this process's writes, so answers kept in memory (`ResponseCache`) know they may be out of date.
     public let changes = StoreChanges()
+    /// Names this process in its write announcements on PostgreSQL, so that it does not count its own twice.
+    let origin = UUID().uuidString
 
     init(backend: Backend, driver: any StoreDriver, logger: Logger) {
         self.backend = backend
@@ -52,7 +55,14 @@ public final class Store: Sendable {
     ) async throws -> T {
         defer { if observed { changes.advance() } }
         do {
-            return try await driver.withTransaction(body)
+            guard observed, backend == .postgres else { return try await driver.withTransaction(body) }
+            let origin = self.origin
+            return try await driver.withTransaction { db in
+                let result = try await body(db)
+                // Sent at COMMIT to every process listening (`StoreChangeListener`); with a rollback, never.
+                try await StoreChanges.announce(origin, on: db)
+                return result
+            }
         } catch {
             throw StoreError.map(error)
         }
@@ -66,7 +76,14 @@ public final class Store: Sendable {
     ) async throws -> T {
         defer { if observed { changes.advance() } }
         do {
-            return try await driver.withSingleStatement(body)
+            guard observed, backend == .postgres else { return try await driver.withSingleStatement(body) }
+            let origin = self.origin
+            return try await driver.withSingleStatement { db in
+                let result = try await body(db)
+                // Its own statement, after the write has committed.
+                try await StoreChanges.announce(origin, on: db)
+                return result
+            }
         } catch {
             throw StoreError.map(error)
         }
