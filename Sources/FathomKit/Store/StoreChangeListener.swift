@@ -14,18 +14,8 @@ struct StoreChangeListener: Service {
     var onListening: @Sendable () -> Void = {}
 
     func run() async throws {
-        var configuration = try PostgresDriver.configuration(from: url)
-        configuration.options.maximumConnections = 1
-        configuration.options.minimumConnections = 0
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        try await cancelWhenGracefulShutdown {
-            await withDiscardingTaskGroup { group in
-                group.addTask { await client.run() }
-                await listen(client)
-                group.cancelAll()
-            }
-        }
-        store.changes.setListening(false)
+        defer { store.changes.setListening(false) }
+        try await ListeningClient.run(url: url, logger: logger) { client in await listen(client) }
     }
 
     private func listen(_ client: PostgresClient) async {

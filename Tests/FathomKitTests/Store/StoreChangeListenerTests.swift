@@ -9,15 +9,9 @@ import Testing
 /// `.untilWrite` routes then last until such a write, however many seconds pass.
 @Suite(.timeLimit(.minutes(5)), .enabled(if: Backends.all.contains(.postgres), "PostgreSQL not available"))
 struct StoreChangeListenerTests {
-    final class Flag: Sendable {
-        let raised = Mutex(false)
-        func raise() { raised.withLock { $0 = true } }
-        var isRaised: Bool { raised.withLock { $0 } }
-    }
-
     /// Starts `services`' store listener; returns the task running it once it is listening.
     static func listen(_ services: AppServices) async throws -> Task<Void, any Error> {
-        let ready = Flag()
+        let ready = CacheReplicaTests.Flag()
         var listener = StoreChangeListener(url: services.configuration.resolvedDatabaseURL, store: services.store, logger: services.logger)
         listener.onListening = { ready.raise() }
         let task = Task { [listener] in try await listener.run() }
