@@ -8,6 +8,8 @@ struct AssetExport: Sendable {
     let assets: AssetStore
     /// Assets a batch reads at once (a test sets a few, to cross many batches).
     var batchSize = 1000
+    /// Batches read and parsed ahead of the one being written.
+    static let lookahead = 3
 
     static let canonicalColumns = [
         "identity.hostname", "network.ip_addresses", "identity.machine_uuid", "identity.serial_number", "os.name",
@@ -28,37 +30,37 @@ struct AssetExport: Sendable {
             // The capacity ledger's CSV writer: one quoting and formula rule for every export.
             LedgerExport.appendLine(Self.header, to: &bytes)
             try await writer.write(ByteBuffer(bytes: bytes))
-            // Three stages, each one batch behind the one before, so the export keeps both cores and the store busy:
-            // the store reads a batch's rows while the batch before is taken apart (its records parsed) and the one
-            // before that is written out. A batch's rows end with its last asset, where the next batch starts; an
-            // empty batch ends the export. At most three batches are held at once, whatever the export's size.
+            // Batches are read and taken apart ahead of the one being written, up to `lookahead` of them: each batch's
+            // read starts as soon as the batch before has its rows (they end with its last asset, where the next
+            // batch starts), and its records are parsed as soon as they arrive. So the store, the parsing and the
+            // writing each go at their own pace on both cores, holding at most `lookahead` batches at once, whatever
+            // the export's size. An empty batch ends the export.
             let batchSize = self.batchSize
             let paths = Self.recordPaths
-            let read = { @Sendable (after: String) in
-                Task { try await assets.exportRows(filter, after: after, limit: batchSize) }
-            }
-            let parse = { @Sendable (rows: [any SQLRow]) in
-                Task { try AssetStore.exportItems(rows, keeping: paths) }
-            }
-            var reading: Task<[any SQLRow], any Error>? = read("")
-            var parsing: Task<[AssetStore.ExportItem], any Error>?
-            defer {
-                reading?.cancel()
-                parsing?.cancel()
-            }
-            while reading != nil || parsing != nil {
-                var parsed: Task<[AssetStore.ExportItem], any Error>?
-                if let pending = reading {
-                    let rows = try await pending.value
-                    reading = try rows.last.map { read(try $0.string("asset_uuid")) }
-                    if !rows.isEmpty { parsed = parse(rows) }
+            var window: [Task<[AssetStore.ExportItem], any Error>] = []
+            var lastRead: Task<AssetStore.ExportRows, any Error>?
+            func readAhead() {
+                let previous = lastRead
+                let read = Task {
+                    var after = ""
+                    if let previous {
+                        guard let last = try await previous.value.lastAsset else { return try AssetStore.ExportRows(rows: []) }
+                        after = last
+                    }
+                    return try AssetStore.ExportRows(rows: await assets.exportRows(filter, after: after, limit: batchSize))
                 }
-                if let pending = parsing {
-                    bytes.removeAll(keepingCapacity: true)
-                    for item in try await pending.value { LedgerExport.appendLine(Self.cells(item), to: &bytes) }
-                    try await writer.write(ByteBuffer(bytes: bytes))
-                }
-                parsing = parsed
+                lastRead = read
+                window.append(Task { try AssetStore.exportItems(try await read.value.rows, keeping: paths) })
+            }
+            defer { for batch in window { batch.cancel() } }
+            for _ in 0..<Self.lookahead { readAhead() }
+            while !window.isEmpty {
+                let items = try await window.removeFirst().value
+                if items.isEmpty { break }
+                readAhead()
+                bytes.removeAll(keepingCapacity: true)
+                for item in items { LedgerExport.appendLine(Self.cells(item), to: &bytes) }
+                try await writer.write(ByteBuffer(bytes: bytes))
             }
             try await writer.finish(nil)
         }

@@ -476,6 +476,17 @@ struct AssetStore: Sendable {
         }
     }
 
+    /// An export batch's rows and the asset they end with, where the next batch starts (nil: none, the end).
+    struct ExportRows: Sendable {
+        var rows: [any SQLRow]
+        var lastAsset: String?
+
+        init(rows: [any SQLRow]) throws {
+            self.rows = rows
+            lastAsset = try rows.last?.string("asset_uuid")
+        }
+    }
+
     /// The assets of an export batch's rows (`exportRows`), keeping only `paths` of each record.
     static func exportItems(_ rows: [any SQLRow], keeping paths: JSONPaths) throws -> [ExportItem] {
         var items: [ExportItem] = []
