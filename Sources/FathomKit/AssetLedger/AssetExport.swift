@@ -8,7 +8,7 @@ struct AssetExport: Sendable {
     let assets: AssetStore
     /// Assets a batch reads at once (a test sets a few, to cross many batches).
     var batchSize = 1000
-    /// Batches read and parsed ahead of the one being written.
+    /// Batches read and parsed ahead of the one being written (each holds up to `batchSize` assets in memory).
     static let lookahead = 3
 
     static let canonicalColumns = [
@@ -33,8 +33,8 @@ struct AssetExport: Sendable {
             // Batches are read and taken apart ahead of the one being written, up to `lookahead` of them: each batch's
             // read starts as soon as the batch before has its rows (they end with its last asset, where the next
             // batch starts), and its records are parsed as soon as they arrive. So the store, the parsing and the
-            // writing each go at their own pace on both cores, holding at most `lookahead` batches at once, whatever
-            // the export's size. An empty batch ends the export.
+            // writing each go at their own pace on both cores, holding at most `lookahead` batches besides the one
+            // being written, whatever the export's size. An empty batch ends the export.
             let batchSize = self.batchSize
             let paths = Self.recordPaths
             var window: [Task<[AssetStore.ExportItem], any Error>] = []
