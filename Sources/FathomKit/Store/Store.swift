@@ -77,10 +77,10 @@ public final class Store: Sendable {
         defer { if observed { changes.advance() } }
         do {
             guard observed, backend == .postgres else { return try await driver.withSingleStatement(body) }
+            // Announced at its commit, like `write`'s: a transaction of the statement and its announcement.
             let origin = self.origin
-            return try await driver.withSingleStatement { db in
+            return try await driver.withTransaction { db in
                 let result = try await body(db)
-                // Its own statement, after the write has committed.
                 try await StoreChanges.announce(origin, on: db)
                 return result
             }

@@ -6,7 +6,7 @@ import Testing
 
 /// Processes on one PostgreSQL tell each other of their writes: every observed write transaction announces itself at
 /// commit, and a listening process's generation moves on with each announcement but its own. Kept answers of
-/// `.untilWrite` routes then last until such a write, however many seconds pass.
+/// `.untilWrite` routes then last until such a write, however much time passes.
 @Suite(.timeLimit(.minutes(5)), .enabled(if: Backends.all.contains(.postgres), "PostgreSQL not available"))
 struct StoreChangeListenerTests {
     /// Starts `services`' store listener; returns the task running it once it is listening.
@@ -37,6 +37,12 @@ struct StoreChangeListenerTests {
                 let changes = a.store.changes
                 #expect(changes.othersAnnounced)
                 var seen = changes.generation
+                // Kept answers of `.untilWrite` routes do not age while announcements arrive.
+                let lasting = ResponseCache(changes: changes, clock: harness.clock.wallClock, untilWrite: true)
+                let kept = lasting.epoch()
+                harness.clock.advance(by: 3600)
+                #expect(lasting.epoch() == kept && kept.span == 0)
+                #expect(ResponseCache(changes: changes, clock: harness.clock.wallClock).epoch().span == 1)
 
                 // B's write moves A's generation on.
                 try await b.store.write { db in try await db.raw("UPDATE sessions SET last_seen_at = last_seen_at").run() }
@@ -63,6 +69,7 @@ struct StoreChangeListenerTests {
             listener.cancel()
             _ = await listener.result
             #expect(!a.store.changes.othersAnnounced)
+            #expect(ResponseCache(changes: a.store.changes, clock: harness.clock.wallClock, untilWrite: true).epoch().span == 1)
             await b.store.close()
         }
     }
