@@ -56,13 +56,7 @@ public final class Store: Sendable {
         defer { if observed { changes.advance() } }
         do {
             guard observed, backend == .postgres else { return try await driver.withTransaction(body) }
-            let origin = self.origin
-            return try await driver.withTransaction { db in
-                let result = try await body(db)
-                // Sent at COMMIT to every process listening (`StoreChangeListener`); with a rollback, never.
-                try await StoreChanges.announce(origin, on: db)
-                return result
-            }
+            return try await driver.withTransaction(announcing(body))
         } catch {
             throw StoreError.map(error)
         }
@@ -78,14 +72,22 @@ public final class Store: Sendable {
         do {
             guard observed, backend == .postgres else { return try await driver.withSingleStatement(body) }
             // Announced at its commit, like `write`'s: a transaction of the statement and its announcement.
-            let origin = self.origin
-            return try await driver.withTransaction { db in
-                let result = try await body(db)
-                try await StoreChanges.announce(origin, on: db)
-                return result
-            }
+            return try await driver.withTransaction(announcing(body))
         } catch {
             throw StoreError.map(error)
+        }
+    }
+
+    /// `body`, then the announcement of its transaction's write: sent at COMMIT to every process listening
+    /// (`StoreChangeListener`), and with a rollback never.
+    private func announcing<T: Sendable>(
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
+    ) -> @Sendable (any SQLDatabase) async throws -> T {
+        let origin = self.origin
+        return { db in
+            let result = try await body(db)
+            try await StoreChanges.announce(origin, on: db)
+            return result
         }
     }
 
