@@ -26,15 +26,21 @@ final class ResponseCache: Sendable {
     private let untilWrite: Bool
     private let state = Mutex(State())
 
-    /// Bodies larger than this are not kept, nor more than `maximumBytes` of answers per second.
+    /// Bodies larger than this are not kept.
     static let maximumBody = 1 << 20
-    static let maximumBytes = 64 << 20
+    /// Answers kept at once, in bytes; when the next would pass it, those kept so far are dropped and keeping starts
+    /// afresh (an `.untilWrite` epoch can last for hours, and must go on keeping the pages asked for now).
+    let maximumBytes: Int
 
-    init(changes: StoreChanges, clock: WallClock, metrics: MetricsRegistry? = nil, untilWrite: Bool = false) {
+    init(
+        changes: StoreChanges, clock: WallClock, metrics: MetricsRegistry? = nil, untilWrite: Bool = false,
+        maximumBytes: Int = 64 << 20
+    ) {
         self.changes = changes
         self.clock = clock
         self.metrics = metrics
         self.untilWrite = untilWrite
+        self.maximumBytes = maximumBytes
     }
 
     /// What an answer was computed under: the store's generation and the clock's second (`span` 1), or the
@@ -161,9 +167,14 @@ final class ResponseCache: Sendable {
     func finish(_ key: String, epoch: Epoch, flight: Flight, answer: Answer?) {
         state.withLock { state in
             guard state.epoch == epoch, case .computing(let current)? = state.entries[key], current === flight else { return }
-            guard let answer, state.bytes + answer.head.readableBytes <= Self.maximumBytes else {
+            guard let answer, answer.head.readableBytes <= maximumBytes else {
                 state.entries[key] = nil
                 return
+            }
+            if state.bytes + answer.head.readableBytes > maximumBytes {
+                // Full: what was kept goes (computations under way stay theirs to finish).
+                state.entries = state.entries.filter { if case .computing = $0.value { true } else { false } }
+                state.bytes = 0
             }
             state.entries[key] = .ready(answer)
             state.bytes += answer.head.readableBytes

@@ -188,7 +188,11 @@ public struct Routes {
     public func add(_ spec: RouteSpec, _ handler: @escaping Handler) {
         table.append(spec)
         let tenancy = tenancy
-        let cache = spec.method != .get ? nil : spec.cached == .untilWrite ? lastingCache : spec.cached == .perSecond ? cache : nil
+        let cache: ResponseCache? = switch (spec.method, spec.cached) {
+        case (.get, .perSecond?): cache
+        case (.get, .untilWrite?): lastingCache
+        default: nil
+        }
         router.on(RouterPath(spec.routerPath), method: spec.method) { request, context in
             try Authorization.check(spec, request: request, context: context)
             guard case .project(let permission) = spec.access else {

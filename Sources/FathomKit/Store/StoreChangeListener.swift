@@ -34,11 +34,11 @@ struct StoreChangeListener: Service {
                     }
                 }
             } catch {
-                changes.setListening(false)
                 if Task.isCancelled { return }
                 logger.warning("store change listener lost its connection; retrying")
                 try? await Task.sleep(for: .seconds(1))
             }
+            // Writes elsewhere may go unannounced until LISTEN is in place again.
             changes.setListening(false)
         }
     }

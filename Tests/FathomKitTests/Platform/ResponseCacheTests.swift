@@ -149,6 +149,32 @@ import Testing
         #expect(throws: (any Error).self) { try configuration.apply(environment: ["FATHOM_RESPONSE_CACHE": "maybe"]) }
     }
 
+    /// When the kept answers would pass the limit, those kept so far are dropped and the new one is kept: a page asked
+    /// for now is still kept however long the epoch lasts.
+    @Test func aFullCacheStartsKeepingAfresh() {
+        let cache = ResponseCache(changes: StoreChanges(), clock: .system, maximumBytes: 10)
+        let epoch = ResponseCache.Epoch(generation: 0, second: 0, span: 0)
+        func keep(_ key: String, _ text: String) {
+            guard case .compute(let flight) = cache.lookup(key, epoch: epoch) else { Issue.record("not computing \(key)"); return }
+            cache.finish(key, epoch: epoch, flight: flight, answer: .init(status: .ok, headers: [:], head: ByteBuffer(string: text)))
+        }
+        func kept(_ key: String) -> Bool {
+            if case .hit = cache.lookup(key, epoch: epoch) { return true }
+            return false
+        }
+        keep("a", "aaaa")
+        keep("b", "bbbb")
+        #expect(kept("a") && kept("b"))
+        guard case .compute(let pending) = cache.lookup("c", epoch: epoch) else { Issue.record("not computing c"); return }
+        keep("d", "dddd")
+        #expect(!kept("a") && !kept("b") && kept("d"))
+        // A computation under way when the rest was dropped is still kept when it finishes; one too large never is.
+        cache.finish("c", epoch: epoch, flight: pending, answer: .init(status: .ok, headers: [:], head: ByteBuffer(string: "cc")))
+        #expect(kept("c") && kept("d"))
+        keep("e", "eeeeeeeeeeee")
+        #expect(!kept("e") && kept("d"))
+    }
+
     /// When only the second moves on, the previous second's answer is given while the new one is computed (the caller
     /// that starts the computation gets it too); never across a write, and never from an older second than the one
     /// just before.

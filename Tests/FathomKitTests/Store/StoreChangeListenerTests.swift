@@ -19,6 +19,13 @@ struct StoreChangeListenerTests {
         return task
     }
 
+    /// Another replica on the harness's PostgreSQL store (quiet logs).
+    static func secondReplica(_ harness: Harness) async throws -> AppServices {
+        var logger = Logger(label: "replica-b")
+        logger.logLevel = .critical
+        return try await AppServices.open(configuration: harness.services.configuration, clock: harness.clock.wallClock, logger: logger)
+    }
+
     /// Whether the generation stays at `value` for a while (an announcement arrives in milliseconds).
     static func stays(_ changes: StoreChanges, at value: Int64) async throws -> Bool {
         try await Task.sleep(for: .milliseconds(300))
@@ -28,9 +35,7 @@ struct StoreChangeListenerTests {
     @Test func writesElsewhereMoveTheGenerationOnAndNothingElseDoes() async throws {
         try await Harness.with(.postgres) { harness in
             let a = harness.services
-            var logger = Logger(label: "replica-b")
-            logger.logLevel = .critical
-            let b = try await AppServices.open(configuration: a.configuration, clock: harness.clock.wallClock, logger: logger)
+            let b = try await Self.secondReplica(harness)
             #expect(!a.store.changes.othersAnnounced)
             let listener = try await Self.listen(a)
             do {
@@ -79,9 +84,7 @@ struct StoreChangeListenerTests {
     @Test func keptUntilAWriteOnAnyReplica() async throws {
         try await Harness.with(.postgres) { harness in
             let a = harness.services
-            var logger = Logger(label: "replica-b")
-            logger.logLevel = .critical
-            let b = try await AppServices.open(configuration: a.configuration, clock: harness.clock.wallClock, logger: logger)
+            let b = try await Self.secondReplica(harness)
             let uuid = UUID().uuidString.lowercased()
             try await b.store.write { db in
                 try await db.raw(
